@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import { Env, conflicts, opt, requireOne, uuidArg } from '../program';
+import { defineDevice } from '../../lib/ops/define';
+
+interface DefineFlags {
+  uuid?: string;
+  auto?: boolean;
+  parent?: string;
+  type?: string;
+  jsonfile?: string;
+  force?: boolean;
+}
+
+export function register(program: Command, env: Env): void {
+  program
+    .command('define')
+    .summary('Define a persistent mediated device')
+    .description(
+      `Define a persistent mediated device.\n\nWhen the UUID names a running device, --parent and --type may be left out to take the running device's. --auto starts the device whenever its parent appears. With --jsonfile the type, start mode and attributes come from the file (use /dev/stdin to pipe it). A generated UUID is printed. Running devices are not changed.`,
+    )
+    .addOption(opt.uuid('UUID of the device (generated and printed when left out)'))
+    .option('-a, --auto', 'Start the device automatically when its parent appears')
+    .addOption(opt.parent('Parent device'))
+    .addOption(opt.type('Mediated device type'))
+    .addOption(opt.jsonfile('Read type, start mode and attributes from this JSON file'))
+    .addOption(opt.force())
+    .action((flags: DefineFlags) => {
+      requireOne(flags as Record<string, unknown>, ['uuid', 'parent']);
+      conflicts(flags as Record<string, unknown>, [
+        ['jsonfile', 'type'],
+        ['jsonfile', 'auto'],
+      ]);
+      const res = defineDevice(env.context(), { ...flags, uuid: uuidArg(flags.uuid) });
+      if (res.generated) env.output.line(res.uuid);
+    });
+}

@@ -1,0 +1,25 @@
+import { Command } from 'commander';
+import { Env, opt } from '../program';
+import { listTypes } from '../../lib/ops/types';
+import { typesJsonValue, typesText } from '../../lib/format';
+import { pretty } from '../../lib/json';
+
+interface TypesFlags {
+  parent?: string;
+  dumpjson?: boolean;
+}
+
+export function register(program: Command, env: Env): void {
+  program
+    .command('types')
+    .summary('List available mediated device types')
+    .description(
+      `List the mediated device types each parent device supports, with the number of instances that can still be created. --parent limits the list to one parent; --dumpjson prints JSON.`,
+    )
+    .addOption(opt.parent('Only the types of this parent device'))
+    .addOption(opt.dumpjson('Print the type list as JSON'))
+    .action((flags: TypesFlags) => {
+      const types = listTypes(env.context(), { parent: flags.parent });
+      env.output.result(flags.dumpjson ? pretty(typesJsonValue(types)) : typesText(types, env.output.style()));
+    });
+}

@@ -1,0 +1,25 @@
+import { Command } from 'commander';
+import { Env, opt, requireOne, uuidArg } from '../program';
+import { undefineDevice } from '../../lib/ops/undefine';
+
+interface UndefineFlags {
+  uuid?: string;
+  parent?: string;
+  force?: boolean;
+}
+
+export function register(program: Command, env: Env): void {
+  program
+    .command('undefine')
+    .summary('Undefine a persistent mediated device')
+    .description(
+      `Remove the definition of a mediated device. A UUID defined under several parents is removed from all of them unless --parent names one. Running devices are not changed.`,
+    )
+    .addOption(opt.uuid('UUID of the device to undefine'))
+    .addOption(opt.parent('Only the definition under this parent device'))
+    .addOption(opt.force())
+    .action((flags: UndefineFlags) => {
+      requireOne(flags as Record<string, unknown>, ['uuid']);
+      undefineDevice(env.context(), { uuid: uuidArg(flags.uuid)!, parent: flags.parent, force: flags.force });
+    });
+}

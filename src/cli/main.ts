@@ -1,0 +1,120 @@
+/**
+ * The command layer: one commander program, one module per verb, one error handler.
+ * `Error: MESSAGE` and exit 1 for a failed command; a usage message and exit 2 for bad usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { MdevctlError, UsageError } from '../lib/errors';
+import { VERSION, makeEnv } from './program';
+import { addListOptions, runList, LIST_LONG } from './commands/list';
+import * as list from './commands/list';
+import * as types from './commands/types';
+import * as define from './commands/define';
+import * as undefine from './commands/undefine';
+import * as modify from './commands/modify';
+import * as start from './commands/start';
+import * as stop from './commands/stop';
+import * as startParentMdevs from './commands/start-parent-mdevs';
+
+const VERBS = [define, undefine, modify, start, stop, list, types, startParentMdevs];
+
+/** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
+const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root']);
+
+/** Does the command line ask for help? Help wins over every other check (libvirt probes this way). */
+function helpRequested(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+    if (VALUE_OPTIONS.has(a)) i++;
+  }
+  return false;
+}
+
+function configure(cmd: Command, name: string): Command {
+  cmd
+    .exitOverride()
+    .version(`${name} ${VERSION}`, '-V, --version', 'Print version')
+    .helpOption('-h, --help', 'Print help')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} })
+    .allowExcessArguments(false);
+  return cmd;
+}
+
+export function buildProgram(name = 'mdevctl'): Command {
+  const program = new Command(name);
+  const env = makeEnv(program);
+  if (name === 'lsmdev') {
+    configure(program, name);
+    program.description(LIST_LONG).option('--root <DIR>', 'Use DIR as the root instead of / (or MDEVCTL_ENV_ROOT)');
+    addListOptions(program).action((flags) => runList(env, flags));
+    return program;
+  }
+  configure(program, name);
+  program
+    .description('A mediated device management utility for Linux')
+    .option('--root <DIR>', 'Use DIR as the root instead of / (or MDEVCTL_ENV_ROOT)')
+    .helpCommand('help [command]', 'Print help for a command');
+  for (const verb of VERBS) verb.register(program, env);
+  for (const cmd of program.commands) configure(cmd, name);
+  return program;
+}
+
+function usageFor(program: Command, argv: string[]): string {
+  const sub = program.commands.find((c) => argv.includes(c.name()));
+  const cmd = sub ?? program;
+  return `\n\nUsage: ${commandPath(cmd)} ${cmd.usage()}\n\nFor more information, try '--help'.`;
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function debugStack(err: unknown): string {
+  return process.env.MDEVCTL_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+}
+
+/** Run the CLI; sets process.exitCode (never throws). */
+export function main(argv: string[], name = 'mdevctl'): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  const program = buildProgram(name);
+  try {
+    if (helpRequested(argv)) {
+      const words = argv.filter((a) => !a.startsWith('-'));
+      const sub = name === 'mdevctl' ? program.commands.find((c) => words[0] === c.name() || words.includes(c.name())) : undefined;
+      process.stdout.write((sub ?? program).helpInformation());
+      process.exitCode = 0;
+      return;
+    }
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    process.exitCode = report(err, program, argv);
+  }
+}
+
+function report(err: unknown, program: Command, argv: string[]): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    // no verb: commander printed help on stderr; upstream exits 2
+    if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
+    const msg = err.message.replace(/^error: /, '');
+    process.stderr.write(`error: ${msg}${usageFor(program, argv)}\n`);
+    return 2;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}${usageFor(program, argv)}\n`);
+    return 2;
+  }
+  if (err instanceof MdevctlError) {
+    process.stderr.write(`Error: ${err.message}\n${debugStack(err).trimStart()}`);
+    return 1;
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Error: ${msg.split('\n')[0]}\n${debugStack(err).trimStart()}`);
+  return 1;
+}

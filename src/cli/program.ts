@@ -1,0 +1,109 @@
+/**
+ * Shared plumbing for the verbs: option value parsing with upstream's rules, usage errors, and
+ * the run wrapper that builds the context from the global options.
+ */
+import { Command, Option } from 'commander';
+import { UsageError } from '../lib/errors';
+import { parseUuid, uuidProblem } from '../lib/uuid';
+import { Context, createContext } from '../lib/context';
+import { Output, processOutput } from './output';
+
+export const VERSION = '1.4.0';
+
+export interface GlobalOptions {
+  root?: string;
+}
+
+export interface Env {
+  output: Output;
+  context(): Context;
+}
+
+/** A UUID option value, canonical form; a usage error (exit 2) when it is not a UUID. */
+export function uuidArg(value: string | undefined, flag = '--uuid <UUID>'): string | undefined {
+  if (value === undefined) return undefined;
+  const u = parseUuid(value);
+  if (u === null) throw new UsageError(`invalid value '${value}' for '${flag}': ${uuidProblem(value)}`);
+  return u;
+}
+
+export function indexArg(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\+?\d+$/.test(value) || Number(value) > 4294967295) {
+    throw new UsageError(`invalid value '${value}' for '--index <INDEX>': not a non-negative integer`);
+  }
+  return Number(value);
+}
+
+/** Options that cannot be combined, as clap's conflicts_with. */
+export function conflicts(opts: Record<string, unknown>, pairs: Array<[string, string]>): void {
+  for (const [a, b] of pairs) {
+    if (opts[key(a)] !== undefined && opts[key(a)] !== false && opts[key(b)] !== undefined && opts[key(b)] !== false) {
+      throw new UsageError(`the argument '${flagName(a)}' cannot be used with '${flagName(b)}'`);
+    }
+  }
+}
+
+/** One of the options must be present (clap's required_unless / argument groups). */
+export function requireOne(opts: Record<string, unknown>, names: string[]): void {
+  if (!names.some((n) => opts[key(n)] !== undefined && opts[key(n)] !== false)) {
+    throw new UsageError(
+      `the following required arguments were not provided:\n  ${names.length === 1 ? flagName(names[0]) : `<${names.map(flagName).join('|')}>`}`,
+    );
+  }
+}
+
+/** One option needs another (clap's requires). */
+export function requires(opts: Record<string, unknown>, pairs: Array<[string, string]>): void {
+  for (const [a, b] of pairs) {
+    const present = (n: string) => opts[key(n)] !== undefined && opts[key(n)] !== false;
+    if (present(a) && !present(b)) {
+      throw new UsageError(`the following required arguments were not provided:\n  ${flagName(b)}`);
+    }
+  }
+}
+
+function key(name: string): string {
+  return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+const VALUE_NAMES: Record<string, string> = {
+  uuid: '--uuid <UUID>',
+  parent: '--parent <PARENT>',
+  type: '--type <TYPE>',
+  jsonfile: '--jsonfile <JSONFILE>',
+  addattr: '--addattr <attr_name>',
+  value: '--value <attr_value>',
+  index: '--index <INDEX>',
+};
+
+function flagName(name: string): string {
+  return VALUE_NAMES[name] ?? `--${name}`;
+}
+
+/** Standard options shared by several verbs, worded once. */
+export const opt = {
+  uuid: (help: string) => new Option('-u, --uuid <UUID>', help),
+  parent: (help: string) => new Option('-p, --parent <PARENT>', help),
+  type: (help: string) => new Option('-t, --type <TYPE>', help),
+  jsonfile: (help: string) => new Option('--jsonfile <JSONFILE>', help),
+  force: () =>
+    new Option(
+      '-f, --force',
+      'Go on even when a device-specific callout script fails (only if you know what you are doing)',
+    ),
+  dumpjson: (help: string) => new Option('--dumpjson', help),
+};
+
+/** Context for a verb, built lazily from the global options (--root). */
+export function makeEnv(program: Command, output: Output = processOutput): Env {
+  let ctx: Context | undefined;
+  return {
+    output,
+    context() {
+      const g = program.opts<GlobalOptions>();
+      ctx ??= createContext({ root: g.root });
+      return ctx;
+    },
+  };
+}

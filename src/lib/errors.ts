@@ -1,0 +1,51 @@
+/** Errors the tool reports. Anything else reaching the top level is a bug, reported in one line. */
+
+/** A command failed: printed as `Error: MESSAGE`, exit status 1. */
+export class MdevctlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MdevctlError';
+  }
+}
+
+/** The command line was wrong: printed with usage, exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Short text for a Node system error: "No such file or directory" style, with the errno name. */
+export function describeSystemError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string') {
+    const text = ERRNO_TEXT[e.code];
+    if (text) return `${text} (${e.code})`;
+    return e.code;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EEXIST: 'File exists',
+  EINVAL: 'Invalid argument',
+  ENOSPC: 'No space left on device',
+  EBUSY: 'Device or resource busy',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EROFS: 'Read-only file system',
+  ENODEV: 'No such device',
+  ENXIO: 'No such device or address',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EIO: 'Input/output error',
+};
+
+export function errnoCode(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  return e && typeof e === 'object' && typeof e.code === 'string' ? e.code : undefined;
+}

@@ -1,0 +1,97 @@
+/** Finding devices by UUID (and parent) among definitions and running devices, as upstream does. */
+import { Context } from '../context';
+import { MDev } from '../device';
+import { MdevctlError } from '../errors';
+import { DeviceMap, sortDeviceMap } from '../store';
+
+/**
+ * Mark DEV active when a running device with its UUID exists and agrees with whatever parent and
+ * type DEV already has; fill in parent and type from sysfs when they were unknown.
+ */
+export function loadFromSysfs(ctx: Context, dev: MDev): MDev {
+  const a = ctx.sysfs.activeDevice(dev.uuid);
+  if (!a) return dev;
+  if (dev.parent !== undefined && dev.parent !== a.parent) return dev;
+  if (dev.type !== undefined && dev.type !== a.type) return dev;
+  dev.parent = a.parent;
+  dev.type = a.type;
+  dev.active = true;
+  return dev;
+}
+
+/** Definitions matching the filter, each marked active when it is running as defined. */
+export function definedDevices(ctx: Context, filter: { uuid?: string; parent?: string } = {}): DeviceMap {
+  const map = ctx.store.definedDevices(filter);
+  if (map.size === 0) return map;
+  const running = new Set(ctx.sysfs.activeUuids().map((e) => e.uuid));
+  if (running.size === 0) return map;
+  for (const devs of map.values()) {
+    for (const d of devs) if (running.has(d.uuid)) loadFromSysfs(ctx, d);
+  }
+  return map;
+}
+
+/** Running devices matching the filter, with autostart from their definitions. */
+export function activeDevices(
+  ctx: Context,
+  filter: { uuid?: string; parent?: string } = {},
+  opts: { attributes?: boolean } = {},
+): DeviceMap {
+  const map: DeviceMap = new Map();
+  for (const a of ctx.sysfs.activeDevices(filter.uuid)) {
+    if (filter.parent !== undefined && filter.parent !== a.parent) continue;
+    const dev = new MDev(a.uuid, a.parent, a.type);
+    dev.active = true;
+    try {
+      const def = ctx.store.read(a.parent, a.uuid);
+      if (def) {
+        dev.defined = true;
+        dev.autostart = def.autostart;
+      }
+    } catch {
+      // a malformed definition still counts as defined; its start mode is unknown (manual)
+      dev.defined = true;
+    }
+    if (opts.attributes !== false) {
+      try {
+        dev.attrs.push(...ctx.callouts.getAttributes(dev));
+      } catch {
+        // for a listing, a failing get/attributes script is ignored
+      }
+    }
+    let list = map.get(a.parent);
+    if (!list) map.set(a.parent, (list = []));
+    list.push(dev);
+  }
+  return sortDeviceMap(map);
+}
+
+export function getDefinedDevice(ctx: Context, uuid: string, parent?: string): MDev {
+  const map = ctx.store.definedDevices({ uuid, parent });
+  const where = parent !== undefined ? `${parent}/${uuid}` : uuid;
+  if (map.size === 0) throw new MdevctlError(`Mediated device ${where} is not defined`);
+  if (map.size > 1) {
+    throw new MdevctlError(
+      parent === undefined ? `Multiple definitions found for ${uuid}, specify a parent` : `Multiple definitions found for ${where}`,
+    );
+  }
+  const [p, devs] = [...map.entries()][0];
+  if (devs.length > 1) throw new MdevctlError(`Multiple definitions found for ${p}/${uuid}`);
+  return loadFromSysfs(ctx, devs[0]);
+}
+
+export function getActiveDevice(ctx: Context, uuid: string, parent?: string): MDev {
+  const a = ctx.sysfs.activeDevice(uuid);
+  if (!a || (parent !== undefined && a.parent !== parent)) {
+    throw new MdevctlError(`Mediated device ${parent !== undefined ? `${parent}/` : ''}${uuid} is not active`);
+  }
+  const dev = new MDev(a.uuid, a.parent, a.type);
+  dev.active = true;
+  return dev;
+}
+
+export function countDevices(map: DeviceMap): number {
+  let n = 0;
+  for (const devs of map.values()) n += devs.length;
+  return n;
+}

@@ -1,0 +1,75 @@
+import { Context } from '../context';
+import { MDev } from '../device';
+import { MdevctlError } from '../errors';
+import { readConfigFile } from '../jsonfile';
+import { checkParentName } from '../validate';
+import { getActiveDevice, getDefinedDevice } from './lookup';
+
+export interface ModifyOptions {
+  uuid: string;
+  parent?: string;
+  type?: string;
+  addattr?: string;
+  value?: string;
+  delattr?: boolean;
+  index?: number;
+  auto?: boolean;
+  manual?: boolean;
+  live?: boolean;
+  defined?: boolean;
+  jsonfile?: string;
+  force?: boolean;
+}
+
+function deviceFromJsonfile(uuid: string, parent: string, jsonfile: string): MDev {
+  const dev = new MDev(uuid, parent);
+  dev.applyConfig(readConfigFile(jsonfile));
+  return dev;
+}
+
+/** Change a definition, or (with live) the running device, as upstream's `modify` does. */
+export function modifyDevice(ctx: Context, o: ModifyOptions): MDev {
+  if (o.parent !== undefined) checkParentName(o.parent);
+  const force = o.force ?? false;
+  if (o.live) {
+    if (o.type !== undefined) throw new MdevctlError("'type' cannot be changed on active mdev");
+    if (o.auto) throw new MdevctlError("'auto' cannot be changed on active mdev");
+    if (o.manual) throw new MdevctlError("'manual' cannot be changed on active mdev");
+    const active = getActiveDevice(ctx, o.uuid, o.parent);
+    if (o.jsonfile === undefined) throw new MdevctlError("'live' option must be used with 'jsonfile' option");
+    const dev = deviceFromJsonfile(o.uuid, active.requireParent(), o.jsonfile);
+    if (dev.type !== active.type) throw new MdevctlError("'type' cannot be changed on active mdev");
+    dev.active = true;
+    if (o.defined) {
+      const def = getDefinedDevice(ctx, o.uuid, dev.parent);
+      if (def.type !== dev.type) throw new MdevctlError("'type' of active and defined mdev does not match");
+      ctx.callouts.modifyLive(dev);
+      ctx.callouts.invoke(dev, 'modify', force, () => ctx.store.write(dev));
+      dev.defined = true;
+      return dev;
+    }
+    ctx.callouts.modifyLive(dev);
+    return dev;
+  }
+
+  let dev: MDev;
+  if (o.jsonfile !== undefined) {
+    if (o.parent === undefined) throw new MdevctlError('Parent device required to modify device via json file');
+    dev = deviceFromJsonfile(o.uuid, o.parent, o.jsonfile);
+  } else {
+    dev = getDefinedDevice(ctx, o.uuid, o.parent);
+    if (o.type !== undefined) dev.type = o.type;
+    if (o.auto && o.manual) throw new MdevctlError("'auto' and 'manual' are mutually exclusive");
+    if (o.auto) dev.autostart = true;
+    else if (o.manual) dev.autostart = false;
+  }
+  if (o.addattr !== undefined) {
+    if (o.value === undefined) throw new MdevctlError('No attribute value provided');
+    dev.addAttribute(o.addattr, o.value, o.index);
+  } else if (o.delattr) {
+    dev.deleteAttribute(o.index);
+  }
+  ctx.callouts.invoke(dev, 'modify', force, () => ctx.store.write(dev));
+  dev.defined = true;
+  return dev;
+}

@@ -1,0 +1,37 @@
+import { Context } from '../context';
+import { checkParentName } from '../validate';
+import { definedDevices } from './lookup';
+import { createDevice } from './start';
+
+export interface StartParentResult {
+  started: string[];
+  skipped: string[];
+  failed: Array<{ uuid: string; reason: string }>;
+}
+
+/**
+ * Start every auto-start definition of PARENT (run by the udev rule when a parent appears).
+ * Idempotent: a device already running as defined is skipped silently, since udev fires this
+ * more than once per parent. Each failure is logged on one line and the next device is tried.
+ */
+export function startParentMdevs(ctx: Context, parent: string): StartParentResult {
+  checkParentName(parent);
+  const result: StartParentResult = { started: [], skipped: [], failed: [] };
+  const devs = definedDevices(ctx, { parent }).get(parent) ?? [];
+  for (const dev of devs) {
+    if (!dev.autostart) continue;
+    if (dev.active) {
+      result.skipped.push(dev.uuid);
+      continue;
+    }
+    try {
+      ctx.callouts.invoke(dev, 'start', false, () => createDevice(ctx, dev));
+      result.started.push(dev.uuid);
+    } catch (e) {
+      const reason = (e as Error).message.replace(/\n/g, ' ');
+      result.failed.push({ uuid: dev.uuid, reason });
+      ctx.log.warn(`Failed to start ${dev.uuid} on ${parent}: ${reason}`);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,19 @@
+import { Context } from '../context';
+import { MDev } from '../device';
+import { MdevctlError } from '../errors';
+import { loadFromSysfs } from './lookup';
+
+export interface StopOptions {
+  uuid: string;
+  force?: boolean;
+}
+
+export function stopDevice(ctx: Context, o: StopOptions): MDev {
+  const dev = loadFromSysfs(ctx, new MDev(o.uuid));
+  if (!dev.active) throw new MdevctlError(`Mediated device ${o.uuid} is not active`);
+  ctx.callouts.invoke(dev, 'stop', o.force ?? false, () => {
+    ctx.sysfs.remove(dev.uuid);
+    dev.active = false;
+  });
+  return dev;
+}

@@ -1,0 +1,229 @@
+/**
+ * The config store: device definitions at etc/mdevctl.d/PARENT/UUID. Reads tolerate damage (a
+ * malformed file is skipped with a warning naming it); writes are atomic (temp file in the same
+ * directory, fsync, rename), so a reader or a crash never sees a partial definition.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Root } from './root';
+import { Log } from './log';
+import { MDev, parseConfigText } from './device';
+import { MdevctlError, describeSystemError, errnoCode } from './errors';
+import { parseUuid } from './uuid';
+import { checkParentName } from './validate';
+
+export interface DefinedFilter {
+  uuid?: string;
+  parent?: string;
+}
+
+/** Parent name -> devices, parents and devices in byte order. */
+export type DeviceMap = Map<string, MDev[]>;
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function sortDeviceMap(map: DeviceMap): DeviceMap {
+  const sorted: DeviceMap = new Map();
+  for (const parent of [...map.keys()].sort(byteOrder)) {
+    const devs = map.get(parent)!;
+    devs.sort((a, b) => byteOrder(a.uuid, b.uuid));
+    sorted.set(parent, devs);
+  }
+  return sorted;
+}
+
+export class ConfigStore {
+  constructor(
+    readonly root: Root,
+    readonly log: Log,
+  ) {}
+
+  /** Parent directories under etc/mdevctl.d (never scripts.d), byte order. */
+  parentDirs(): string[] {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.root.configBase, { withFileTypes: true });
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw new MdevctlError(`Unable to read ${this.root.configBase}: ${describeSystemError(e)}`);
+    }
+    const out: string[] = [];
+    for (const ent of entries) {
+      if (ent.name === 'scripts.d') continue;
+      if (ent.isDirectory()) {
+        out.push(ent.name);
+      } else if (ent.isSymbolicLink()) {
+        try {
+          if (fs.statSync(path.join(this.root.configBase, ent.name)).isDirectory()) out.push(ent.name);
+        } catch {
+          this.log.warn(`Ignoring ${path.join(this.root.configBase, ent.name)}: the link points nowhere`);
+        }
+      }
+    }
+    return out.sort(byteOrder);
+  }
+
+  /**
+   * Every definition matching the filter. Damaged files (unreadable, not JSON, wrong shape) are
+   * skipped with a warning; the others are still returned.
+   */
+  definedDevices(filter: DefinedFilter = {}): DeviceMap {
+    const result: DeviceMap = new Map();
+    const parents = filter.parent !== undefined ? this.parentDirs().filter((p) => p === filter.parent) : this.parentDirs();
+    for (const parent of parents) {
+      const dir = this.root.parentConfigDir(parent);
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch (e) {
+        this.log.warn(`Unable to read directory ${dir}: ${describeSystemError(e)}`);
+        continue;
+      }
+      const devs: MDev[] = [];
+      for (const ent of entries) {
+        const uuid = parseUuid(ent.name);
+        if (uuid === null) continue;
+        if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
+        const file = path.join(dir, ent.name);
+        if (!ent.isFile()) {
+          if (!ent.isSymbolicLink()) continue;
+          try {
+            if (!fs.statSync(file).isFile()) continue;
+          } catch {
+            this.log.warn(`Ignoring definition ${file}: the link points nowhere`);
+            continue;
+          }
+        }
+        const dev = this.readFile(parent, uuid, file);
+        if (dev) devs.push(dev);
+      }
+      if (devs.length > 0) result.set(parent, devs);
+    }
+    return sortDeviceMap(result);
+  }
+
+  private readFile(parent: string, uuid: string, file: string): MDev | null {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      this.log.warn(`Unable to read definition ${file}: ${describeSystemError(e)}`);
+      return null;
+    }
+    try {
+      const cfg = parseConfigText(text);
+      const dev = new MDev(uuid, parent);
+      dev.applyConfig(cfg);
+      dev.defined = true;
+      return dev;
+    } catch (e) {
+      this.log.warn(`Skipping malformed definition ${file}: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  /** The definition of (parent, uuid), null when there is none; throws when it is malformed. */
+  read(parent: string, uuid: string): MDev | null {
+    checkParentName(parent);
+    const file = this.root.definitionPath(parent, uuid);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw new MdevctlError(`Unable to read definition ${file}: ${describeSystemError(e)}`);
+    }
+    const dev = new MDev(uuid, parent);
+    try {
+      dev.applyConfig(parseConfigText(text));
+    } catch (e) {
+      throw new MdevctlError(`Malformed definition ${file}: ${(e as Error).message}`);
+    }
+    dev.defined = true;
+    return dev;
+  }
+
+  /** Is there a definition file for (parent, uuid)? */
+  exists(parent: string, uuid: string): boolean {
+    checkParentName(parent);
+    try {
+      fs.statSync(this.root.definitionPath(parent, uuid));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
+  write(dev: MDev): void {
+    const parent = checkParentName(dev.requireParent());
+    const text = dev.toDefinitionText();
+    const dir = this.root.parentConfigDir(parent);
+    const file = this.root.definitionPath(parent, dev.uuid);
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
+    }
+    writeFileAtomic(file, text, `Failed to write config for device ${dev.uuid}`);
+  }
+
+  /** Remove the definition of (parent, uuid);. */
+  remove(parent: string, uuid: string): void {
+    checkParentName(parent);
+    const file = this.root.definitionPath(parent, uuid);
+    try {
+      fs.unlinkSync(file);
+    } catch (e) {
+      throw new MdevctlError(`Failed to remove file ${file}: ${describeSystemError(e)}`);
+    }
+    fsyncDir(path.dirname(file));
+  }
+}
+
+/** Write a file so that it is either the old or the new content, never partial. */
+export function writeFileAtomic(file: string, content: string, what: string): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* may not exist */
+    }
+    throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
+  }
+  fsyncDir(dir);
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* best effort: some filesystems refuse fsync on directories */
+  }
+}

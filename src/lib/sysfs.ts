@@ -1,0 +1,338 @@
+/**
+ * The sysfs adapter: reads parents, their supported types and the active devices from a real or
+ * fixture /sys under the root, and performs the kernel writes (create, remove, attributes)
+ * through a pluggable KernelWriter (the real kernel, or the simulated one for fixture roots).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Root } from './root';
+import { Log } from './log';
+import { MdevctlError, describeSystemError, errnoCode } from './errors';
+import { parseUuid } from './uuid';
+import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
+
+export interface ActiveDevice {
+  uuid: string;
+  parent: string;
+  type: string;
+  /** Canonical device directory (sys/devices/.../PARENT/UUID). */
+  dir: string;
+}
+
+export interface MdevType {
+  parent: string;
+  type: string;
+  availableInstances: number;
+  deviceApi: string;
+  name: string;
+  description: string;
+}
+
+export interface ParentEntry {
+  name: string;
+  /** Directory holding mdev_supported_types (through the class link, or the real device dir). */
+  dir: string;
+}
+
+/** The side of sysfs that changes state. The real kernel reacts to these writes. */
+export interface KernelWriter {
+  /** Write the UUID into TYPE_DIR/create. */
+  create(typeDir: string, uuid: string): void;
+  /** Write `1` into DEVICE_DIR/remove. */
+  remove(deviceDir: string, uuid: string): void;
+  /** Write VALUE into DEVICE_DIR/NAME. */
+  writeAttribute(deviceDir: string, name: string, value: string): void;
+}
+
+/** What a failed write into sysfs means, per errno, for the message shown to the user. */
+const KERNEL_ERRNO_MEANING: Record<string, Record<string, string>> = {
+  create: {
+    EINVAL: 'the kernel rejected the UUID or the type cannot create more devices',
+    EEXIST: 'a device with this UUID already exists',
+    ENOSPC: 'no capacity left for this type on the parent',
+    EBUSY: 'the parent device is busy',
+    EPERM: 'permission denied: mdevctl must run as root',
+    EACCES: 'permission denied: mdevctl must run as root',
+    ENODEV: 'the parent device is gone',
+  },
+  remove: {
+    EBUSY: 'the device is in use (for example by a running VM)',
+    EPERM: 'permission denied: mdevctl must run as root',
+    EACCES: 'permission denied: mdevctl must run as root',
+    ENOENT: 'the device is not running',
+  },
+  attribute: {
+    EINVAL: 'the driver rejected the value',
+    EBUSY: 'the device is busy',
+    ENOSPC: 'no resources left for this value',
+    EEXIST: 'the value is already assigned elsewhere',
+    EPERM: 'permission denied: mdevctl must run as root',
+    EACCES: 'permission denied: the attribute is not writable',
+    EIO: 'the driver failed to apply the value',
+  },
+};
+
+export function explainKernelError(kind: 'create' | 'remove' | 'attribute', err: unknown): string {
+  const code = errnoCode(err);
+  const meaning = code ? KERNEL_ERRNO_MEANING[kind][code] : undefined;
+  return meaning ? `${describeSystemError(err)}: ${meaning}` : describeSystemError(err);
+}
+
+/** Writes straight into the files, as on a real /sys. */
+export const directKernelWriter: KernelWriter = {
+  create(typeDir, uuid) {
+    fs.writeFileSync(path.join(typeDir, 'create'), uuid);
+  },
+  remove(deviceDir) {
+    fs.writeFileSync(path.join(deviceDir, 'remove'), '1');
+  },
+  writeAttribute(deviceDir, name, value) {
+    fs.writeFileSync(path.join(deviceDir, name), value);
+  },
+};
+
+function readTrimmed(file: string): string {
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function readOptional(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
+    throw e;
+  }
+}
+
+function isDirFollow(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class Sysfs {
+  constructor(
+    readonly root: Root,
+    readonly log: Log,
+    readonly writer: KernelWriter = directKernelWriter,
+  ) {}
+
+  /** Registered parents, in byte order of their names. Missing or empty mdev_bus: none. */
+  parents(): ParentEntry[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root.parentBase);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw new MdevctlError(`Unable to read ${this.root.parentBase}: ${describeSystemError(e)}`);
+    }
+    names.sort(byteOrder);
+    return names.map((name) => ({ name, dir: path.join(this.root.parentBase, name) }));
+  }
+
+  /** The directory of a registered parent, or a helpful error (with a case-insensitive hint). */
+  findParentDir(parent: string): string {
+    checkParentName(parent);
+    const dir = this.root.parentPath(parent);
+    if (isDirFollow(dir)) return dir;
+    const lower = parent.toLowerCase();
+    const similar = this.parents().find((p) => p.name.toLowerCase() === lower);
+    if (similar) {
+      throw new MdevctlError(`Unable to find parent device '${parent}'. Did you mean '${similar.name}'?`);
+    }
+    throw new MdevctlError(`Unable to find parent device '${shown(parent)}'`);
+  }
+
+  /** Types supported by each parent (optionally only PARENT), types in byte order. */
+  types(parentFilter?: string): Map<string, MdevType[]> {
+    const result = new Map<string, MdevType[]>();
+    for (const p of this.parents()) {
+      if (parentFilter !== undefined && parentFilter !== p.name) continue;
+      result.set(p.name, this.parentTypes(p));
+    }
+    return result;
+  }
+
+  parentTypes(p: ParentEntry): MdevType[] {
+    const typesDir = path.join(p.dir, 'mdev_supported_types');
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(typesDir, { withFileTypes: true });
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.log.warn(`Parent ${p.name} has no readable ${path.join(typesDir)} (${describeSystemError(e)})`);
+        return [];
+      }
+      throw new MdevctlError(`Unable to read ${typesDir}: ${describeSystemError(e)}`);
+    }
+    const out: MdevType[] = [];
+    for (const ent of entries) {
+      const dir = path.join(typesDir, ent.name);
+      if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirFollow(dir))) continue;
+      out.push(this.readType(p.name, ent.name, dir));
+    }
+    out.sort((a, b) => byteOrder(a.type, b.type));
+    return out;
+  }
+
+  private readType(parent: string, type: string, dir: string): MdevType {
+    const availFile = path.join(dir, 'available_instances');
+    let availText: string;
+    let deviceApi: string;
+    try {
+      availText = readTrimmed(availFile);
+      deviceApi = readTrimmed(path.join(dir, 'device_api'));
+    } catch (e) {
+      throw new MdevctlError(`Unable to read mdev type ${type} of ${parent}: ${describeSystemError(e)} (${dir})`);
+    }
+    const available = parseInstances(availText);
+    if (available === null) {
+      throw new MdevctlError(`Invalid available_instances '${shown(availText)}' in ${availFile}: not an integer`);
+    }
+    return {
+      parent,
+      type,
+      availableInstances: available,
+      deviceApi,
+      name: readOptional(path.join(dir, 'name')),
+      description: readOptional(path.join(dir, 'description')).split('\n').join(', '),
+    };
+  }
+
+  /** UUIDs listed under sys/bus/mdev/devices (canonical form), non-UUID names skipped. */
+  activeUuids(): Array<{ uuid: string; entry: string }> {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root.mdevBase);
+    } catch {
+      return [];
+    }
+    const out: Array<{ uuid: string; entry: string }> = [];
+    for (const entry of names) {
+      const uuid = parseUuid(entry);
+      if (uuid !== null) out.push({ uuid, entry });
+    }
+    return out;
+  }
+
+  /** All active devices whose links resolve; dangling ones are skipped with a warning. */
+  activeDevices(uuidFilter?: string): ActiveDevice[] {
+    const out: ActiveDevice[] = [];
+    for (const { uuid, entry } of this.activeUuids()) {
+      if (uuidFilter !== undefined && uuid !== uuidFilter) continue;
+      const dev = this.resolveActive(uuid, path.join(this.root.mdevBase, entry), true);
+      if (dev) out.push(dev);
+    }
+    return out;
+  }
+
+  /** The running device with this UUID, or null. */
+  activeDevice(uuid: string): ActiveDevice | null {
+    return this.resolveActive(uuid, this.root.activePath(uuid), false);
+  }
+
+  private resolveActive(uuid: string, link: string, warn: boolean): ActiveDevice | null {
+    let dir: string;
+    try {
+      dir = fs.realpathSync.native(link);
+    } catch (e) {
+      if (warn && errnoCode(e) !== 'ENOENT') this.log.warn(`Unable to resolve ${link}: ${describeSystemError(e)}`);
+      else if (warn) this.log.warn(`Skipping ${link}: the link points nowhere`);
+      return null;
+    }
+    let typeDir: string;
+    try {
+      typeDir = fs.realpathSync.native(path.join(dir, 'mdev_type'));
+    } catch (e) {
+      if (warn) this.log.warn(`Skipping active device ${uuid}: unable to resolve its mdev_type (${describeSystemError(e)})`);
+      return null;
+    }
+    return { uuid, parent: path.basename(path.dirname(dir)), type: path.basename(typeDir), dir };
+  }
+
+  /** Directory of TYPE under a registered PARENT, with upstream's checks and messages. */
+  typeDir(parent: string, type: string): string {
+    const parentDir = this.findParentDir(parent);
+    const typesDir = path.join(parentDir, 'mdev_supported_types');
+    if (!isDirFollow(typesDir)) {
+      throw new MdevctlError(`Parent ${parent} is not currently registered for mdev support`);
+    }
+    checkTypeName(type);
+    const dir = path.join(typesDir, type);
+    if (!isDirFollow(dir)) {
+      throw new MdevctlError(`Parent ${parent} does not support mdev type ${type}`);
+    }
+    return dir;
+  }
+
+  availableInstances(typeDir: string): number {
+    const file = path.join(typeDir, 'available_instances');
+    let text: string;
+    try {
+      text = readTrimmed(file);
+    } catch (e) {
+      throw new MdevctlError(`Unable to read ${file}: ${describeSystemError(e)}`);
+    }
+    const n = parseInstances(text);
+    if (n === null) throw new MdevctlError(`Invalid available_instances '${shown(text)}' in ${file}: not an integer`);
+    return n;
+  }
+
+  /** Write the UUID into the type's `create`. */
+  create(parent: string, type: string, uuid: string, typeDir: string): void {
+    try {
+      this.writer.create(typeDir, uuid);
+    } catch (e) {
+      if (e instanceof MdevctlError) throw e;
+      throw new MdevctlError(
+        `Failed to create mdev ${uuid}, type ${type} on ${parent}: ${explainKernelError('create', e)} (${path.join(typeDir, 'create')})`,
+      );
+    }
+  }
+
+  /** Write one attribute of a running device. */
+  writeAttribute(uuid: string, name: string, value: string): void {
+    checkAttributeName(name);
+    const dir = this.root.activePath(uuid);
+    const file = path.join(dir, name);
+    try {
+      fs.lstatSync(file);
+    } catch {
+      throw new MdevctlError(`Invalid attribute '${shown(name)}'`);
+    }
+    try {
+      this.writer.writeAttribute(dir, name, value);
+    } catch (e) {
+      if (e instanceof MdevctlError) throw e;
+      throw new MdevctlError(`Failed to write ${value} to attribute ${name}: ${explainKernelError('attribute', e)} (${file})`);
+    }
+  }
+
+  /** Write `1` into the device's `remove`. */
+  remove(uuid: string): void {
+    const dir = this.root.activePath(uuid);
+    try {
+      this.writer.remove(dir, uuid);
+    } catch (e) {
+      if (e instanceof MdevctlError) throw e;
+      throw new MdevctlError(`Error removing device ${uuid}: ${explainKernelError('remove', e)} (${path.join(dir, 'remove')})`);
+    }
+  }
+}
+
+/** available_instances as Rust's i32 parse reads it: optional sign, decimal digits. */
+export function parseInstances(text: string): number | null {
+  if (!/^[+-]?\d+$/.test(text)) return null;
+  const n = Number(text);
+  if (n > 2147483647 || n < -2147483648) return null;
+  return n;
+}

@@ -1,0 +1,39 @@
+/**
+ * UUIDs as mdevctl sees them. Parsing is lenient in the way of the Rust uuid crate upstream uses:
+ * hyphenated, 32 hex digits, {braced} and urn:uuid: forms, any case. The canonical form, used for
+ * display, file names and sysfs writes, is lowercase hyphenated.
+ */
+import { v4 as uuidv4 } from 'uuid';
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** The canonical form of a UUID string, or null when it is not one. */
+export function parseUuid(text: string): string | null {
+  let s = text;
+  if (s.length === 45 && s.startsWith('urn:uuid:')) s = s.slice(9);
+  else if (s.length === 38 && s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1);
+  if (s.length === 36) {
+    if (!HYPHENATED.test(s)) return null;
+    return s.toLowerCase();
+  }
+  if (s.length === 32 && HEX32.test(s)) {
+    const l = s.toLowerCase();
+    return `${l.slice(0, 8)}-${l.slice(8, 12)}-${l.slice(12, 16)}-${l.slice(16, 20)}-${l.slice(20)}`;
+  }
+  return null;
+}
+
+/** Why a string is not a UUID, worded for a usage error. */
+export function uuidProblem(text: string): string {
+  if (text.length === 0) return 'empty string';
+  const inner = text.startsWith('urn:uuid:') ? text.slice(9) : text.replace(/^\{|\}$/g, '');
+  const bad = [...inner].findIndex((c) => !/[0-9a-fA-F-]/.test(c));
+  if (bad >= 0) return `invalid character '${inner[bad]}' at position ${bad + 1}`;
+  return `invalid length ${text.length}: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`;
+}
+
+/** A new random (version 4) UUID. */
+export function generateUuid(): string {
+  return uuidv4();
+}

@@ -1,0 +1,44 @@
+/**
+ * Checks on names that become paths. A parent name or attribute name from the command line or a
+ * JSON file is joined to a directory; these checks keep it inside that directory.
+ */
+import { MdevctlError } from './errors';
+
+const MAX_NAME = 255;
+
+function pathComponentProblem(name: string): string | null {
+  if (name.length === 0) return 'it is empty';
+  if (name.includes('\0')) return 'it contains a NUL byte';
+  if (name.includes('/')) return "it contains '/'";
+  if (name === '.' || name === '..') return `'${name}' is not a name`;
+  if (Buffer.byteLength(name) > MAX_NAME) return `it is longer than ${MAX_NAME} bytes`;
+  return null;
+}
+
+/** Printable form of a name for an error message (control characters escaped, length capped). */
+export function shown(name: string): string {
+  const s = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name);
+  return s.slice(1, -1);
+}
+
+export function checkParentName(parent: string): string {
+  const problem = pathComponentProblem(parent);
+  if (problem) throw new MdevctlError(`Invalid parent device name '${shown(parent)}': ${problem}`);
+  return parent;
+}
+
+export function checkAttributeName(name: string): string {
+  const problem = pathComponentProblem(name);
+  if (problem) throw new MdevctlError(`Invalid attribute name '${shown(name)}': ${problem}`);
+  return name;
+}
+
+export function checkTypeName(type: string): string {
+  const problem = pathComponentProblem(type);
+  if (problem) throw new MdevctlError(`Invalid mdev type '${shown(type)}': ${problem}`);
+  return type;
+}
+
+export function isSafeName(name: string): boolean {
+  return pathComponentProblem(name) === null;
+}
