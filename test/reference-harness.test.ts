@@ -1,0 +1,40 @@
+/** Smoke test of the differential harness (test/support/reference.ts) against mdevctl 1.2.0. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { makeReferenceRoot, referenceBinary, runReference, treeSnapshot } from './support/reference';
+
+const REPO = path.resolve(__dirname, '..');
+
+/** A fresh copy of a fixture made by the generator (git cannot hold the empty dirs). */
+function freshFixture(name: string): { dir: string; root: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-fixture-'));
+  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'make-fixtures.mjs'), dir, name], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`make-fixtures failed: ${r.stderr}`);
+  return { dir, root: path.join(dir, name) };
+}
+
+test('mdevctl 1.2.0 lists nothing on the empty fixture', () => {
+  const avail = referenceBinary();
+  if (!avail.ok) {
+    console.log(`reference mdevctl 1.2.0 not available, nothing checked: ${avail.reason}`);
+    return;
+  }
+  const { dir, root: src } = freshFixture('empty');
+  const root = makeReferenceRoot(src);
+  try {
+    const before = treeSnapshot(root);
+    const r = runReference(root, ['list']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('\n'); // 1.2.0 ends list output with one extra newline
+    expect(treeSnapshot(root)).toEqual(before);
+    expect(Object.keys(before).some((k) => k.startsWith('usr/bin/') || k.startsWith('lib'))).toBe(false);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
