@@ -119,11 +119,15 @@ export interface ReferenceResult {
  */
 export function runReference(root: string, args: string[], stdin?: string): ReferenceResult {
   installReference(root);
-  const devStdin = path.join(root, 'dev', 'stdin');
-  const madeDev = !fs.existsSync(path.join(root, 'dev'));
+  const devDir = path.join(root, 'dev');
+  const devStdin = path.join(devDir, 'stdin');
+  const madeDev = !fs.existsSync(devDir);
+  let fd: number | undefined;
   if (stdin !== undefined) {
-    fs.mkdirSync(path.dirname(devStdin), { recursive: true });
+    fs.mkdirSync(devDir, { recursive: true });
     fs.writeFileSync(devStdin, stdin);
+    // The same file is the process's stdin: no pipe, so no EPIPE when mdevctl does not read it.
+    fd = fs.openSync(devStdin, 'r');
   }
   try {
     const env: NodeJS.ProcessEnv = { ...CHROOT_ENV_BASE };
@@ -131,16 +135,17 @@ export function runReference(root: string, args: string[], stdin?: string): Refe
     const r = spawnSync('chroot', [root, BIN_IN_ROOT, ...args], {
       encoding: 'utf8',
       env,
-      input: stdin ?? '',
+      stdio: [fd ?? 'ignore', 'pipe', 'pipe'],
       timeout: 60_000,
     });
     if (r.error) throw r.error;
     const status = r.status ?? 128 + (r.signal ? (os.constants.signals[r.signal] ?? 0) : 0);
     return { status, stdout: r.stdout, stderr: r.stderr };
   } finally {
-    if (stdin !== undefined) {
+    if (fd !== undefined) {
+      fs.closeSync(fd);
       fs.rmSync(devStdin, { force: true });
-      if (madeDev) fs.rmSync(path.join(root, 'dev'), { recursive: true, force: true });
+      if (madeDev) fs.rmSync(devDir, { recursive: true, force: true });
     }
   }
 }
