@@ -83,6 +83,8 @@ export class ConfigStore {
         continue;
       }
       const devs: MDev[] = [];
+      // byte order, so that warnings come out in the same order as the listing
+      entries.sort((x, y) => byteOrder(x.name, y.name));
       for (const ent of entries) {
         const uuid = parseUuid(ent.name);
         if (uuid === null) continue;
