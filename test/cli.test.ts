@@ -1,0 +1,67 @@
+/** The command line itself: version, help, no verb, unknown verbs and options, exit statuses. */
+import { FakeTree } from './support/tree';
+import { run } from './support/cli';
+
+const VERBS = ['define', 'undefine', 'modify', 'start', 'stop', 'list', 'types'];
+let t: FakeTree;
+beforeAll(() => {
+  t = new FakeTree().withStandardDirs();
+});
+afterAll(() => t.cleanup());
+
+test('--version and -V', () => {
+  expect(run(['--version'], { root: t.root })).toEqual({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(run(['-V'], { root: t.root })).toEqual({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(run(['--version'], { root: t.root, bin: 'lsmdev' })).toEqual({ status: 0, stdout: 'lsmdev 1.4.0\n', stderr: '' });
+  for (const v of VERBS) expect(run([v, '--version'], { root: t.root })).toEqual({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+});
+
+test.each(VERBS)('%s --help and -h print the verb help on stdout, exit 0', (verb) => {
+  for (const flag of ['--help', '-h']) {
+    const r = run([verb, flag], { root: t.root });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(new RegExp(`^Usage: mdevctl ${verb} \\[options\\]\\n`));
+    expect(r.stdout).toContain('-h, --help');
+  }
+  expect(run(['help', verb], { root: t.root }).stdout).toMatch(new RegExp(`^Usage: mdevctl ${verb} `));
+});
+
+test('top-level help lists the verbs, hides start-parent-mdevs', () => {
+  const r = run(['--help'], { root: t.root });
+  expect(r.status).toBe(0);
+  for (const v of VERBS) expect(r.stdout).toMatch(new RegExp(`^  ${v} `, 'm'));
+  expect(r.stdout).not.toContain('start-parent-mdevs');
+  expect(run(['--help'], { bin: 'lsmdev', root: t.root }).stdout).toMatch(/^Usage: lsmdev \[options\]/);
+});
+
+test('no verb: help on stderr, exit 2', () => {
+  const r = run([], { root: t.root });
+  expect(r.status).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^Usage: mdevctl \[options\] \[command\]/);
+});
+
+test('unknown verb, unknown option, missing value, stray argument: exit 2 with usage', () => {
+  const cases: Array<[string[], string]> = [
+    [['frobnicate'], "error: unknown command 'frobnicate'"],
+    [['list', '--bogus'], "error: unknown option '--bogus'"],
+    [['list', '-u'], "error: option '-u, --uuid <UUID>' argument missing"],
+    [['types', 'extra'], 'error: too many arguments'],
+    [['start-parent-mdevs'], "error: missing required argument 'PARENT'"],
+  ];
+  for (const [args, message] of cases) {
+    const r = run(args, { root: t.root });
+    expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 2, stdout: '' });
+    expect(r.stderr.split('\n')[0]).toContain(message);
+    expect(r.stderr).toContain("For more information, try '--help'.");
+  }
+});
+
+test('options may be combined and given as --opt=value', () => {
+  t.addDefinition('0000:00:02.0', '11111111-0000-4000-8000-000000000001', { mdev_type: 'x', start: 'auto', attrs: [{ a: 'b' }] });
+  const expected = '11111111-0000-4000-8000-000000000001 0000:00:02.0 x auto\n  Attrs:\n    @{0}: {"a":"b"}\n\n';
+  expect(run(['list', '-dv'], { root: t.root }).stdout).toBe(expected);
+  expect(run(['list', '--defined', '--verbose', '--parent=0000:00:02.0'], { root: t.root }).stdout).toBe(expected);
+  expect(run(['list', '-dvp', '0000:00:02.0'], { root: t.root }).stdout).toBe(expected);
+});
