@@ -1,15 +1,18 @@
 /**
  * Callout and notifier scripts (REFERENCE §8): the hook vendors use to validate, prepare and
- * observe device events. The verbs only see the Callouts interface; discovery, spawning and
- * result policy live here.
+ * observe device events. The verbs only see the Callouts interface; the runner lives in
+ * ./callouts/ (scripts: which files count; spawn: running one; protocol: what goes over the
+ * wire; runner: the policy).
  */
-import * as fs from 'node:fs';
 import { Root } from './root';
 import { Log } from './log';
 import { Attr, MDev } from './device';
+import { Action, Capabilities } from './callouts/protocol';
+import { CalloutError, CalloutRunner } from './callouts/runner';
+import { scanScriptDirs } from './callouts/scripts';
 
-export type Action = 'start' | 'stop' | 'define' | 'undefine' | 'modify' | 'attributes' | 'capabilities';
-export type Event = 'pre' | 'post' | 'notify' | 'get' | 'live';
+export type { Action, Event, State, Capabilities } from './callouts/protocol';
+export { CalloutError, CalloutTimeoutError } from './callouts/runner';
 
 export interface Callouts {
   /**
@@ -17,41 +20,70 @@ export interface Callouts {
    * A failing pre callout aborts unless `force`; post and notifier results are ignored.
    */
   invoke<T>(dev: MDev, action: Action, force: boolean, fn: () => T): T;
-  /** Attributes of a running device from a versioned script's get/attributes; [] when none. */
+  /** Attributes of a running device from a script's get/attributes; [] when none. Throws on a failure or bad output. */
   getAttributes(dev: MDev): Attr[];
   /** Send a new config to a running device (live/modify through the versioned script). */
   modifyLive(dev: MDev): void;
+  /**
+   * The scripts ACTION on DEV would involve, without running any of them except the
+   * get/capabilities probes (for --dry-run).
+   */
+  plan(dev: MDev, action: Action): CalloutPlan;
 }
 
-/** The list of regular files in the script directories, in the order they are consulted. */
-export function listScripts(dirs: string[]): string[] {
-  const out: string[] = [];
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      continue;
-    }
-    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const n of names) out.push(`${dir}/${n}`);
+export interface CalloutPlan {
+  /** The versioned script answering for the device's parent and type, with what it announced. */
+  versioned: ({ path: string } & Capabilities) | null;
+  /**
+   * Callout scripts that would be asked for the pre and post events, in order. With a versioned
+   * script only that one; otherwise every script, the first that does not answer exit 2 decides.
+   */
+  callouts: string[];
+  /** Notifier scripts, all of which run after the command. */
+  notifiers: string[];
+  /** Why the versioned script would refuse ACTION (it does not list the action or `pre`). */
+  problem?: string;
+}
+
+export interface CalloutOptions {
+  /** Environment read for MDEVCTL_CALLOUT_TIMEOUT (seconds; 0 = no limit). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Time limit per script run in milliseconds; overrides the environment. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_CALLOUT_TIMEOUT_MS = 30_000;
+
+/** The time limit for one script run, from MDEVCTL_CALLOUT_TIMEOUT (seconds) or the default. */
+export function calloutTimeoutMs(env: NodeJS.ProcessEnv, log: Log): number {
+  const raw = env.MDEVCTL_CALLOUT_TIMEOUT;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_CALLOUT_TIMEOUT_MS;
+  const s = Number(raw.trim());
+  if (!Number.isFinite(s) || s < 0) {
+    log.warn(`Ignoring MDEVCTL_CALLOUT_TIMEOUT='${raw}' (not a number of seconds); using ${DEFAULT_CALLOUT_TIMEOUT_MS / 1000}`);
+    return DEFAULT_CALLOUT_TIMEOUT_MS;
   }
-  return out;
+  return Math.round(s * 1000);
 }
 
-export function createCallouts(root: Root, log: Log): Callouts {
-  void log;
-  const callouts = listScripts(root.calloutDirs);
-  const notifiers = listScripts(root.notifierDirs);
-  if (callouts.length === 0 && notifiers.length === 0) return noScripts;
-  throw new Error('callout scripts are not supported yet');
+/**
+ * The callout runner for ROOT. The script directories are read once, here; when they hold no
+ * runnable script the result runs commands as they are and never spawns a process.
+ */
+export function createCallouts(root: Root, log: Log, opts: CalloutOptions = {}): Callouts {
+  const callouts = scanScriptDirs(root.calloutDirs, log);
+  const notifiers = scanScriptDirs(root.notifierDirs, log).flat();
+  if (callouts.every((d) => d.length === 0) && notifiers.length === 0) return noScripts;
+  const timeoutMs = opts.timeoutMs ?? calloutTimeoutMs(opts.env ?? process.env, log);
+  return new CalloutRunner({ callouts, notifiers }, log, timeoutMs);
 }
 
 /** No script installed: commands run as they are, no attributes come from scripts. */
 const noScripts: Callouts = {
   invoke: (_dev, _action, _force, fn) => fn(),
   getAttributes: () => [],
-  modifyLive: (dev) => {
-    throw new Error(`No callout script supports live modification of ${dev.uuid}`);
+  modifyLive: () => {
+    throw new CalloutError('No callout script with version support found that supports live modify');
   },
+  plan: () => ({ versioned: null, callouts: [], notifiers: [] }),
 };

@@ -35,7 +35,7 @@ export function createContext(opts: ContextOptions = {}): Context {
     sysfs: new Sysfs(root, log, opts.kernel ?? directKernelWriter),
     store: new ConfigStore(root, log),
     get callouts() {
-      callouts ??= createCallouts(root, log);
+      callouts ??= createCallouts(root, log, { env: opts.env });
       return callouts;
     },
   };

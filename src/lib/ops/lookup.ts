@@ -3,6 +3,7 @@ import { Context } from '../context';
 import { MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { DeviceMap, sortDeviceMap } from '../store';
+import { CalloutTimeoutError } from '../callouts';
 
 /**
  * Mark DEV active when a running device with its UUID exists and agrees with whatever parent and
@@ -55,8 +56,9 @@ export function activeDevices(
     if (opts.attributes !== false) {
       try {
         dev.attrs.push(...ctx.callouts.getAttributes(dev));
-      } catch {
-        // for a listing, a failing get/attributes script is ignored
+      } catch (e) {
+        // for a listing, a failing get/attributes script is ignored; a hung one is reported
+        if (e instanceof CalloutTimeoutError) ctx.log.warn(e.message);
       }
     }
     let list = map.get(a.parent);
