@@ -17,3 +17,5 @@ export { modifyDevice } from './lib/ops/modify';
 export { startDevice } from './lib/ops/start';
 export { stopDevice } from './lib/ops/stop';
 export { startParentMdevs } from './lib/ops/start-parent-mdevs';
+export { CalloutError, CalloutTimeoutError } from './lib/callouts';
+export type { Callouts, CalloutPlan, Action as CalloutAction, Capabilities as CalloutCapabilities } from './lib/callouts';
