@@ -89,6 +89,19 @@ describe('invocation', () => {
     expect(t.read(definitionPath(P, U))).toBe(defText('t1', 'manual'));
   });
 
+  test('a script killed by a signal is passed over with a warning', () => {
+    const t = newTree();
+    const killed = addLoggingScript(t, 'callouts', '10-crash', { on: { 'pre/*': 'kill -KILL $$' } });
+    addLoggingScript(t, 'callouts', '20-next', { on: { 'pre/*': 'exit 1' } });
+    const next = t.p('usr/lib/mdevctl/scripts.d/callouts/20-next');
+    expect(mdevctl(t.root, 'define', '-u', U, '-p', P, '-t', 't1')).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Warning: Callout script '${killed}' was terminated by signal SIGKILL\nError: Script '${next}' failed with status '1'\n`,
+    });
+    expect(t.exists(definitionPath(P, U))).toBe(false);
+  });
+
   test("each line of a script's stderr is shown as NAME: TEXT", () => {
     const t = newTree();
     addLoggingScript(t, 'callouts', 'chatty', { on: { 'pre/define': "printf 'one\\ntwo\\n' >&2; printf 'three' >&2" } });
