@@ -19,3 +19,4 @@ export { stopDevice } from './lib/ops/stop';
 export { startParentMdevs } from './lib/ops/start-parent-mdevs';
 export { CalloutError, CalloutTimeoutError } from './lib/callouts';
 export type { Callouts, CalloutPlan, Action as CalloutAction, Capabilities as CalloutCapabilities } from './lib/callouts';
+export { makeFixture, templateNames } from './lib/fixtures';

@@ -14,8 +14,9 @@ import * as modify from './commands/modify';
 import * as start from './commands/start';
 import * as stop from './commands/stop';
 import * as startParentMdevs from './commands/start-parent-mdevs';
+import * as fixture from './commands/fixture';
 
-const VERBS = [define, undefine, modify, start, stop, list, types, startParentMdevs];
+const VERBS = [define, undefine, modify, start, stop, list, types, startParentMdevs, fixture];
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
 const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root']);
@@ -54,6 +55,8 @@ export function buildProgram(name = 'mdevctl'): Command {
   program
     .description('A mediated device management utility for Linux')
     .option('--root <DIR>', 'Use DIR as the root instead of / (or MDEVCTL_ENV_ROOT)')
+    .option('--dry-run', 'Check and print what a command would change (files, sysfs writes, scripts), changing nothing')
+    .option('--simulate', 'On a fixture root, act as the kernel would on sysfs writes (or MDEVCTL_SIMULATE=1; refused on /)')
     .helpCommand('help [command]', 'Print help for a command');
   for (const verb of VERBS) verb.register(program, env);
   for (const cmd of program.commands) configure(cmd, name);

@@ -9,6 +9,8 @@ export interface Output {
   result(text: string): void;
   /** Print a line on stdout (the generated UUID). */
   line(text: string): void;
+  /** Print TEXT on stdout exactly as it is (a dry run's plan). */
+  raw(text: string): void;
   /** Styling for human-readable output: colour only for a terminal without NO_COLOR. */
   style(): Style;
 }
@@ -34,6 +36,9 @@ export const processOutput: Output = {
   },
   line(text) {
     process.stdout.write(`${text}\n`);
+  },
+  raw(text) {
+    process.stdout.write(text);
   },
   style() {
     if (!wantColour()) return plainStyle;

@@ -12,11 +12,29 @@ export const VERSION = '1.4.0';
 
 export interface GlobalOptions {
   root?: string;
+  dryRun?: boolean;
+  simulate?: boolean;
 }
 
 export interface Env {
   output: Output;
+  /** Context for a verb that only reads. */
   context(): Context;
+  /** Context for a verb that changes state; in a dry run it records the changes instead. */
+  changeContext(): Context;
+  /** Is this a dry run (--dry-run)? */
+  dryRun(): boolean;
+  /**
+   * A verb that changes state succeeded: print the UUID it generated (if any), or in a dry run
+   * the plan (as JSON with dumpjson) instead.
+   */
+  changed(o?: { uuid?: string; dumpjson?: boolean }): void;
+}
+
+/** MDEVCTL_SIMULATE: on unless unset, empty, 0, false, no or off. */
+export function simulateFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.MDEVCTL_SIMULATE;
+  return v !== undefined && !['', '0', 'false', 'no', 'off'].includes(v.toLowerCase());
 }
 
 /** A UUID option value, canonical form; a usage error (exit 2) when it is not a UUID. */
@@ -93,17 +111,43 @@ export const opt = {
       'Go on even when a device-specific callout script fails (only if you know what you are doing)',
     ),
   dumpjson: (help: string) => new Option('--dumpjson', help),
+  /** --dumpjson of a verb that changes state: the dry run's plan as JSON. */
+  planJson: () => new Option('--dumpjson', 'With --dry-run: print the plan as a JSON array of actions'),
 };
 
-/** Context for a verb, built lazily from the global options (--root). */
+/** Checks shared by the verbs that change state (before anything else is looked at). */
+export function planOptions(env: Env, flags: { dumpjson?: boolean }): void {
+  if (flags.dumpjson && !env.dryRun()) {
+    throw new UsageError(`the following required arguments were not provided:\n  --dry-run`);
+  }
+}
+
+/** Context for a verb, built lazily from the global options (--root, --dry-run, --simulate). */
 export function makeEnv(program: Command, output: Output = processOutput): Env {
   let ctx: Context | undefined;
+  const g = () => program.opts<GlobalOptions>();
+  const build = (changes: boolean) => {
+    const o = g();
+    ctx ??= createContext({
+      root: o.root,
+      simulate: (o.simulate ?? false) || simulateFromEnv(),
+      dryRun: changes && (o.dryRun ?? false),
+    });
+    return ctx;
+  };
   return {
     output,
-    context() {
-      const g = program.opts<GlobalOptions>();
-      ctx ??= createContext({ root: g.root });
-      return ctx;
+    context: () => build(false),
+    changeContext: () => build(true),
+    dryRun: () => g().dryRun ?? false,
+    changed(o = {}) {
+      const plan = ctx?.plan;
+      if (plan) {
+        if (o.dumpjson) output.result(plan.json());
+        else output.raw(plan.text());
+        return;
+      }
+      if (o.uuid !== undefined) output.line(o.uuid);
     },
   };
 }

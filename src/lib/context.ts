@@ -7,6 +7,8 @@ import { Log, stderrLog } from './log';
 import { Sysfs, KernelWriter, directKernelWriter } from './sysfs';
 import { ConfigStore } from './store';
 import { Callouts, createCallouts } from './callouts';
+import { Plan } from './plan';
+import { SimulatedKernel } from './simulated-kernel';
 
 export interface Context {
   root: Root;
@@ -15,6 +17,8 @@ export interface Context {
   store: ConfigStore;
   /** Created on first use: listing a tree without scripts never touches the script dirs twice. */
   readonly callouts: Callouts;
+  /** In a dry run: the actions recorded instead of done (nothing is written, no script runs). */
+  plan?: Plan;
 }
 
 export interface ContextOptions {
@@ -23,16 +27,32 @@ export interface ContextOptions {
   log?: Log;
   kernel?: KernelWriter;
   env?: NodeJS.ProcessEnv;
+  /** Record every change instead of making it (see src/lib/plan.ts). */
+  dryRun?: boolean;
+  /** Use the simulated kernel (fixture roots only; refused on /). */
+  simulate?: boolean;
 }
 
 export function createContext(opts: ContextOptions = {}): Context {
   const root = opts.root instanceof Root ? opts.root : Root.resolve(opts.root, opts.env ?? process.env);
   const log = opts.log ?? stderrLog;
+  const kernel = opts.kernel ?? (opts.simulate ? new SimulatedKernel(root) : directKernelWriter);
+  if (opts.dryRun) {
+    const plan = new Plan(root);
+    return {
+      root,
+      log,
+      sysfs: new Sysfs(root, log, plan.kernel),
+      store: new ConfigStore(root, log, plan.files),
+      callouts: plan.callouts,
+      plan,
+    };
+  }
   let callouts: Callouts | undefined;
   return {
     root,
     log,
-    sysfs: new Sysfs(root, log, opts.kernel ?? directKernelWriter),
+    sysfs: new Sysfs(root, log, kernel),
     store: new ConfigStore(root, log),
     get callouts() {
       callouts ??= createCallouts(root, log, { env: opts.env });

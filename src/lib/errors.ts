@@ -43,6 +43,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ELOOP: 'Too many levels of symbolic links',
   ENAMETOOLONG: 'File name too long',
   EIO: 'Input/output error',
+  EUSERS: 'Too many users',
 };
 
 export function errnoCode(err: unknown): string | undefined {

@@ -34,10 +34,45 @@ export function sortDeviceMap(map: DeviceMap): DeviceMap {
   return sorted;
 }
 
+/**
+ * The store's side that changes files. Real runs write atomically; a dry run swaps in a recorder
+ * (src/lib/plan.ts) that checks and records instead.
+ */
+export interface StoreFiles {
+  /** True when nothing is really written (a dry run): take no lock, create nothing. */
+  readonly dryRun: boolean;
+  /** Write FILE atomically, creating its directory first; WHAT starts the error message. */
+  writeFile(file: string, content: string, what: string): void;
+  /** Remove FILE. */
+  removeFile(file: string): void;
+}
+
+export const realStoreFiles: StoreFiles = {
+  dryRun: false,
+  writeFile(file, content, what) {
+    const dir = path.dirname(file);
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
+    }
+    writeFileAtomic(file, content, what);
+  },
+  removeFile(file) {
+    try {
+      fs.unlinkSync(file);
+    } catch (e) {
+      throw new MdevctlError(`Failed to remove file ${file}: ${describeSystemError(e)}`);
+    }
+    fsyncDir(path.dirname(file));
+  },
+};
+
 export class ConfigStore {
   constructor(
     readonly root: Root,
     readonly log: Log,
+    readonly files: StoreFiles = realStoreFiles,
   ) {}
 
   /** Parent directories under etc/mdevctl.d (never scripts.d), byte order. */
@@ -163,27 +198,14 @@ export class ConfigStore {
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
   write(dev: MDev): void {
     const parent = checkParentName(dev.requireParent());
-    const text = dev.toDefinitionText();
-    const dir = this.root.parentConfigDir(parent);
     const file = this.root.definitionPath(parent, dev.uuid);
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
-    }
-    writeFileAtomic(file, text, `Failed to write config for device ${dev.uuid}`);
+    this.files.writeFile(file, dev.toDefinitionText(), `Failed to write config for device ${dev.uuid}`);
   }
 
   /** Remove the definition of (parent, uuid);. */
   remove(parent: string, uuid: string): void {
     checkParentName(parent);
-    const file = this.root.definitionPath(parent, uuid);
-    try {
-      fs.unlinkSync(file);
-    } catch (e) {
-      throw new MdevctlError(`Failed to remove file ${file}: ${describeSystemError(e)}`);
-    }
-    fsyncDir(path.dirname(file));
+    this.files.removeFile(this.root.definitionPath(parent, uuid));
   }
 }
 

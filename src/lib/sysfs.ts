@@ -42,6 +42,10 @@ export interface KernelWriter {
   remove(deviceDir: string, uuid: string): void;
   /** Write VALUE into DEVICE_DIR/NAME. */
   writeAttribute(deviceDir: string, name: string, value: string): void;
+  /** Dry run: does the (planned) device have attribute NAME? undefined: look at the tree. */
+  attributeExists?(deviceDir: string, name: string): boolean | undefined;
+  /** Dry run: devices of the type at TYPE_DIR planned so far (not yet counted by sysfs). */
+  pendingCreates?(typeDir: string): number;
 }
 
 /** What a failed write into sysfs means, per errno, for the message shown to the user. */
@@ -54,6 +58,7 @@ const KERNEL_ERRNO_MEANING: Record<string, Record<string, string>> = {
     EPERM: 'permission denied: mdevctl must run as root',
     EACCES: 'permission denied: mdevctl must run as root',
     ENODEV: 'the parent device is gone',
+    EUSERS: 'no instances of this type are left on the parent',
   },
   remove: {
     EBUSY: 'the device is in use (for example by a running VM)',
@@ -284,7 +289,7 @@ export class Sysfs {
     }
     const n = parseInstances(text);
     if (n === null) throw new MdevctlError(`Invalid available_instances '${shown(text)}' in ${file}: not an integer`);
-    return n;
+    return n - (this.writer.pendingCreates?.(typeDir) ?? 0);
   }
 
   /** Write the UUID into the type's `create`. */
@@ -304,10 +309,14 @@ export class Sysfs {
     checkAttributeName(name);
     const dir = this.root.activePath(uuid);
     const file = path.join(dir, name);
-    try {
-      fs.lstatSync(file);
-    } catch {
-      throw new MdevctlError(`Invalid attribute '${shown(name)}'`);
+    const planned = this.writer.attributeExists?.(dir, name);
+    if (planned === false) throw new MdevctlError(`Invalid attribute '${shown(name)}'`);
+    if (planned === undefined) {
+      try {
+        fs.lstatSync(file);
+      } catch {
+        throw new MdevctlError(`Invalid attribute '${shown(name)}'`);
+      }
     }
     try {
       this.writer.writeAttribute(dir, name, value);

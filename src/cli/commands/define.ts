@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Env, conflicts, opt, requireOne, uuidArg } from '../program';
+import { Env, conflicts, opt, planOptions, requireOne, uuidArg } from '../program';
 import { defineDevice } from '../../lib/ops/define';
 
 interface DefineFlags {
@@ -9,6 +9,7 @@ interface DefineFlags {
   type?: string;
   jsonfile?: string;
   force?: boolean;
+  dumpjson?: boolean;
 }
 
 export function register(program: Command, env: Env): void {
@@ -24,13 +25,15 @@ export function register(program: Command, env: Env): void {
     .addOption(opt.type('Mediated device type'))
     .addOption(opt.jsonfile('Read type, start mode and attributes from this JSON file'))
     .addOption(opt.force())
+    .addOption(opt.planJson())
     .action((flags: DefineFlags) => {
+      planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid', 'parent']);
       conflicts(flags as Record<string, unknown>, [
         ['jsonfile', 'type'],
         ['jsonfile', 'auto'],
       ]);
-      const res = defineDevice(env.context(), { ...flags, uuid: uuidArg(flags.uuid) });
-      if (res.generated) env.output.line(res.uuid);
+      const res = defineDevice(env.changeContext(), { ...flags, uuid: uuidArg(flags.uuid) });
+      env.changed({ uuid: res.generated ? res.uuid : undefined, dumpjson: flags.dumpjson });
     });
 }

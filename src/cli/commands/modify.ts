@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Env, conflicts, indexArg, opt, requireOne, requires, uuidArg } from '../program';
+import { Env, conflicts, indexArg, opt, planOptions, requireOne, requires, uuidArg } from '../program';
 import { modifyDevice } from '../../lib/ops/modify';
 
 interface ModifyFlags {
@@ -16,6 +16,7 @@ interface ModifyFlags {
   defined?: boolean;
   jsonfile?: string;
   force?: boolean;
+  dumpjson?: boolean;
 }
 
 export function register(program: Command, env: Env): void {
@@ -38,7 +39,9 @@ export function register(program: Command, env: Env): void {
     .option('-d, --defined', 'Change the stored definition (the default without --live)')
     .addOption(opt.jsonfile('Read type, start mode and attributes from this JSON file'))
     .addOption(opt.force())
+    .addOption(opt.planJson())
     .action((flags: ModifyFlags) => {
+      planOptions(env, flags);
       const f = flags as Record<string, unknown>;
       requireOne(f, ['uuid']);
       requireOne(f, ['auto', 'manual', 'addattr', 'delattr', 'jsonfile']);
@@ -60,6 +63,8 @@ export function register(program: Command, env: Env): void {
         ['jsonfile', 'index'],
         ['jsonfile', 'value'],
       ]);
-      modifyDevice(env.context(), { ...flags, uuid: uuidArg(flags.uuid)!, index: indexArg(flags.index) });
+      const { dumpjson, ...rest } = flags;
+      modifyDevice(env.changeContext(), { ...rest, uuid: uuidArg(flags.uuid)!, index: indexArg(flags.index) });
+      env.changed({ dumpjson });
     });
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Env } from '../program';
+import { Env, opt, planOptions } from '../program';
 import { startParentMdevs } from '../../lib/ops/start-parent-mdevs';
 
 /** Hidden verb run by the udev rule when a parent device registers. */
@@ -7,7 +7,10 @@ export function register(program: Command, env: Env): void {
   program
     .command('start-parent-mdevs <PARENT>', { hidden: true })
     .description('Start the auto-start devices defined for PARENT (run by udev)')
-    .action((parent: string) => {
-      startParentMdevs(env.context(), parent);
+    .addOption(opt.planJson())
+    .action((parent: string, flags: { dumpjson?: boolean }) => {
+      planOptions(env, flags);
+      startParentMdevs(env.changeContext(), parent);
+      env.changed({ dumpjson: flags.dumpjson });
     });
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Env, conflicts, opt, requireOne, uuidArg } from '../program';
+import { Env, conflicts, opt, planOptions, requireOne, uuidArg } from '../program';
 import { startDevice } from '../../lib/ops/start';
 
 interface StartFlags {
@@ -8,6 +8,7 @@ interface StartFlags {
   type?: string;
   jsonfile?: string;
   force?: boolean;
+  dumpjson?: boolean;
 }
 
 export function register(program: Command, env: Env): void {
@@ -22,10 +23,12 @@ export function register(program: Command, env: Env): void {
     .addOption(opt.type('Mediated device type'))
     .addOption(opt.jsonfile('Read type and attributes from this JSON file'))
     .addOption(opt.force())
+    .addOption(opt.planJson())
     .action((flags: StartFlags) => {
+      planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid', 'parent']);
       conflicts(flags as Record<string, unknown>, [['jsonfile', 'type']]);
-      const res = startDevice(env.context(), { ...flags, uuid: uuidArg(flags.uuid) });
-      if (res.generated) env.output.line(res.uuid);
+      const res = startDevice(env.changeContext(), { ...flags, uuid: uuidArg(flags.uuid) });
+      env.changed({ uuid: res.generated ? res.uuid : undefined, dumpjson: flags.dumpjson });
     });
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Env, opt, requireOne, uuidArg } from '../program';
+import { Env, opt, planOptions, requireOne, uuidArg } from '../program';
 import { stopDevice } from '../../lib/ops/stop';
 
 export function register(program: Command, env: Env): void {
@@ -9,8 +9,11 @@ export function register(program: Command, env: Env): void {
     .description('Stop (remove) a running mediated device. Its definition, if any, is kept.')
     .addOption(opt.uuid('UUID of the device to stop'))
     .addOption(opt.force())
-    .action((flags: { uuid?: string; force?: boolean }) => {
+    .addOption(opt.planJson())
+    .action((flags: { uuid?: string; force?: boolean; dumpjson?: boolean }) => {
+      planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid']);
-      stopDevice(env.context(), { uuid: uuidArg(flags.uuid)!, force: flags.force });
+      stopDevice(env.changeContext(), { uuid: uuidArg(flags.uuid)!, force: flags.force });
+      env.changed({ dumpjson: flags.dumpjson });
     });
 }

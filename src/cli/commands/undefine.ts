@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import { Env, opt, requireOne, uuidArg } from '../program';
+import { Env, opt, planOptions, requireOne, uuidArg } from '../program';
 import { undefineDevice } from '../../lib/ops/undefine';
 
 interface UndefineFlags {
   uuid?: string;
   parent?: string;
   force?: boolean;
+  dumpjson?: boolean;
 }
 
 export function register(program: Command, env: Env): void {
@@ -18,8 +19,11 @@ export function register(program: Command, env: Env): void {
     .addOption(opt.uuid('UUID of the device to undefine'))
     .addOption(opt.parent('Only the definition under this parent device'))
     .addOption(opt.force())
+    .addOption(opt.planJson())
     .action((flags: UndefineFlags) => {
+      planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid']);
-      undefineDevice(env.context(), { uuid: uuidArg(flags.uuid)!, parent: flags.parent, force: flags.force });
+      undefineDevice(env.changeContext(), { uuid: uuidArg(flags.uuid)!, parent: flags.parent, force: flags.force });
+      env.changed({ dumpjson: flags.dumpjson });
     });
 }

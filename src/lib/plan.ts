@@ -1,0 +1,283 @@
+/**
+ * Dry runs (`--dry-run`): the effects port. Every change an operation makes goes through one of
+ * three seams: the config store's files (StoreFiles), the kernel writes (KernelWriter) and the
+ * script runner (Callouts). A dry run swaps in the recorders below: they run the checks the real
+ * write would meet (the file or directory exists and is writable, the device has the attribute,
+ * instances are left), record the action, and change nothing. No script runs in a dry run (a
+ * script may change anything): the scripts that would be consulted are listed instead.
+ *
+ * The plan renders as stable text (one action a line, file contents indented below their
+ * `write-file` line) or as a JSON array of actions. Paths are shown as seen from the root (as in
+ * a chroot), so a plan does not depend on where a fixture tree lives.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Root } from './root';
+import { KernelWriter } from './sysfs';
+import { StoreFiles } from './store';
+import { Action as CalloutAction, Callouts, Event, listScripts } from './callouts';
+import { Attr, MDev } from './device';
+import { MdevctlError, describeSystemError } from './errors';
+import { DeviceFile, declaredDeviceFiles } from './simulated-kernel';
+import { JsonValue, Ordered, pretty } from './json';
+
+export type PlannedAction =
+  | { action: 'make-dir'; path: string }
+  | { action: 'write-file'; path: string; content: string }
+  | { action: 'remove-file'; path: string }
+  | { action: 'sysfs-create'; path: string; value: string }
+  | { action: 'sysfs-write'; path: string; value: string }
+  | { action: 'sysfs-remove'; path: string; value: string }
+  | { action: 'run-script'; path: string; args: string[]; stdin: string };
+
+function errno(code: string, p: string): NodeJS.ErrnoException {
+  const e = new Error(`${code}: ${p}`) as NodeJS.ErrnoException;
+  e.code = code;
+  e.path = p;
+  return e;
+}
+
+/** The nearest existing ancestor of P (P itself when it exists). */
+function nearestExisting(p: string): string {
+  let d = p;
+  for (;;) {
+    try {
+      fs.statSync(d);
+      return d;
+    } catch {
+      const up = path.dirname(d);
+      if (up === d) return d;
+      d = up;
+    }
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export class Plan {
+  readonly actions: PlannedAction[] = [];
+  readonly files: StoreFiles;
+  readonly kernel: KernelWriter;
+  readonly callouts: Callouts;
+
+  constructor(readonly root: Root) {
+    this.files = new PlanFiles(this);
+    this.kernel = new PlanKernel(this);
+    this.callouts = new PlanCallouts(this);
+  }
+
+  record(a: PlannedAction): void {
+    this.actions.push(a);
+  }
+
+  /** A path as seen from the root: /etc/mdevctl.d/... for a fixture root too. */
+  shown(abs: string): string {
+    if (this.root.isSystemRoot) return abs;
+    const rel = path.relative(this.root.dir, abs);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return abs;
+    return `/${rel}`;
+  }
+
+  /** The plan as text: one action a line; file contents below, indented by 4 spaces. */
+  text(): string {
+    let out = '';
+    for (const a of this.actions) {
+      switch (a.action) {
+        case 'make-dir':
+        case 'remove-file':
+          out += `${a.action} ${word(a.path)}\n`;
+          break;
+        case 'write-file':
+          out += `${a.action} ${word(a.path)}\n`;
+          for (const line of contentLines(a.content)) out += line === '' ? '\n' : `    ${line}\n`;
+          break;
+        case 'sysfs-create':
+        case 'sysfs-write':
+        case 'sysfs-remove':
+          out += `${a.action} ${word(a.path)} ${JSON.stringify(a.value)}\n`;
+          break;
+        case 'run-script':
+          out += `${a.action} ${[a.path, ...a.args].map(word).join(' ')}\n`;
+          break;
+      }
+    }
+    return out;
+  }
+
+  /** The plan as JSON: an array of action objects, keys in a fixed order. */
+  json(): string {
+    const value: JsonValue = this.actions.map((a) => new Ordered(Object.entries(a) as Array<[string, JsonValue]>));
+    return pretty(value);
+  }
+}
+
+function contentLines(content: string): string[] {
+  if (content === '') return [];
+  const lines = content.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** A word of the text form: as is when plain, JSON-quoted when it has spaces or odd characters. */
+function word(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+/** The config store's writes, checked and recorded. */
+class PlanFiles implements StoreFiles {
+  readonly dryRun = true;
+  private readonly dirs = new Set<string>();
+
+  constructor(private readonly plan: Plan) {}
+
+  writeFile(file: string, content: string, what: string): void {
+    const dir = path.dirname(file);
+    if (!this.dirs.has(dir) && !isDir(dir)) {
+      const base = nearestExisting(dir);
+      try {
+        if (!isDir(base)) throw errno('ENOTDIR', base);
+        fs.accessSync(base, fs.constants.W_OK);
+      } catch (e) {
+        throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
+      }
+      this.dirs.add(dir);
+      this.plan.record({ action: 'make-dir', path: this.plan.shown(dir) });
+    } else if (!this.dirs.has(dir)) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+        if (isDir(file)) throw errno('EISDIR', file);
+      } catch (e) {
+        throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
+      }
+    }
+    this.plan.record({ action: 'write-file', path: this.plan.shown(file), content });
+  }
+
+  removeFile(file: string): void {
+    try {
+      fs.lstatSync(file);
+      fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    } catch (e) {
+      throw new MdevctlError(`Failed to remove file ${file}: ${describeSystemError(e)}`);
+    }
+    this.plan.record({ action: 'remove-file', path: this.plan.shown(file) });
+  }
+}
+
+/** Would writing FILE be allowed? Throws the errno the write would meet. */
+function checkWritable(file: string): void {
+  const st = fs.statSync(file);
+  if (st.isDirectory()) throw errno('EISDIR', file);
+  // sysfs refuses writes to an attribute without write permission bits, even for root
+  if ((st.mode & 0o222) === 0) throw errno('EACCES', file);
+  fs.accessSync(file, fs.constants.W_OK);
+}
+
+interface PlannedDevice {
+  typeDir: string;
+  /** The type's declared attribute files; null when unknown (writes are planned unchecked). */
+  files: DeviceFile[] | null;
+}
+
+/** The kernel writes, checked and recorded; devices created by the plan are remembered. */
+class PlanKernel implements KernelWriter {
+  private readonly devices = new Map<string, PlannedDevice>();
+
+  constructor(private readonly plan: Plan) {}
+
+  create(typeDir: string, uuid: string): void {
+    const file = path.join(typeDir, 'create');
+    checkWritable(file);
+    let realType = typeDir;
+    try {
+      realType = fs.realpathSync.native(typeDir);
+    } catch {
+      /* checked above */
+    }
+    this.devices.set(uuid, { typeDir, files: declaredDeviceFiles(realType, uuid) });
+    this.plan.record({ action: 'sysfs-create', path: this.plan.shown(file), value: uuid });
+  }
+
+  remove(deviceDir: string, uuid: string): void {
+    const file = path.join(deviceDir, 'remove');
+    if (this.devices.has(uuid)) this.devices.delete(uuid);
+    else checkWritable(file);
+    this.plan.record({ action: 'sysfs-remove', path: this.plan.shown(file), value: '1' });
+  }
+
+  writeAttribute(deviceDir: string, name: string, value: string): void {
+    const file = path.join(deviceDir, name);
+    const planned = this.devices.get(path.basename(deviceDir));
+    if (planned) {
+      const f = planned.files?.find((d) => d.name === name);
+      if (f && f.access === 'ro') throw errno('EACCES', file);
+    } else {
+      checkWritable(file);
+    }
+    this.plan.record({ action: 'sysfs-write', path: this.plan.shown(file), value });
+  }
+
+  attributeExists(deviceDir: string, name: string): boolean | undefined {
+    const planned = this.devices.get(path.basename(deviceDir));
+    if (!planned) return undefined;
+    if (planned.files === null) return true;
+    return planned.files.some((f) => f.name === name);
+  }
+
+  pendingCreates(typeDir: string): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.typeDir === typeDir) n++;
+    return n;
+  }
+}
+
+/**
+ * The scripts a device event would consult, in order. Until the callout runner exports its own
+ * listing, every callout script is a candidate (the first one that claims the device runs).
+ */
+export function plannedScripts(root: Root, kind: 'callouts' | 'notifiers'): string[] {
+  return listScripts(kind === 'callouts' ? root.calloutDirs : root.notifierDirs);
+}
+
+/** Callouts that run nothing: the scripts that would run are recorded around the command. */
+class PlanCallouts implements Callouts {
+  constructor(private readonly plan: Plan) {}
+
+  private scripts(dev: MDev, kind: 'callouts' | 'notifiers', event: Event, action: CalloutAction, state: string, stdin: string): void {
+    for (const script of plannedScripts(this.plan.root, kind)) {
+      const args = ['-t', dev.type ?? '', '-e', event, '-a', action, '-s', state, '-u', dev.uuid, '-p', dev.parent ?? ''];
+      this.plan.record({ action: 'run-script', path: this.plan.shown(script), args, stdin });
+    }
+  }
+
+  private config(dev: MDev): string {
+    try {
+      return JSON.stringify(dev.toConfig());
+    } catch {
+      return '';
+    }
+  }
+
+  invoke<T>(dev: MDev, action: CalloutAction, _force: boolean, fn: () => T): T {
+    this.scripts(dev, 'callouts', 'pre', action, 'none', this.config(dev));
+    const result = fn();
+    this.scripts(dev, 'callouts', 'post', action, 'success', this.config(dev));
+    this.scripts(dev, 'notifiers', 'notify', action, 'success', this.config(dev));
+    return result;
+  }
+
+  getAttributes(dev: MDev): Attr[] {
+    this.scripts(dev, 'callouts', 'get', 'attributes', 'none', '');
+    return [];
+  }
+
+  modifyLive(dev: MDev): void {
+    this.scripts(dev, 'callouts', 'live', 'modify', 'none', this.config(dev));
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The simulated kernel: a KernelWriter for fixture roots (`--simulate`, MDEVCTL_SIMULATE=1) that
+ * changes the tree the way the kernel changes /sys, so that `start`, `list`, attribute writes and
+ * `stop` work on a fixture as on a host.
+ *
+ * Writing a UUID into TYPE/create makes PARENT/UUID/ with `mdev_type`, `remove`, `subsystem`,
+ * `iommu_group` (a new group) and `driver` links and the attribute files of the type's vendor
+ * driver; links it from TYPE/devices/UUID and sys/bus/mdev/devices/UUID; and decrements
+ * TYPE/available_instances. Writing `remove` undoes all of it and increments the count. It
+ * refuses what the kernel refuses, with the kernel's errno: no instance left (EUSERS, as the mdev
+ * core does), a UUID in use (EEXIST), a malformed UUID (EINVAL), a read-only attribute (EACCES).
+ *
+ * Which attribute files a new device gets is decided by its vendor driver, named by the type
+ * directory's prefix (`DRIVER-NAME`, as the kernel names types): see DRIVERS. For a driver not
+ * listed there, a running device of the same type serves as the model (its regular files, empty).
+ * Writing an attribute stores the value written in its file, so a test can read back what was
+ * written.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Root } from './root';
+import { KernelWriter } from './sysfs';
+import { MdevctlError, errnoCode } from './errors';
+
+/** sysfs's statfs magic: a root whose sys/ is a real sysfs is never simulated. */
+const SYSFS_MAGIC = 0x62656572;
+
+type Access = 'rw' | 'ro' | 'wo';
+
+export interface DeviceFile {
+  /** Path inside the device directory (may contain one '/'). */
+  name: string;
+  access: Access;
+  content: string;
+}
+
+interface DriverModel {
+  /** Name of the mdev driver the device binds to (sys/bus/mdev/drivers/NAME). */
+  mdevDriver: string;
+  files(uuid: string, parentDir: string): DeviceFile[];
+}
+
+const file = (name: string, access: Access, content = ''): DeviceFile => ({ name, access, content });
+
+/** The smallest positive GVT-g vGPU id not used by another device of the parent. */
+function nextVgpuId(parentDir: string): number {
+  const used = new Set<number>();
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(parentDir);
+  } catch {
+    /* no devices */
+  }
+  for (const n of names) {
+    try {
+      used.add(Number(fs.readFileSync(path.join(parentDir, n, 'intel_vgpu/vgpu_id'), 'utf8').trim()));
+    } catch {
+      /* not a vGPU */
+    }
+  }
+  let id = 1;
+  while (used.has(id)) id++;
+  return id;
+}
+
+/**
+ * What each vendor driver puts in a new device's directory, keyed by the type prefix. These are
+ * the files scripts/make-fixtures (src/lib/fixtures.ts) gives the running devices it lays out.
+ */
+export const DRIVERS: Record<string, DriverModel> = {
+  i915: {
+    mdevDriver: 'intel_vgpu_mdev',
+    files: (_uuid, parentDir) => [file('intel_vgpu/vgpu_id', 'ro', `${nextVgpuId(parentDir)}\n`)],
+  },
+  nvidia: { mdevDriver: 'nvidia-vgpu-vfio', files: () => [file('nvidia/vgpu_params', 'rw')] },
+  vfio_ap: {
+    mdevDriver: 'vfio_ap_mdev',
+    files: () => [
+      file('matrix', 'ro'),
+      file('control_domains', 'ro'),
+      ...['adapter', 'domain', 'control_domain'].flatMap((a) => [file(`assign_${a}`, 'wo'), file(`unassign_${a}`, 'wo')]),
+    ],
+  },
+  vfio_ccw: { mdevDriver: 'vfio_ccw_mdev', files: () => [] },
+  mtty: { mdevDriver: 'mtty', files: (uuid) => [file('vendor/sample_mdev_dev', 'ro', `This is MDEV ${uuid}\n`)] },
+};
+
+function kernelError(code: string, op: string, p: string): NodeJS.ErrnoException {
+  const e = new Error(`${code}: ${op} '${p}'`) as NodeJS.ErrnoException;
+  e.code = code;
+  e.syscall = op;
+  e.path = p;
+  return e;
+}
+
+function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function relLink(target: string, link: string): void {
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(path.relative(path.dirname(link), target), link);
+}
+
+function unlinkQuiet(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    /* already gone */
+  }
+}
+
+const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\n?$/;
+
+/** Attribute files of a running device, to model a new one on (driver not in DRIVERS). */
+function filesLike(deviceDir: string): DeviceFile[] {
+  const out: DeviceFile[] = [];
+  const walk = (dir: string, prefix: string, depth: number) => {
+    let ents: fs.Dirent[];
+    try {
+      ents = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of ents) {
+      const name = prefix + e.name;
+      if (e.isFile() && name !== 'remove') {
+        const mode = fs.statSync(path.join(dir, e.name)).mode;
+        out.push(file(name, (mode & 0o222) === 0 ? 'ro' : 'rw'));
+      } else if (e.isDirectory() && depth < 2) walk(path.join(dir, e.name), `${name}/`, depth + 1);
+    }
+  };
+  walk(deviceDir, '', 1);
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The driver model of a type directory, from its name's prefix (`vfio_ap-passthrough` -> vfio_ap). */
+export function driverOf(typeName: string): DriverModel | undefined {
+  const dash = typeName.indexOf('-');
+  const prefix = dash > 0 ? typeName.slice(0, dash) : '';
+  return Object.prototype.hasOwnProperty.call(DRIVERS, prefix) ? DRIVERS[prefix] : undefined;
+}
+
+/**
+ * The attribute files a new device of the type at TYPE_DIR (canonical path) would get, or null
+ * when unknown (no driver model and no running device of the type to learn from).
+ */
+export function declaredDeviceFiles(typeDir: string, uuid: string): DeviceFile[] | null {
+  const parentDir = path.dirname(path.dirname(typeDir));
+  const model = driverOf(path.basename(typeDir));
+  if (model) return model.files(uuid, parentDir);
+  let siblings: string[] = [];
+  try {
+    siblings = fs.readdirSync(path.join(typeDir, 'devices')).sort();
+  } catch {
+    /* none running */
+  }
+  for (const s of siblings) {
+    const dir = path.join(parentDir, s);
+    if (exists(dir)) return filesLike(dir);
+  }
+  return null;
+}
+
+function readCount(file: string): number {
+  const text = fs.readFileSync(file, 'utf8').trim();
+  if (!/^[+-]?\d+$/.test(text)) throw kernelError('EINVAL', 'read', file);
+  return Number(text);
+}
+
+/** The smallest IOMMU group number not in use under sys/kernel/iommu_groups. */
+function freeGroup(groupsDir: string): number {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(groupsDir);
+  } catch {
+    /* none yet */
+  }
+  const used = new Set(names.map(Number));
+  let n = 0;
+  while (used.has(n)) n++;
+  return n;
+}
+
+/** Refuse to simulate on a real system: the root `/`, or a root whose sys/ is a mounted sysfs. */
+export function checkSimulatable(root: Root): void {
+  let real = root.dir;
+  try {
+    real = fs.realpathSync.native(root.dir);
+  } catch {
+    /* a missing root is caught by the commands */
+  }
+  if (root.isSystemRoot || real === '/') {
+    throw new MdevctlError('--simulate (MDEVCTL_SIMULATE) is refused on the real root /: the simulated kernel only runs on fixture roots (give --root DIR)');
+  }
+  try {
+    if (fs.statfsSync(path.join(real, 'sys')).type === SYSFS_MAGIC) {
+      throw new MdevctlError(`--simulate (MDEVCTL_SIMULATE) is refused on ${root.dir}: its sys/ is a real sysfs`);
+    }
+  } catch (e) {
+    if (e instanceof MdevctlError) throw e;
+  }
+}
+
+export class SimulatedKernel implements KernelWriter {
+  constructor(readonly root: Root) {
+    checkSimulatable(root);
+  }
+
+  create(typeDir: string, uuid: string): void {
+    const createFile = path.join(typeDir, 'create');
+    fs.accessSync(createFile); // ENOENT when the type is gone, as a write would fail
+    if (!UUID_TEXT.test(uuid)) throw kernelError('EINVAL', 'write', createFile);
+    const id = uuid.trim().toLowerCase();
+    const realType = fs.realpathSync.native(typeDir);
+    const parentDir = path.dirname(path.dirname(realType));
+    const devDir = path.join(parentDir, id);
+    const busLink = this.root.activePath(id);
+    if (exists(busLink) || exists(devDir)) throw kernelError('EEXIST', 'write', createFile);
+    const availFile = path.join(realType, 'available_instances');
+    const available = readCount(availFile);
+    if (available <= 0) throw kernelError('EUSERS', 'write', createFile);
+
+    const files = declaredDeviceFiles(realType, id) ?? [];
+    const model = driverOf(path.basename(realType));
+    try {
+      fs.mkdirSync(devDir);
+      relLink(realType, path.join(devDir, 'mdev_type'));
+      fs.writeFileSync(path.join(devDir, 'remove'), '');
+      relLink(this.root.join('sys/bus/mdev'), path.join(devDir, 'subsystem'));
+      const groupsDir = this.root.join('sys/kernel/iommu_groups');
+      const group = path.join(groupsDir, String(freeGroup(groupsDir)));
+      relLink(devDir, path.join(group, 'devices', id));
+      relLink(group, path.join(devDir, 'iommu_group'));
+      if (model) {
+        const driverDir = this.root.join('sys/bus/mdev/drivers', model.mdevDriver);
+        relLink(devDir, path.join(driverDir, id));
+        relLink(driverDir, path.join(devDir, 'driver'));
+      }
+      for (const f of files) {
+        const p = path.join(devDir, f.name);
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, f.content, { mode: f.access === 'ro' ? 0o444 : 0o644 });
+      }
+      relLink(devDir, path.join(realType, 'devices', id));
+      relLink(devDir, busLink);
+      fs.writeFileSync(availFile, `${available - 1}\n`);
+    } catch (e) {
+      this.undo(id, devDir, realType);
+      throw e;
+    }
+  }
+
+  remove(deviceDir: string, uuid: string): void {
+    // the kernel's `remove` file: absent when the device is not there
+    fs.lstatSync(path.join(deviceDir, 'remove'));
+    const devDir = fs.realpathSync.native(deviceDir);
+    const realType = fs.realpathSync.native(path.join(devDir, 'mdev_type'));
+    const availFile = path.join(realType, 'available_instances');
+    const available = readCount(availFile);
+    this.undo(uuid, devDir, realType);
+    fs.writeFileSync(availFile, `${available + 1}\n`);
+  }
+
+  writeAttribute(deviceDir: string, name: string, value: string): void {
+    const p = path.join(deviceDir, name);
+    const st = fs.statSync(p);
+    if (st.isDirectory()) throw kernelError('EISDIR', 'open', p);
+    // kernfs refuses to open an attribute without a store method for writing, even for root
+    if ((st.mode & 0o222) === 0) throw kernelError('EACCES', 'open', p);
+    fs.writeFileSync(p, value);
+  }
+
+  /** Remove everything create() makes for UUID (whatever part of it exists). */
+  private undo(uuid: string, devDir: string, realType: string): void {
+    unlinkQuiet(this.root.activePath(uuid));
+    unlinkQuiet(path.join(realType, 'devices', uuid));
+    for (const [linkName, back] of [
+      ['iommu_group', path.join('devices', uuid)],
+      ['driver', uuid],
+    ]) {
+      let target: string;
+      try {
+        target = fs.realpathSync.native(path.join(devDir, linkName));
+      } catch {
+        continue;
+      }
+      unlinkQuiet(path.join(target, back));
+      if (linkName === 'iommu_group') {
+        // the group goes with its last device
+        try {
+          if (fs.readdirSync(path.join(target, 'devices')).length === 0) fs.rmSync(target, { recursive: true });
+        } catch (e) {
+          if (errnoCode(e) !== 'ENOENT') throw e;
+        }
+      }
+    }
+    fs.rmSync(devDir, { recursive: true, force: true });
+  }
+}
