@@ -118,6 +118,11 @@ function isDirFollow(p: string): boolean {
   }
 }
 
+/** How deep under sys/devices parents are looked for, without sys/class/mdev_bus. */
+const SCAN_DEPTH = 8;
+/** Directories that never hold a parent device. */
+const SCAN_SKIP = new Set(['mdev_supported_types', 'power', 'msi_irqs', 'iommu_group', 'driver', 'subsystem']);
+
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -129,18 +134,55 @@ export class Sysfs {
     readonly writer: KernelWriter = directKernelWriter,
   ) {}
 
-  /** Registered parents, in byte order of their names. Missing or empty mdev_bus: none. */
+  /**
+   * Registered parents, in byte order of their names. An empty mdev_bus: none. A missing one:
+   * the parents found under sys/devices (see scanParents).
+   */
   parents(): ParentEntry[] {
     let names: string[];
     try {
       names = fs.readdirSync(this.root.parentBase);
     } catch (e) {
       const code = errnoCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      if (code === 'ENOENT') return this.scanParents();
+      if (code === 'ENOTDIR') return [];
       throw new MdevctlError(`Unable to read ${this.root.parentBase}: ${describeSystemError(e)}`);
     }
     names.sort(byteOrder);
     return names.map((name) => ({ name, dir: path.join(this.root.parentBase, name) }));
+  }
+
+  private scanned?: ParentEntry[];
+
+  /**
+   * Without sys/class/mdev_bus (older kernels, or a layout without the class links), parents are
+   * the directories under sys/devices holding mdev_supported_types, named by their basename as
+   * the class links would be. Bounded depth; links are not followed; the first of two with the
+   * same name (in byte order of their paths) wins.
+   */
+  private scanParents(): ParentEntry[] {
+    if (this.scanned) return this.scanned;
+    const found = new Map<string, string>();
+    const walk = (dir: string, depth: number) => {
+      let ents: fs.Dirent[];
+      try {
+        ents = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      ents.sort((a, b) => byteOrder(a.name, b.name));
+      if (ents.some((e) => e.name === 'mdev_supported_types' && e.isDirectory())) {
+        const name = path.basename(dir);
+        if (!found.has(name)) found.set(name, dir);
+      }
+      if (depth >= SCAN_DEPTH) return;
+      for (const e of ents) {
+        if (e.isDirectory() && !SCAN_SKIP.has(e.name) && parseUuid(e.name) === null) walk(path.join(dir, e.name), depth + 1);
+      }
+    };
+    walk(this.root.devicesBase, 0);
+    this.scanned = [...found.keys()].sort(byteOrder).map((name) => ({ name, dir: found.get(name)! }));
+    return this.scanned;
   }
 
   /** The directory of a registered parent, or a helpful error (with a case-insensitive hint). */
@@ -148,6 +190,8 @@ export class Sysfs {
     checkParentName(parent);
     const dir = this.root.parentPath(parent);
     if (isDirFollow(dir)) return dir;
+    const scanned = isDirFollow(this.root.parentBase) ? undefined : this.parents().find((p) => p.name === parent);
+    if (scanned) return scanned.dir;
     const lower = parent.toLowerCase();
     const similar = this.parents().find((p) => p.name.toLowerCase() === lower);
     if (similar) {
