@@ -27,8 +27,21 @@ export function checkParentName(parent: string): string {
   return parent;
 }
 
+/**
+ * An attribute is a file inside the device directory, possibly in a vendor subdirectory
+ * (`nvidia/vgpu_params`): relative, each component a plain name (no '', '.', '..').
+ */
 export function checkAttributeName(name: string): string {
-  const problem = pathComponentProblem(name);
+  let problem: string | null = null;
+  if (name.startsWith('/')) problem = 'it is an absolute path';
+  else if (Buffer.byteLength(name) > 4 * MAX_NAME) problem = `it is longer than ${4 * MAX_NAME} bytes`;
+  else {
+    for (const part of name.split('/')) {
+      problem = pathComponentProblem(part);
+      if (problem) break;
+    }
+    if (problem && name.includes('/')) problem = `a path component of it is not a plain name (${problem})`;
+  }
   if (problem) throw new MdevctlError(`Invalid attribute name '${shown(name)}': ${problem}`);
   return name;
 }
