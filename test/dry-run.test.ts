@@ -2,8 +2,10 @@
  * --dry-run: the checks of the real run, the plan on stdout (text or --dumpjson), the exit status
  * of the real run, and not one byte changed under the root.
  */
+import * as fs from 'node:fs';
 import { FakeTree } from './support/tree';
 import { run } from './support/cli';
+import { addLoggingScript, calls, logPath, print, supports } from './support/callout-script';
 
 const P = '0000:00:02.0';
 const P2 = '0000:00:03.0';
@@ -142,34 +144,78 @@ test('start-parent-mdevs: the devices that would start; one without capacity is 
   expect(dry('start-parent-mdevs', P2, '--dumpjson')).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
 });
 
-test('scripts are listed in the order they would be consulted, never run', () => {
-  const marker = t.p('ran');
-  const body = `#!/bin/sh\necho ran >> ${marker}\n`;
-  t.addScript('callouts', 'b-callout', body);
-  t.addScript('callouts', 'a-callout', body);
-  t.addScript('old-callouts', 'old', body);
-  t.addScript('notifiers', 'notify', body);
-  h0 = t.hash();
-  const r = dry('define', '-u', U3, '-p', P, '-t', 'test-a');
-  const args = (e: string, s: string) => `-t test-a -e ${e} -a define -s ${s} -u ${U3} -p ${P}`;
-  const callouts = ['/usr/lib/mdevctl/scripts.d/callouts/a-callout', '/usr/lib/mdevctl/scripts.d/callouts/b-callout', '/etc/mdevctl.d/scripts.d/callouts/old'];
-  expect(r).toEqual({
-    status: 0,
-    stdout:
-      callouts.map((c) => `run-script ${c} ${args('pre', 'none')}\n`).join('') +
-      `write-file /etc/mdevctl.d/${P}/${U3}\n    {\n      "mdev_type": "test-a",\n      "start": "manual",\n      "attrs": []\n    }\n` +
-      callouts.map((c) => `run-script ${c} ${args('post', 'success')}\n`).join('') +
-      `run-script /usr/lib/mdevctl/scripts.d/notifiers/notify ${args('notify', 'success')}\n`,
-    stderr: '',
+describe('callout and notifier scripts', () => {
+  const args = (e: string, a: string, s: string, u = U3) => `-t test-a -e ${e} -a ${a} -s ${s} -u ${u} -p ${P}`;
+  const def = `write-file /etc/mdevctl.d/${P}/${U3}\n    {\n      "mdev_type": "test-a",\n      "start": "manual",\n      "attrs": []\n    }\n`;
+  /** The scripts' log, then gone (it is the one file a dry run may cause: the probes write it). */
+  const probes = () => {
+    const lines = calls(t).map((l) => l.split(' <<')[0]);
+    fs.rmSync(logPath(t));
+    return lines;
+  };
+
+  test('unversioned: every callout script is listed in the order asked; only the capability probes run', () => {
+    const a = addLoggingScript(t, 'callouts', 'a-callout');
+    const b = addLoggingScript(t, 'callouts', 'b-callout');
+    const old = addLoggingScript(t, 'old-callouts', 'old');
+    const note = addLoggingScript(t, 'notifiers', 'note');
+    h0 = t.hash();
+    const shown = (f: string) => f.slice(t.root.length);
+    const r = dry('define', '-u', U3, '-p', P, '-t', 'test-a');
+    expect(r).toEqual({
+      status: 0,
+      stdout:
+        [a, b, old].map((c) => `run-script ${shown(c)} ${args('pre', 'define', 'none')}\n`).join('') +
+        def +
+        [a, b, old].map((c) => `run-script ${shown(c)} ${args('post', 'define', 'success')}\n`).join('') +
+        `run-script ${shown(note)} ${args('notify', 'define', 'success')}\n`,
+      stderr: '',
+    });
+    expect(probes()).toEqual(['a-callout get/capabilities none', 'b-callout get/capabilities none', 'old get/capabilities none']);
+    const json = JSON.parse(dry('define', '-u', U3, '-p', P, '-t', 'test-a', '--dumpjson').stdout);
+    expect(json[0]).toEqual({
+      action: 'run-script',
+      path: shown(a),
+      args: args('pre', 'define', 'none').split(' '),
+      stdin: '{"mdev_type":"test-a","start":"manual","attrs":[]}',
+    });
+    probes();
   });
-  const json = JSON.parse(dry('define', '-u', U3, '-p', P, '-t', 'test-a', '--dumpjson').stdout);
-  expect(json[0]).toEqual({
-    action: 'run-script',
-    path: callouts[0],
-    args: args('pre', 'none').split(' '),
-    stdin: '{"mdev_type":"test-a","start":"manual","attrs":[]}',
+
+  test('versioned: only that script; an action it does not support fails as the real run does', () => {
+    const U9 = '99999999-9999-4999-8999-999999999999';
+    t.addActive(U9, P, 'test-a');
+    addLoggingScript(t, 'callouts', 'a-plain');
+    const ver = addLoggingScript(t, 'callouts', 'b-ver', {
+      on: { 'get/capabilities': print(supports(['define', 'attributes'], ['pre', 'post', 'get'])), 'get/attributes': print('[{"knob":"x"}]') },
+    });
+    h0 = t.hash();
+    const shown = ver.slice(t.root.length);
+    // define of the running device: its attributes come from get/attributes (a query, it runs)
+    expect(dry('define', '-u', U9, '-p', P)).toEqual({
+      status: 0,
+      stdout:
+        `run-script ${shown} ${args('pre', 'define', 'none', U9)}\n` +
+        `run-script ${shown} ${args('get', 'attributes', 'none', U9)}\n` +
+        `write-file /etc/mdevctl.d/${P}/${U9}\n    {\n      "mdev_type": "test-a",\n      "start": "manual",\n      "attrs": [\n        {\n          "knob": "x"\n        }\n      ]\n    }\n` +
+        `run-script ${shown} ${args('post', 'define', 'success', U9)}\n`,
+      stderr: '',
+    });
+    expect(probes()).toEqual(['a-plain get/capabilities none', 'b-ver get/capabilities none', 'b-ver get/attributes none']);
+    const refused = `Callout script '${ver}' does not support action 'stop'`;
+    expect(dry('stop', '-u', U9)).toEqual({ status: 1, stdout: '', stderr: `Error: ${refused}\n` });
+    probes();
+    expect(dry('stop', '-u', U9, '--force')).toEqual({
+      status: 0,
+      stdout: `sysfs-remove /sys/bus/mdev/devices/${U9}/remove "1"\n`,
+      stderr: `Warning: Forcing operation 'stop' despite callout failure. Error was: ${refused}\n`,
+    });
+    probes();
+    // the real run says the same
+    const real = run(['stop', '-u', U9], { root: t.root });
+    expect(real).toEqual({ status: 1, stdout: '', stderr: `Error: ${refused}\n` });
+    probes();
   });
-  expect(t.exists('ran')).toBe(false);
 });
 
 test('usage: --dumpjson needs --dry-run; read-only verbs ignore --dry-run; fixture refuses it', () => {

@@ -38,7 +38,7 @@ export function createContext(opts: ContextOptions = {}): Context {
   const log = opts.log ?? stderrLog;
   const kernel = opts.kernel ?? (opts.simulate ? new SimulatedKernel(root) : directKernelWriter);
   if (opts.dryRun) {
-    const plan = new Plan(root);
+    const plan = new Plan(root, () => createCallouts(root, log, { env: opts.env }), log);
     return {
       root,
       log,

@@ -3,8 +3,8 @@
  * three seams: the config store's files (StoreFiles), the kernel writes (KernelWriter) and the
  * script runner (Callouts). A dry run swaps in the recorders below: they run the checks the real
  * write would meet (the file or directory exists and is writable, the device has the attribute,
- * instances are left), record the action, and change nothing. No script runs in a dry run (a
- * script may change anything): the scripts that would be consulted are listed instead.
+ * instances are left), record the action, and change nothing. Scripts run only for queries
+ * (get/capabilities, get/attributes); the pre, post, notify and live runs are listed instead.
  *
  * The plan renders as stable text (one action a line, file contents indented below their
  * `write-file` line) or as a JSON array of actions. Paths are shown as seen from the root (as in
@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { Root } from './root';
 import { KernelWriter } from './sysfs';
 import { StoreFiles } from './store';
-import { Action as CalloutAction, Callouts, Event, listScripts } from './callouts';
+import { Action as CalloutAction, CalloutError, CalloutPlan, Callouts, Event } from './callouts';
+import { Log } from './log';
 import { Attr, MDev } from './device';
 import { MdevctlError, describeSystemError } from './errors';
 import { DeviceFile, declaredDeviceFiles } from './simulated-kernel';
@@ -66,10 +67,15 @@ export class Plan {
   readonly kernel: KernelWriter;
   readonly callouts: Callouts;
 
-  constructor(readonly root: Root) {
+  /** REAL makes the real callout runner (asked which scripts an action involves). */
+  constructor(
+    readonly root: Root,
+    real: () => Callouts,
+    log: Log,
+  ) {
     this.files = new PlanFiles(this);
     this.kernel = new PlanKernel(this);
-    this.callouts = new PlanCallouts(this);
+    this.callouts = new PlanCallouts(this, real, log);
   }
 
   record(a: PlannedAction): void {
@@ -238,46 +244,66 @@ class PlanKernel implements KernelWriter {
 }
 
 /**
- * The scripts a device event would consult, in order. Until the callout runner exports its own
- * listing, every callout script is a candidate (the first one that claims the device runs).
+ * Callouts in a dry run. Which scripts an action involves comes from the callout runner's plan
+ * (it asks the scripts get/capabilities, a query); the pre, post and notify runs are recorded,
+ * not made. get/attributes is a query too: it runs, so that `define -u` of a running device plans
+ * the definition it would really write. A versioned script that would refuse the action fails
+ * the dry run as it would fail the real one.
  */
-export function plannedScripts(root: Root, kind: 'callouts' | 'notifiers'): string[] {
-  return listScripts(kind === 'callouts' ? root.calloutDirs : root.notifierDirs);
-}
-
-/** Callouts that run nothing: the scripts that would run are recorded around the command. */
 class PlanCallouts implements Callouts {
-  constructor(private readonly plan: Plan) {}
+  private base?: Callouts;
 
-  private scripts(dev: MDev, kind: 'callouts' | 'notifiers', event: Event, action: CalloutAction, state: string, stdin: string): void {
-    for (const script of plannedScripts(this.plan.root, kind)) {
+  constructor(
+    private readonly recorder: Plan,
+    private readonly real: () => Callouts,
+    private readonly log: Log,
+  ) {}
+
+  private runner(): Callouts {
+    this.base ??= this.real();
+    return this.base;
+  }
+
+  private record(scripts: string[], dev: MDev, event: Event, action: CalloutAction, state: string, stdin: string): void {
+    for (const script of scripts) {
       const args = ['-t', dev.type ?? '', '-e', event, '-a', action, '-s', state, '-u', dev.uuid, '-p', dev.parent ?? ''];
-      this.plan.record({ action: 'run-script', path: this.plan.shown(script), args, stdin });
+      this.recorder.record({ action: 'run-script', path: this.recorder.shown(script), args, stdin });
     }
   }
 
-  private config(dev: MDev): string {
-    try {
-      return JSON.stringify(dev.toConfig());
-    } catch {
-      return '';
+  invoke<T>(dev: MDev, action: CalloutAction, force: boolean, fn: () => T): T {
+    const p = this.runner().plan(dev, action);
+    const config = p.callouts.length > 0 ? JSON.stringify(dev.toConfig()) : '';
+    if (p.problem) {
+      if (!force) throw new CalloutError(p.problem);
+      this.log.warn(`Forcing operation '${action}' despite callout failure. Error was: ${p.problem}`);
+    } else {
+      this.record(p.callouts, dev, 'pre', action, 'none', config);
     }
-  }
-
-  invoke<T>(dev: MDev, action: CalloutAction, _force: boolean, fn: () => T): T {
-    this.scripts(dev, 'callouts', 'pre', action, 'none', this.config(dev));
     const result = fn();
-    this.scripts(dev, 'callouts', 'post', action, 'success', this.config(dev));
-    this.scripts(dev, 'notifiers', 'notify', action, 'success', this.config(dev));
+    const post = p.versioned && !p.versioned.events.includes('post') ? [] : p.callouts;
+    if (!p.problem) this.record(post, dev, 'post', action, 'success', config);
+    this.record(p.notifiers, dev, 'notify', action, 'success', '');
     return result;
   }
 
   getAttributes(dev: MDev): Attr[] {
-    this.scripts(dev, 'callouts', 'get', 'attributes', 'none', '');
-    return [];
+    const p = this.runner().plan(dev, 'attributes');
+    this.record(p.callouts, dev, 'get', 'attributes', 'none', '');
+    return this.runner().getAttributes(dev);
   }
 
   modifyLive(dev: MDev): void {
-    this.scripts(dev, 'callouts', 'live', 'modify', 'none', this.config(dev));
+    const p = this.runner().plan(dev, 'modify');
+    const v = p.versioned;
+    if (!v) throw new CalloutError('No callout script with version support found that supports live modify');
+    if (!v.actions.includes('modify')) throw new CalloutError(`Callout script '${v.path}' does not support action 'modify'`);
+    if (!v.events.includes('live')) throw new CalloutError(`Callout script '${v.path}' does not support event 'live'`);
+    this.record([v.path], dev, 'live', 'modify', 'none', JSON.stringify(dev.toConfig()));
+    this.record(p.notifiers, dev, 'notify', 'modify', 'success', '');
+  }
+
+  plan(dev: MDev, action: CalloutAction): CalloutPlan {
+    return this.runner().plan(dev, action);
   }
 }
