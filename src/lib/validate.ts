@@ -36,11 +36,15 @@ export function checkAttributeName(name: string): string {
   if (name.startsWith('/')) problem = 'it is an absolute path';
   else if (Buffer.byteLength(name) > 4 * MAX_NAME) problem = `it is longer than ${4 * MAX_NAME} bytes`;
   else {
-    for (const part of name.split('/')) {
+    const parts = name.split('/');
+    for (const part of parts) {
       problem = pathComponentProblem(part);
+      if (problem && parts.length > 1) {
+        if (part === '') problem = 'it has an empty path component';
+        else if (part === '.' || part === '..') problem = `its path component '${part}' is not a plain name`;
+      }
       if (problem) break;
     }
-    if (problem && name.includes('/')) problem = `a path component of it is not a plain name (${problem})`;
   }
   if (problem) throw new MdevctlError(`Invalid attribute name '${shown(name)}': ${problem}`);
   return name;
