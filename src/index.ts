@@ -20,3 +20,5 @@ export { startParentMdevs } from './lib/ops/start-parent-mdevs';
 export { CalloutError, CalloutTimeoutError } from './lib/callouts';
 export type { Callouts, CalloutPlan, Action as CalloutAction, Capabilities as CalloutCapabilities } from './lib/callouts';
 export { makeFixture, templateNames } from './lib/fixtures';
+export type { Plan, PlannedAction } from './lib/plan';
+export { SimulatedKernel } from './lib/simulated-kernel';

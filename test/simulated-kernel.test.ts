@@ -9,8 +9,8 @@ import { run } from './support/cli';
 import { Root } from '../src/lib/root';
 import { Sysfs } from '../src/lib/sysfs';
 import { MemoryLog } from '../src/lib/log';
-import { SimulatedKernel } from '../src/lib/simulated-kernel';
-import { makeFixture } from '../src/lib/fixtures';
+import { SimulatedKernel, driverOf } from '../src/lib/simulated-kernel';
+import { makeFixture, templateNames } from '../src/lib/fixtures';
 
 const P = '0000:00:02.0';
 const U = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
@@ -147,6 +147,35 @@ describe('never on a real root', () => {
       });
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('driver models match the running devices the fixtures lay out', () => {
+  test.each([...templateNames])('%s', (name) => {
+    const base = fs.mkdtempSync('/tmp/mdevctl-model-');
+    try {
+      const root = makeFixture(name, path.join(base, name));
+      const bus = path.join(root, 'sys/bus/mdev/devices');
+      const uuids = fs.existsSync(bus) ? fs.readdirSync(bus) : [];
+      for (const uuid of uuids) {
+        const dir = fs.realpathSync(path.join(bus, uuid));
+        const type = path.basename(fs.realpathSync(path.join(dir, 'mdev_type')));
+        const files: string[] = [];
+        const walk = (d: string, prefix: string) => {
+          for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            if (e.isFile() && e.name !== 'remove') files.push(prefix + e.name);
+            else if (e.isDirectory()) walk(path.join(d, e.name), `${prefix}${e.name}/`);
+          }
+        };
+        walk(dir, '');
+        const model = driverOf(type);
+        expect(model).toBeDefined();
+        expect(model!.files(uuid, path.dirname(dir)).map((f) => f.name).sort()).toEqual(files.sort());
+        expect(fs.readlinkSync(path.join(dir, 'driver')).endsWith(`/drivers/${model!.mdevDriver}`)).toBe(true);
+      }
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
     }
   });
 });
