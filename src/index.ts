@@ -1,21 +1,48 @@
 /**
- * The mdevctl-ts library API: the same operations the CLI runs, on any root, returning plain
- * data. JSON-producing functions return exactly what `--dumpjson` prints.
+ * The mdevctl-ts library API: the functions the CLI itself runs, on any root, returning plain
+ * data. `listDevices`/`listTypes` return what `--dumpjson` prints as objects; the `...Json`
+ * variants return the exact text.
+ *
+ *   import { listDevices, startDevice } from 'mdevctl-ts';
+ *   const { uuid } = startDevice({ root: '/tmp/fixture', parent: '0000:00:02.0', type: 'i915-GVTg_V5_4' });
  */
+export {
+  listDevices,
+  listDevicesJson,
+  listTypes,
+  listTypesJson,
+  defineDevice,
+  startDevice,
+  stopDevice,
+  undefineDevice,
+  modifyDevice,
+  watchDevices,
+} from './lib/api';
+export type {
+  Where,
+  DeviceListJson,
+  TypeInfo,
+  TypeListJson,
+  DeviceResult,
+  ListDevicesOptions,
+  ListTypesOptions,
+  DefineDeviceOptions,
+  StartDeviceOptions,
+  StopDeviceOptions,
+  UndefineDeviceOptions,
+  ModifyDeviceOptions,
+  WatchOptions,
+} from './lib/api';
+export type { MonitorEvent, Monitor } from './lib/monitor';
+export type { DeviceConfig } from './lib/device';
+export { MdevctlError, UsageError } from './lib/errors';
+export { MemoryLog } from './lib/log';
+export type { Log } from './lib/log';
+export type { KernelWriter } from './lib/sysfs';
 export { Root } from './lib/root';
 export { createContext } from './lib/context';
 export type { Context, ContextOptions } from './lib/context';
-export { MDev, parseConfigText } from './lib/device';
-export type { DeviceConfig } from './lib/device';
-export { MdevctlError, UsageError } from './lib/errors';
 export { parseUuid } from './lib/uuid';
-export { listDevices as listDeviceMap } from './lib/ops/list';
-export { listTypes as listTypeMap } from './lib/ops/types';
-export { defineDevice } from './lib/ops/define';
-export { undefineDevice } from './lib/ops/undefine';
-export { modifyDevice } from './lib/ops/modify';
-export { startDevice } from './lib/ops/start';
-export { stopDevice } from './lib/ops/stop';
 export { startParentMdevs } from './lib/ops/start-parent-mdevs';
 export { CalloutError, CalloutTimeoutError } from './lib/callouts';
 export type { Callouts, CalloutPlan, Action as CalloutAction, Capabilities as CalloutCapabilities } from './lib/callouts';

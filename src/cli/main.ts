@@ -15,11 +15,13 @@ import * as start from './commands/start';
 import * as stop from './commands/stop';
 import * as startParentMdevs from './commands/start-parent-mdevs';
 import * as fixture from './commands/fixture';
+import * as monitor from './commands/monitor';
+import * as completion from './commands/completion';
 
-const VERBS = [define, undefine, modify, start, stop, list, types, startParentMdevs, fixture];
+const VERBS = [define, undefine, modify, start, stop, list, types, monitor, completion, startParentMdevs, fixture];
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
-const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root']);
+const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval']);
 
 /** Does the command line ask for help? Help wins over every other check (libvirt probes this way). */
 function helpRequested(argv: string[]): boolean {

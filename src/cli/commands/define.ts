@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Env, conflicts, opt, planOptions, requireOne, uuidArg } from '../program';
-import { defineDevice } from '../../lib/ops/define';
+import { defineDevice } from '../../lib/api';
 
 interface DefineFlags {
   uuid?: string;
@@ -33,7 +33,7 @@ export function register(program: Command, env: Env): void {
         ['jsonfile', 'type'],
         ['jsonfile', 'auto'],
       ]);
-      const res = defineDevice(env.changeContext(), { ...flags, uuid: uuidArg(flags.uuid) });
+      const res = defineDevice({ context: env.changeContext(), ...flags, uuid: uuidArg(flags.uuid) });
       env.changed({ uuid: res.generated ? res.uuid : undefined, dumpjson: flags.dumpjson });
     });
 }

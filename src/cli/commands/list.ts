@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { Env, opt, uuidArg } from '../program';
 import { listDevices } from '../../lib/ops/list';
-import { devicesText, listJsonValue } from '../../lib/format';
-import { pretty } from '../../lib/json';
+import { listDevicesJson } from '../../lib/api';
+import { devicesText } from '../../lib/format';
 
 export const LIST_ABOUT = 'List mediated devices';
 export const LIST_LONG = `List mediated devices.\n\nWithout options, the running devices are listed. --defined lists the stored definitions instead, whether or not they are running. --uuid and --parent narrow either listing. --dumpjson prints JSON; when --uuid matches exactly one device, only that device's configuration is printed, in the form of a definition file. --verbose adds attributes.`;
@@ -27,10 +27,11 @@ export function addListOptions(cmd: Command): Command {
 
 export function runList(env: Env, flags: ListFlags): void {
   const uuid = uuidArg(flags.uuid);
-  const map = listDevices(env.context(), { defined: flags.defined, uuid, parent: flags.parent });
+  const query = { defined: flags.defined, uuid, parent: flags.parent };
   if (flags.dumpjson) {
-    env.output.result(pretty(listJsonValue(map, uuid !== undefined)));
+    env.output.result(listDevicesJson({ context: env.context(), ...query }));
   } else {
+    const map = listDevices(env.context(), query);
     env.output.result(devicesText(map, flags.defined ? 'defined' : 'active', flags.verbose ?? false, env.output.style()));
   }
 }

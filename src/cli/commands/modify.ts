@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Env, conflicts, indexArg, opt, planOptions, requireOne, requires, uuidArg } from '../program';
-import { modifyDevice } from '../../lib/ops/modify';
+import { modifyDevice } from '../../lib/api';
 
 interface ModifyFlags {
   uuid?: string;
@@ -64,7 +64,7 @@ export function register(program: Command, env: Env): void {
         ['jsonfile', 'value'],
       ]);
       const { dumpjson, ...rest } = flags;
-      modifyDevice(env.changeContext(), { ...rest, uuid: uuidArg(flags.uuid)!, index: indexArg(flags.index) });
+      modifyDevice({ context: env.changeContext(), ...rest, uuid: uuidArg(flags.uuid)!, index: indexArg(flags.index) });
       env.changed({ dumpjson });
     });
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Env, conflicts, opt, planOptions, requireOne, uuidArg } from '../program';
-import { startDevice } from '../../lib/ops/start';
+import { startDevice } from '../../lib/api';
 
 interface StartFlags {
   uuid?: string;
@@ -28,7 +28,7 @@ export function register(program: Command, env: Env): void {
       planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid', 'parent']);
       conflicts(flags as Record<string, unknown>, [['jsonfile', 'type']]);
-      const res = startDevice(env.changeContext(), { ...flags, uuid: uuidArg(flags.uuid) });
+      const res = startDevice({ context: env.changeContext(), ...flags, uuid: uuidArg(flags.uuid) });
       env.changed({ uuid: res.generated ? res.uuid : undefined, dumpjson: flags.dumpjson });
     });
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Env, opt, planOptions, requireOne, uuidArg } from '../program';
-import { stopDevice } from '../../lib/ops/stop';
+import { stopDevice } from '../../lib/api';
 
 export function register(program: Command, env: Env): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command, env: Env): void {
     .action((flags: { uuid?: string; force?: boolean; dumpjson?: boolean }) => {
       planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid']);
-      stopDevice(env.changeContext(), { uuid: uuidArg(flags.uuid)!, force: flags.force });
+      stopDevice({ context: env.changeContext(), uuid: uuidArg(flags.uuid)!, force: flags.force });
       env.changed({ dumpjson: flags.dumpjson });
     });
 }

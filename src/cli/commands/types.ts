@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { Env, opt } from '../program';
 import { listTypes } from '../../lib/ops/types';
-import { typesJsonValue, typesText } from '../../lib/format';
-import { pretty } from '../../lib/json';
+import { listTypesJson } from '../../lib/api';
+import { typesText } from '../../lib/format';
 
 interface TypesFlags {
   parent?: string;
@@ -19,7 +19,11 @@ export function register(program: Command, env: Env): void {
     .addOption(opt.parent('Only the types of this parent device'))
     .addOption(opt.dumpjson('Print the type list as JSON'))
     .action((flags: TypesFlags) => {
-      const types = listTypes(env.context(), { parent: flags.parent });
-      env.output.result(flags.dumpjson ? pretty(typesJsonValue(types)) : typesText(types, env.output.style()));
+      const ctx = env.context();
+      env.output.result(
+        flags.dumpjson
+          ? listTypesJson({ context: ctx, parent: flags.parent })
+          : typesText(listTypes(ctx, { parent: flags.parent }), env.output.style()),
+      );
     });
 }

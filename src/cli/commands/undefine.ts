@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Env, opt, planOptions, requireOne, uuidArg } from '../program';
-import { undefineDevice } from '../../lib/ops/undefine';
+import { undefineDevice } from '../../lib/api';
 
 interface UndefineFlags {
   uuid?: string;
@@ -23,7 +23,7 @@ export function register(program: Command, env: Env): void {
     .action((flags: UndefineFlags) => {
       planOptions(env, flags);
       requireOne(flags as Record<string, unknown>, ['uuid']);
-      undefineDevice(env.changeContext(), { uuid: uuidArg(flags.uuid)!, parent: flags.parent, force: flags.force });
+      undefineDevice({ context: env.changeContext(), uuid: uuidArg(flags.uuid)!, parent: flags.parent, force: flags.force });
       env.changed({ dumpjson: flags.dumpjson });
     });
 }

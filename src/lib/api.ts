@@ -1,0 +1,239 @@
+/**
+ * The public library API: one function per verb, taking an options object (with `root`) and
+ * returning plain data. The CLI calls these same functions, passing the context it built.
+ *
+ * The list functions return what `--dumpjson` prints, as plain objects. JavaScript objects put
+ * integer-like keys ("12") before the others, so a parent named like a number would move when the
+ * object is stringified; the `...Json` text functions build the text from ordered data instead and
+ * are byte-exact in every case.
+ */
+import { Context, createContext } from './context';
+import { Log } from './log';
+import { KernelWriter } from './sysfs';
+import { DeviceConfig, MDev } from './device';
+import { UsageError } from './errors';
+import { parseUuid } from './uuid';
+import { listDevices as listDeviceMap } from './ops/list';
+import { listTypes as listTypeMap } from './ops/types';
+import { defineDevice as defineOp } from './ops/define';
+import { undefineDevice as undefineOp } from './ops/undefine';
+import { modifyDevice as modifyOp } from './ops/modify';
+import { startDevice as startOp } from './ops/start';
+import { stopDevice as stopOp } from './ops/stop';
+import { devicesJsonValue, listJsonValue, typesJsonValue } from './format';
+import { plain, pretty } from './json';
+import { Monitor, MonitorOptions, onceLog, startMonitor } from './monitor';
+
+/** Where a library call works. */
+export interface Where {
+  /** Root directory; default: MDEVCTL_ENV_ROOT, else "/". */
+  root?: string;
+  /** An existing context (the CLI passes its own); `root`, `log` and `kernel` are then ignored. */
+  context?: Context;
+  /** Where warnings go; default: stderr, as `Warning: MESSAGE`. */
+  log?: Log;
+  /** The kernel write side (create/remove/attributes); default: plain file writes. */
+  kernel?: KernelWriter;
+}
+
+/** `mdevctl list --dumpjson`: `[]`, or one object mapping each parent to its devices. */
+export type DeviceListJson = Array<Record<string, Array<Record<string, DeviceConfig>>>>;
+
+/** One type of one parent, as `mdevctl types --dumpjson` shows it. */
+export interface TypeInfo {
+  available_instances: number;
+  device_api: string;
+  name?: string;
+  description?: string;
+}
+
+/** `mdevctl types --dumpjson`: `[]`, or one object mapping each parent to its types. */
+export type TypeListJson = Array<Record<string, Array<Record<string, TypeInfo>>>>;
+
+/** A device after a lifecycle call. `config` is exactly the definition file's content. */
+export interface DeviceResult {
+  uuid: string;
+  parent: string;
+  config: DeviceConfig;
+  /** Running in sysfs after the call. */
+  active: boolean;
+  /** A definition is stored after the call. */
+  defined: boolean;
+}
+
+export interface ListDevicesOptions extends Where {
+  /** List the stored definitions instead of the running devices. */
+  defined?: boolean;
+  uuid?: string;
+  parent?: string;
+}
+
+export interface ListTypesOptions extends Where {
+  parent?: string;
+}
+
+export interface DefineDeviceOptions extends Where {
+  /** Generated (and reported as `generated`) when left out. */
+  uuid?: string;
+  parent?: string;
+  type?: string;
+  /** Start automatically when the parent appears. */
+  auto?: boolean;
+  /** Read type, start mode and attributes from this file (`/dev/stdin` works). */
+  jsonfile?: string;
+  /** Go on when a callout script's pre event fails. */
+  force?: boolean;
+}
+
+export interface StartDeviceOptions extends Where {
+  uuid?: string;
+  parent?: string;
+  type?: string;
+  jsonfile?: string;
+  force?: boolean;
+}
+
+export interface StopDeviceOptions extends Where {
+  uuid: string;
+  force?: boolean;
+}
+
+export interface UndefineDeviceOptions extends Where {
+  uuid: string;
+  parent?: string;
+  force?: boolean;
+}
+
+export interface ModifyDeviceOptions extends Where {
+  uuid: string;
+  parent?: string;
+  type?: string;
+  /** Insert an attribute NAME (with `value`) at `index`, or at the end. */
+  addattr?: string;
+  value?: string;
+  /** Delete the attribute at `index`, or the last one. */
+  delattr?: boolean;
+  index?: number;
+  auto?: boolean;
+  manual?: boolean;
+  /** Change the running device (needs `jsonfile`); with `defined` the definition as well. */
+  live?: boolean;
+  defined?: boolean;
+  jsonfile?: string;
+  force?: boolean;
+}
+
+function contextOf(w: Where): Context {
+  return w.context ?? createContext({ root: w.root, log: w.log, kernel: w.kernel });
+}
+
+/** The canonical form of a UUID option (any form upstream accepts), or a UsageError. */
+function uuidOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const u = parseUuid(value);
+  if (u === null) throw new UsageError(`invalid UUID '${value}'`);
+  return u;
+}
+
+function requiredUuid(value: string | undefined): string {
+  if (value === undefined) throw new UsageError('a uuid is required');
+  return uuidOption(value)!;
+}
+
+function result(dev: MDev): DeviceResult {
+  return { uuid: dev.uuid, parent: dev.requireParent(), config: dev.toConfig(), active: dev.active, defined: dev.defined };
+}
+
+function listMap(o: ListDevicesOptions) {
+  return listDeviceMap(contextOf(o), { defined: o.defined, uuid: uuidOption(o.uuid), parent: o.parent });
+}
+
+/** The running devices (or with `defined`, the definitions), as `list --dumpjson` prints them. */
+export function listDevices(o: ListDevicesOptions = {}): DeviceListJson {
+  return plain(devicesJsonValue(listMap(o))) as DeviceListJson;
+}
+
+/**
+ * The exact text `list --dumpjson` prints for the same options, without the final newline. With
+ * a `uuid` matching exactly one device this is that device's bare config object, as the CLI does.
+ */
+export function listDevicesJson(o: ListDevicesOptions = {}): string {
+  return pretty(listJsonValue(listMap(o), o.uuid !== undefined));
+}
+
+/** The types of each parent (or of `parent`), as `types --dumpjson` prints them. */
+export function listTypes(o: ListTypesOptions = {}): TypeListJson {
+  return plain(typesJsonValue(listTypeMap(contextOf(o), { parent: o.parent }))) as TypeListJson;
+}
+
+/** The exact text `types --dumpjson` prints, without the final newline. */
+export function listTypesJson(o: ListTypesOptions = {}): string {
+  return pretty(typesJsonValue(listTypeMap(contextOf(o), { parent: o.parent })));
+}
+
+/** Store a definition (`mdevctl define`). `generated` tells that the UUID was made up here. */
+export function defineDevice(o: DefineDeviceOptions): DeviceResult & { generated: boolean } {
+  const r = defineOp(contextOf(o), {
+    uuid: uuidOption(o.uuid),
+    parent: o.parent,
+    type: o.type,
+    auto: o.auto,
+    jsonfile: o.jsonfile,
+    force: o.force,
+  });
+  return { ...result(r.device), generated: r.generated };
+}
+
+/** Create a device in sysfs (`mdevctl start`), from its definition or from the options. */
+export function startDevice(o: StartDeviceOptions): DeviceResult & { generated: boolean } {
+  const r = startOp(contextOf(o), {
+    uuid: uuidOption(o.uuid),
+    parent: o.parent,
+    type: o.type,
+    jsonfile: o.jsonfile,
+    force: o.force,
+  });
+  return { ...result(r.device), generated: r.generated };
+}
+
+/** Remove a running device (`mdevctl stop`). Its definition, if any, stays. */
+export function stopDevice(o: StopDeviceOptions): { uuid: string; parent: string; mdev_type: string } {
+  const dev = stopOp(contextOf(o), { uuid: requiredUuid(o.uuid), force: o.force });
+  return { uuid: dev.uuid, parent: dev.requireParent(), mdev_type: dev.requireType() };
+}
+
+/** Remove the definitions of a UUID (`mdevctl undefine`); one result per parent it was under. */
+export function undefineDevice(o: UndefineDeviceOptions): DeviceResult[] {
+  return undefineOp(contextOf(o), { uuid: requiredUuid(o.uuid), parent: o.parent, force: o.force }).map(result);
+}
+
+/** Change a definition or a running device (`mdevctl modify`). */
+export function modifyDevice(o: ModifyDeviceOptions): DeviceResult {
+  const dev = modifyOp(contextOf(o), {
+    uuid: requiredUuid(o.uuid),
+    parent: o.parent,
+    type: o.type,
+    addattr: o.addattr,
+    value: o.value,
+    delattr: o.delattr,
+    index: o.index,
+    auto: o.auto,
+    manual: o.manual,
+    live: o.live,
+    defined: o.defined,
+    jsonfile: o.jsonfile,
+    force: o.force,
+  });
+  return result(dev);
+}
+
+export interface WatchOptions extends Where, MonitorOptions {}
+
+/**
+ * Call `onEvent` for each change under the root (what `mdevctl monitor` prints) until `close()`
+ * is called. The timer keeps Node running until then.
+ */
+export function watchDevices(o: WatchOptions): Monitor {
+  const ctx = contextOf(o);
+  return startMonitor(createContext({ root: ctx.root, log: onceLog(ctx.log) }), o);
+}
