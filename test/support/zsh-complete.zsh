@@ -8,14 +8,16 @@ zpty -w z 'PROMPT= RPROMPT=; autoload -U compinit; compinit -u -D'
 zpty -w z "source ${(q)1}"
 zpty -w z 'compadd() { local -a __h; builtin compadd -A __h "$@"; local r=$? x; for x in $__h; do print -rn -- "<<$x>>"; done; builtin compadd "$@"; return r; }'
 zpty -w z 'bindkey "^I" complete-word'
-zpty -w z 'print -r -- READY""MARK'
+# keys typed before the line editor is active would go to the terminal's own line editing, so
+# wait for the prompt drawn after the marker
+zpty -w z 'PROMPT="ZPRM> "; print -r -- READY""MARK'
 local line out=
-while zpty -r z line; do [[ $line == *READYMARK* ]] && break; done
+zpty -r z line '*READYMARK*ZPRM>*' || exit 4
 zpty -w -n z "$2"$'\t'
 zpty -w z $'\C-u''print -r -- DONE""MARK'
 while zpty -r z line; do
-  [[ $line == *DONEMARK* ]] && break
   out+=$line
+  [[ $line == *DONEMARK* ]] && break
 done
 zpty -d z
 local -a found
