@@ -1,0 +1,111 @@
+/**
+ * The man pages: they render without warnings (groff, and mandoc's lint when installed), and
+ * they document every verb and every option the CLI's --help lists, the files, the callout
+ * protocol and the exit statuses.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { REPO, run } from './support/cli';
+
+const MAN = path.join(REPO, 'man');
+const source = (page: string) => fs.readFileSync(path.join(MAN, page), 'utf8');
+const has = (tool: string) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error === undefined;
+
+/** The page as a reader sees it: groff's rendering, or without groff the source minus macros. */
+function rendered(page: string): string {
+  if (!has('groff')) {
+    console.warn('groff is not installed: checking the man page source instead of its rendering');
+    return source(page)
+      .split('\n')
+      .filter((l) => !l.startsWith('.\\"'))
+      .map((l) => l.replace(/^\.[A-Z]{1,2}\s?/, '').replace(/\\-/g, '-').replace(/\\f[BIRP]/g, ''))
+      .join(' ');
+  }
+  const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-P', '-cbou', path.join(MAN, page)], {
+    encoding: 'utf8',
+    env: { ...process.env, MANWIDTH: '200' },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  // undo hyphenation and justification so that words can be searched for
+  return r.stdout.replace(/[‐-]\n\s+/g, '').replace(/\u2010/g, '-').replace(/\s+/g, ' ');
+}
+
+describe.each(['mdevctl.8', 'lsmdev.8'])('%s', (page) => {
+  test('has the sections a man page needs', () => {
+    const text = source(page);
+    expect(text).toMatch(/^\.TH (MDEVCTL|LSMDEV) 8 "\d{4}-\d\d-\d\d" "mdevctl-ts \d+\.\d+\.\d+" /m);
+    for (const s of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'EXIT STATUS', 'SEE ALSO']) expect(text).toContain(`\n.SH ${s}\n`);
+    expect(text).toContain(`\n.SH NAME\n${page.replace('.8', '')} \\- `);
+  });
+
+  test('groff renders it without a warning', () => {
+    if (!has('groff')) {
+      console.warn('groff is not installed (apt-get install groff-base): rendering not checked');
+      return;
+    }
+    const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', path.join(MAN, page)], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  test('mandoc -T lint finds nothing above style level', () => {
+    if (!has('mandoc')) {
+      console.warn('mandoc is not installed: lint not run');
+      return;
+    }
+    const r = spawnSync('mandoc', ['-T', 'lint', '-W', 'warning', path.join(MAN, page)], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('mdevctl.8 covers the CLI', () => {
+  const text = rendered('mdevctl.8');
+  const help = run(['--help']).stdout;
+  const verbs = [...help.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1]).filter((v) => v !== 'help');
+
+  test('the verbs the help lists are the ones we expect', () => {
+    expect(verbs).toEqual(['define', 'undefine', 'modify', 'start', 'stop', 'list', 'types', 'monitor', 'completion']);
+  });
+
+  test.each([...verbs, 'start-parent-mdevs'])('verb %s and each of its options', (verb) => {
+    expect(text).toMatch(new RegExp(`\\b${verb}\\b`));
+    const vhelp = run([verb, '--help']);
+    expect(vhelp.status).toBe(0);
+    const options = [...vhelp.stdout.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)].map((m) => m[1]);
+    for (const o of new Set(options)) expect({ verb, option: o, documented: text.includes(o) }).toEqual({ verb, option: o, documented: true });
+  });
+
+  test.each([
+    '--root',
+    '--dry-run',
+    '--simulate',
+    'fixture',
+    'MDEVCTL_ENV_ROOT',
+    'NO_COLOR',
+    '/etc/mdevctl.d/PARENT/UUID',
+    '/sys/class/mdev_bus',
+    '/sys/bus/mdev/devices',
+    '/usr/lib/mdevctl/scripts.d/callouts',
+    '/etc/mdevctl.d/scripts.d/notifiers',
+    'SCRIPT -t TYPE -e EVENT -a ACTION -s STATE -u UUID -p PARENT',
+    'capabilities',
+    'notify',
+    'Error: MESSAGE',
+  ])('documents %s', (word) => {
+    expect(text).toContain(word);
+  });
+
+  test('exit statuses 0, 1 and 2', () => {
+    expect(text).toMatch(/EXIT STATUS 0 Success.* 1 The command failed.* 2 Bad usage/);
+  });
+});
+
+test('lsmdev.8 documents the options of lsmdev --help', () => {
+  const text = rendered('lsmdev.8');
+  const help = run(['--help'], { bin: 'lsmdev' }).stdout;
+  for (const o of new Set([...help.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)].map((m) => m[1]))) expect(text).toContain(o);
+  expect(text).toContain('mdevctl(8)');
+});
