@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 import { FakeTree } from './support/tree';
@@ -168,6 +169,29 @@ test('watchDevices reports a definition made through the API', async () => {
     ]);
   } finally {
     mon.close();
+    removeFixture(root);
+  }
+});
+
+test('the README example runs as written, on a fresh copy of fixtures/demo', () => {
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const block = /```js\n([\s\S]*?)```/.exec(readme)![1];
+  expect(block).toContain("require('mdevctl-ts')");
+  const root = freshFixture('demo');
+  try {
+    const before = run(['list', '-d'], { root }).stdout;
+    const code = block
+      .replace("require('mdevctl-ts')", `require(${JSON.stringify(path.join(REPO, 'dist', 'index.cjs'))})`)
+      .replace("'fixtures/demo'", JSON.stringify(root));
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("'vfio_ap-passthrough': {");
+    expect(r.stdout).toContain('available_instances: 65535');
+    expect(r.stdout).toMatch(/^defined [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/m);
+    // the example undefines what it defined
+    expect(run(['list', '-d'], { root }).stdout).toBe(before);
+  } finally {
     removeFixture(root);
   }
 });

@@ -55,7 +55,9 @@ export function buildProgram(name = 'mdevctl'): Command {
   }
   configure(program, name);
   program
-    .description('A mediated device management utility for Linux')
+    .description(
+      'Define, start, stop, list and watch VFIO mediated devices (vGPUs, s390 AP/CCW pass-through, ...).\n\nRun `mdevctl VERB --help` for a verb; mdevctl(8) describes the files, the JSON formats and the callout scripts.',
+    )
     .option('--root <DIR>', 'Use DIR as the root instead of / (or MDEVCTL_ENV_ROOT)')
     .option('--dry-run', 'Check and print what a command would change (files, sysfs writes, scripts), changing nothing')
     .option('--simulate', 'On a fixture root, act as the kernel would on sysfs writes (or MDEVCTL_SIMULATE=1; refused on /)')

@@ -23,7 +23,7 @@ export function register(program: Command, env: Env): void {
     .command('monitor')
     .summary('Print a line for each change to mediated devices')
     .description(
-      `Watch the definitions, the running devices and the parent devices, and print one line for each change until interrupted (Ctrl-C; exit status 0):\n\n  parent-added PARENT            parent-removed PARENT\n  started UUID PARENT TYPE       stopped UUID PARENT TYPE\n  defined UUID PARENT TYPE START modified UUID PARENT TYPE START\n  undefined UUID PARENT\n\nWith --dumpjson each line is a JSON object instead ({"event":...,"uuid":...,"parent":...}; definitions carry "config"). sysfs sends no file notifications, so it is read again every --interval seconds; changes to the definitions are seen at once.`,
+      `Watch the definitions, the running devices and the parent devices, and print one line for each change until interrupted (Ctrl-C; exit status 0):\n\n  parent-added PARENT\n  parent-removed PARENT\n  started UUID PARENT TYPE\n  stopped UUID PARENT TYPE\n  defined UUID PARENT TYPE auto|manual\n  modified UUID PARENT TYPE auto|manual\n  undefined UUID PARENT\n\nWith --dumpjson each line is a JSON object instead ({"event":...,"uuid":...,"parent":...}; definitions carry "config"). sysfs sends no file notifications, so it is read again every --interval seconds; changes to the definitions are seen at once.`,
     )
     .addOption(opt.dumpjson('Print each change as one line of JSON'))
     .option('--interval <SECONDS>', 'Seconds between two scans of sysfs (default 1)')
