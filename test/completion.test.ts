@@ -74,8 +74,11 @@ describe('bash', () => {
     expect(complete('mdevctl st')).toEqual(['start', 'stop']);
   });
 
-  test('every visible verb, and no hidden one', () => {
-    expect(complete('mdevctl ')).toEqual(['define', 'undefine', 'modify', 'start', 'stop', 'list', 'types', 'monitor', 'completion', 'help']);
+  test('every verb --help lists, and no hidden one', () => {
+    const listed = [...run(['--help']).stdout.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1]);
+    expect(listed).toEqual(expect.arrayContaining(['define', 'start', 'stop', 'monitor', 'completion', 'help']));
+    expect(complete('mdevctl ')).toEqual(listed);
+    expect(listed).not.toContain('start-parent-mdevs');
   });
 
   test('mdevctl stop -u  -> the active UUIDs of the root (MDEVCTL_ENV_ROOT, --root, --root=)', () => {
