@@ -122,6 +122,10 @@ describe('bash', () => {
     expect(complete('mdevctl list --d')).toEqual(['--defined', '--dumpjson']);
     expect(complete('mdevctl --r')).toEqual(['--root']);
     expect(complete('mdevctl completion ')).toEqual(['bash', 'zsh']);
+    expect(complete('mdevctl completion bash ')).toEqual(helpFlags('completion'));
+    expect(complete('mdevctl fixture vfio_')).toEqual(['vfio_ap', 'vfio_ccw']);
+    fs.mkdirSync(path.join(tmp, 'roots'), { recursive: true });
+    expect(complete(`mdevctl fixture gvt ${tmp}/ro`)).toEqual([`${tmp}/roots`]);
     fs.writeFileSync(path.join(tmp, 'dev.json'), '{}');
     expect(complete(`mdevctl define -p x --jsonfile ${tmp}/dev.j`)).toEqual([`${tmp}/dev.json`]);
   });
@@ -202,6 +206,7 @@ describe('zsh', () => {
     expect(complete(`mdevctl --root ${root} start -p 0.0.0313 -t `)).toEqual(['vfio_ccw-io']);
     expect(complete(`lsmdev --root ${root} --uuid `)).toEqual(CCW_DEFINED);
     expect(complete('mdevctl completion ')).toEqual(['bash', 'zsh']);
+    expect(complete('mdevctl fixture vfio_')).toEqual(['vfio_ap', 'vfio_ccw']);
     expect(complete('mdevctl stop --')).toEqual(helpFlags('stop').filter((f) => f.startsWith('--')).sort());
   });
 });
