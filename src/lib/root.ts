@@ -73,6 +73,14 @@ export class Root {
     return [path.join(this.scriptsBase, 'notifiers'), path.join(this.configScriptsBase, 'notifiers')];
   }
 
+  /**
+   * run/lock/mdevctl.lock: the config store lock (src/lib/lock.ts). Runtime state, so not under
+   * etc/mdevctl.d, which libvirt watches and which holds definitions only.
+   */
+  get lockPath(): string {
+    return this.join('run/lock/mdevctl.lock');
+  }
+
   /** The link of an active device: sys/bus/mdev/devices/UUID. */
   activePath(uuid: string): string {
     return path.join(this.mdevBase, uuid);

@@ -50,6 +50,11 @@ export function checkAttributeName(name: string): string {
   return name;
 }
 
+/** Every attribute name of a device (they become file names in its sysfs directory). */
+export function checkAttributeNames(attrs: ReadonlyArray<readonly [string, string]>): void {
+  for (const [name] of attrs) checkAttributeName(name);
+}
+
 export function checkTypeName(type: string): string {
   const problem = pathComponentProblem(type);
   if (problem) throw new MdevctlError(`Invalid mdev type '${shown(type)}': ${problem}`);

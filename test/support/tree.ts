@@ -26,10 +26,11 @@ export class FakeTree {
     return path.join(this.root, ...parts);
   }
 
-  /** Create the directories a real installation has (config dir and script dirs). */
+  /** Create the directories a real installation has (config dir, script dirs, run/lock). */
   withStandardDirs(): this {
     for (const d of [
       'etc/mdevctl.d',
+      'run/lock',
       'usr/lib/mdevctl/scripts.d/callouts',
       'usr/lib/mdevctl/scripts.d/notifiers',
       'sys/class/mdev_bus',

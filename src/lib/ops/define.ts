@@ -3,7 +3,8 @@ import { MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { checkReadable, readConfigFile } from '../jsonfile';
 import { generateUuid } from '../uuid';
-import { checkParentName } from '../validate';
+import { withLock } from '../lock';
+import { checkAttributeNames, checkParentName, checkTypeName } from '../validate';
 import { loadFromSysfs } from './lookup';
 
 export interface DefineOptions {
@@ -33,11 +34,11 @@ export function resolveDefine(ctx: Context, o: DefineOptions): MDev {
     if (o.parent === undefined) {
       throw new MdevctlError(`Parent device required to define device via "${o.jsonfile}"`);
     }
-    if (ctx.store.exists(o.parent, uuid)) {
-      throw new MdevctlError(`Cowardly refusing to overwrite existing config for ${o.parent}/${uuid}`);
-    }
+    refuseExisting(ctx, o, o.parent, uuid);
     const dev = new MDev(uuid, o.parent);
     dev.applyConfig(readConfigFile(o.jsonfile));
+    checkTypeName(dev.requireType());
+    checkAttributeNames(dev.attrs);
     return dev;
   }
   const dev = new MDev(uuid);
@@ -52,18 +53,31 @@ export function resolveDefine(ctx: Context, o: DefineOptions): MDev {
   if (o.type !== undefined) dev.type = o.type;
   if (dev.parent === undefined) throw new MdevctlError('No parent specified');
   if (dev.type === undefined) throw new MdevctlError('No type specified');
-  if (ctx.store.exists(dev.parent, dev.uuid)) {
-    throw new MdevctlError(`Device ${dev.uuid} on ${dev.parent} already defined`);
-  }
+  if (o.type !== undefined) checkTypeName(o.type);
+  refuseExisting(ctx, o, dev.parent, dev.uuid);
   return dev;
 }
 
+function refuseExisting(ctx: Context, o: DefineOptions, parent: string, uuid: string): void {
+  if (!ctx.store.exists(parent, uuid)) return;
+  if (o.jsonfile !== undefined) throw new MdevctlError(`Cowardly refusing to overwrite existing config for ${parent}/${uuid}`);
+  throw new MdevctlError(`Device ${uuid} on ${parent} already defined`);
+}
+
+/**
+ * Every check runs first, unlocked (a --jsonfile on a slow pipe is read before the lock); then,
+ * holding the store lock, the existence check again (another process may have defined the same
+ * device meanwhile) and the write.
+ */
 export function defineDevice(ctx: Context, o: DefineOptions): DefineResult {
   const dev = resolveDefine(ctx, o);
-  ctx.callouts.invoke(dev, 'define', o.force ?? false, () => {
-    if (dev.active) dev.attrs.push(...ctx.callouts.getAttributes(dev));
-    ctx.store.write(dev);
-    dev.defined = true;
+  withLock(ctx.root, () => {
+    refuseExisting(ctx, o, dev.requireParent(), dev.uuid);
+    ctx.callouts.invoke(dev, 'define', o.force ?? false, () => {
+      if (dev.active) dev.attrs.push(...ctx.callouts.getAttributes(dev));
+      ctx.store.write(dev);
+      dev.defined = true;
+    });
   });
   return { uuid: dev.uuid, generated: o.uuid === undefined, device: dev };
 }

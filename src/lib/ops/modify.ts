@@ -2,7 +2,8 @@ import { Context } from '../context';
 import { MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { readConfigFile } from '../jsonfile';
-import { checkParentName } from '../validate';
+import { withLock } from '../lock';
+import { checkAttributeName, checkAttributeNames, checkParentName, checkTypeName } from '../validate';
 import { getActiveDevice, getDefinedDevice } from './lookup';
 
 export interface ModifyOptions {
@@ -24,12 +25,20 @@ export interface ModifyOptions {
 function deviceFromJsonfile(uuid: string, parent: string, jsonfile: string): MDev {
   const dev = new MDev(uuid, parent);
   dev.applyConfig(readConfigFile(jsonfile));
+  checkTypeName(dev.requireType());
+  checkAttributeNames(dev.attrs);
   return dev;
 }
 
-/** Change a definition, or (with live) the running device, as upstream's `modify` does. */
+/**
+ * Change a definition, or (with live) the running device, as upstream's `modify` does. The read
+ * of the definition, the change and the write happen under the store lock, so concurrent
+ * modifications of one device all land; a --jsonfile is read before the lock is taken.
+ */
 export function modifyDevice(ctx: Context, o: ModifyOptions): MDev {
   if (o.parent !== undefined) checkParentName(o.parent);
+  if (o.addattr !== undefined) checkAttributeName(o.addattr);
+  if (o.type !== undefined && !o.live) checkTypeName(o.type);
   const force = o.force ?? false;
   if (o.live) {
     if (o.type !== undefined) throw new MdevctlError("'type' cannot be changed on active mdev");
@@ -41,35 +50,43 @@ export function modifyDevice(ctx: Context, o: ModifyOptions): MDev {
     if (dev.type !== active.type) throw new MdevctlError("'type' cannot be changed on active mdev");
     dev.active = true;
     if (o.defined) {
-      const def = getDefinedDevice(ctx, o.uuid, dev.parent);
-      if (def.type !== dev.type) throw new MdevctlError("'type' of active and defined mdev does not match");
-      ctx.callouts.modifyLive(dev);
-      ctx.callouts.invoke(dev, 'modify', force, () => ctx.store.write(dev));
-      dev.defined = true;
-      return dev;
+      return withLock(ctx.root, () => {
+        const def = getDefinedDevice(ctx, o.uuid, dev.parent);
+        if (def.type !== dev.type) throw new MdevctlError("'type' of active and defined mdev does not match");
+        ctx.callouts.modifyLive(dev);
+        ctx.callouts.invoke(dev, 'modify', force, () => ctx.store.write(dev));
+        dev.defined = true;
+        return dev;
+      });
     }
     ctx.callouts.modifyLive(dev);
     return dev;
   }
 
-  let dev: MDev;
+  let fromFile: MDev | undefined;
   if (o.jsonfile !== undefined) {
     if (o.parent === undefined) throw new MdevctlError('Parent device required to modify device via json file');
-    dev = deviceFromJsonfile(o.uuid, o.parent, o.jsonfile);
-  } else {
-    dev = getDefinedDevice(ctx, o.uuid, o.parent);
-    if (o.type !== undefined) dev.type = o.type;
-    if (o.auto && o.manual) throw new MdevctlError("'auto' and 'manual' are mutually exclusive");
-    if (o.auto) dev.autostart = true;
-    else if (o.manual) dev.autostart = false;
+    fromFile = deviceFromJsonfile(o.uuid, o.parent, o.jsonfile);
   }
-  if (o.addattr !== undefined) {
-    if (o.value === undefined) throw new MdevctlError('No attribute value provided');
-    dev.addAttribute(o.addattr, o.value, o.index);
-  } else if (o.delattr) {
-    dev.deleteAttribute(o.index);
-  }
-  ctx.callouts.invoke(dev, 'modify', force, () => ctx.store.write(dev));
-  dev.defined = true;
-  return dev;
+  return withLock(ctx.root, () => {
+    let dev: MDev;
+    if (fromFile) {
+      dev = fromFile;
+    } else {
+      dev = getDefinedDevice(ctx, o.uuid, o.parent);
+      if (o.type !== undefined) dev.type = o.type;
+      if (o.auto && o.manual) throw new MdevctlError("'auto' and 'manual' are mutually exclusive");
+      if (o.auto) dev.autostart = true;
+      else if (o.manual) dev.autostart = false;
+    }
+    if (o.addattr !== undefined) {
+      if (o.value === undefined) throw new MdevctlError('No attribute value provided');
+      dev.addAttribute(o.addattr, o.value, o.index);
+    } else if (o.delattr) {
+      dev.deleteAttribute(o.index);
+    }
+    ctx.callouts.invoke(dev, 'modify', force, () => ctx.store.write(dev));
+    dev.defined = true;
+    return dev;
+  });
 }

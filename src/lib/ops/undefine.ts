@@ -1,6 +1,8 @@
 import { Context } from '../context';
 import { MDev } from '../device';
 import { MdevctlError } from '../errors';
+import { withLock } from '../lock';
+import { checkParentName } from '../validate';
 import { definedDevices } from './lookup';
 
 export interface UndefineOptions {
@@ -11,6 +13,11 @@ export interface UndefineOptions {
 
 /** Remove the definitions of UUID (under every parent, or only PARENT). Running devices stay. */
 export function undefineDevice(ctx: Context, o: UndefineOptions): MDev[] {
+  if (o.parent !== undefined) checkParentName(o.parent);
+  return withLock(ctx.root, () => undefineLocked(ctx, o));
+}
+
+function undefineLocked(ctx: Context, o: UndefineOptions): MDev[] {
   const map = definedDevices(ctx, { uuid: o.uuid, parent: o.parent });
   if (map.size === 0) throw new MdevctlError('No devices match the specified uuid');
   const removed: MDev[] = [];
