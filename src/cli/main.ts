@@ -3,7 +3,7 @@
  * `Error: MESSAGE` and exit 1 for a failed command; a usage message and exit 2 for bad usage.
  */
 import { Command, CommanderError } from 'commander';
-import { MdevctlError, UsageError } from '../lib/errors';
+import { MdevctlError, UsageError, escapeControls } from '../lib/errors';
 import { VERSION, makeEnv } from './program';
 import { addListOptions, runList, LIST_LONG } from './commands/list';
 import * as list from './commands/list';
@@ -83,8 +83,23 @@ function debugStack(err: unknown): string {
   return process.env.MDEVCTL_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
 }
 
+/**
+ * Last resort for anything thrown outside the command (an event handler, a stream error): one
+ * `Error:` line and exit 1, the stack only with MDEVCTL_DEBUG.
+ */
+function installCrashHandler(): void {
+  const crash = (err: unknown) => {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`Error: ${escapeControls(msg.split('\n')[0])}\n${debugStack(err).trimStart()}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
 /** Run the CLI; sets process.exitCode (never throws). */
 export function main(argv: string[], name = 'mdevctl'): void {
+  installCrashHandler();
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
@@ -109,19 +124,20 @@ function report(err: unknown, program: Command, argv: string[]): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     // no verb: commander printed help on stderr; upstream exits 2
     if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
-    const msg = err.message.replace(/^error: /, '');
+    const msg = escapeControls(err.message.replace(/^error: /, ''), true);
     process.stderr.write(`error: ${msg}${usageFor(program, argv)}\n`);
     return 2;
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`error: ${err.message}${usageFor(program, argv)}\n`);
+    process.stderr.write(`error: ${escapeControls(err.message, true)}${usageFor(program, argv)}\n`);
     return 2;
   }
   if (err instanceof MdevctlError) {
-    process.stderr.write(`Error: ${err.message}\n${debugStack(err).trimStart()}`);
+    process.stderr.write(`Error: ${escapeControls(err.message, true)}\n${debugStack(err).trimStart()}`);
     return 1;
   }
+  // not ours (a bug, or a system error nothing caught): its first line only, no stack
   const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`Error: ${msg.split('\n')[0]}\n${debugStack(err).trimStart()}`);
+  process.stderr.write(`Error: ${escapeControls(msg.split('\n')[0])}\n${debugStack(err).trimStart()}`);
   return 1;
 }

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../lib/errors';
 import { parseUuid, uuidProblem } from '../lib/uuid';
+import { shown } from '../lib/validate';
 import { Context, createContext } from '../lib/context';
 import { Output, processOutput } from './output';
 
@@ -41,7 +42,7 @@ export function simulateFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
 export function uuidArg(value: string | undefined, flag = '--uuid <UUID>'): string | undefined {
   if (value === undefined) return undefined;
   const u = parseUuid(value);
-  if (u === null) throw new UsageError(`invalid value '${value}' for '${flag}': ${uuidProblem(value)}`);
+  if (u === null) throw new UsageError(`invalid value '${shown(value)}' for '${flag}': ${uuidProblem(value)}`);
   return u;
 }
 

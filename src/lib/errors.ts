@@ -50,3 +50,12 @@ export function errnoCode(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
   return e && typeof e === 'object' && typeof e.code === 'string' ? e.code : undefined;
 }
+
+/**
+ * TEXT with control characters shown as escapes (`\n`, `\u001b`), so that a message quoting a
+ * file or a user's input stays on its lines and cannot drive the terminal. KEEP_NEWLINES keeps
+ * the line breaks a message means to have (an attribute list after "index is invalid").
+ */
+export function escapeControls(text: string, keepNewlines = false): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (keepNewlines && c === '\n' ? c : JSON.stringify(c).slice(1, -1)));
+}

@@ -95,6 +95,11 @@ export function ownerAlive(o: Owner): boolean {
   return o.start === 'x' || st.start === o.start;
 }
 
+/** Is process PID running (not gone, not a zombie)? Start time unchecked. */
+export function processAlive(pid: number): boolean {
+  return pid === process.pid || ownerAlive({ pid, start: 'x' });
+}
+
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

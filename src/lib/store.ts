@@ -11,6 +11,7 @@ import { MDev, parseConfigText } from './device';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
+import { processAlive } from './lock';
 
 export interface DefinedFilter {
   uuid?: string;
@@ -126,11 +127,15 @@ export class ConfigStore {
         if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
         const file = path.join(dir, ent.name);
         if (!ent.isFile()) {
-          if (!ent.isSymbolicLink()) continue;
+          let st: fs.Stats | undefined;
           try {
-            if (!fs.statSync(file).isFile()) continue;
+            st = ent.isSymbolicLink() ? fs.statSync(file) : undefined;
           } catch {
             this.log.warn(`Ignoring definition ${file}: the link points nowhere`);
+            continue;
+          }
+          if (!st?.isFile()) {
+            this.log.warn(`Ignoring definition ${file}: not a regular file`);
             continue;
           }
         }
@@ -145,7 +150,7 @@ export class ConfigStore {
   private readFile(parent: string, uuid: string, file: string): MDev | null {
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readRegularFile(file);
     } catch (e) {
       this.log.warn(`Unable to read definition ${file}: ${describeSystemError(e)}`);
       return null;
@@ -168,7 +173,7 @@ export class ConfigStore {
     const file = this.root.definitionPath(parent, uuid);
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readRegularFile(file);
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -184,15 +189,23 @@ export class ConfigStore {
     return dev;
   }
 
-  /** Is there a definition file for (parent, uuid)? */
+  /**
+   * Is there a definition file for (parent, uuid)? Something else in its place (a directory, a
+   * FIFO) is an error naming the path, since a definition could never be written there.
+   */
   exists(parent: string, uuid: string): boolean {
     checkParentName(parent);
+    const file = this.root.definitionPath(parent, uuid);
+    let st: fs.Stats;
     try {
-      fs.statSync(this.root.definitionPath(parent, uuid));
-      return true;
-    } catch {
-      return false;
+      st = fs.statSync(file);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw new MdevctlError(`Unable to check definition ${file}: ${describeSystemError(e)}`);
     }
+    if (!st.isFile()) throw new MdevctlError(`Unable to use definition ${file}: not a regular file`);
+    return true;
   }
 
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
@@ -206,6 +219,47 @@ export class ConfigStore {
   remove(parent: string, uuid: string): void {
     checkParentName(parent);
     this.files.removeFile(this.root.definitionPath(parent, uuid));
+  }
+}
+
+/**
+ * The text of a definition file, refusing anything but a regular file (opened non-blocking, so a
+ * FIFO planted where a definition should be cannot hang the command). Errors carry an errno code.
+ */
+function readRegularFile(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new Error('not a regular file');
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Temp files of writeFileAtomic: `.UUID.PID.STAMP.tmp` (not UUIDs, so never read as definitions). */
+const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
+
+/**
+ * Remove temp files left in DIR by writers that were killed before their rename (their process
+ * is gone). Called by the lock holder before it writes; a live writer's temp file is kept.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    if (!m || processAlive(Number(m[1]))) continue;
+    try {
+      fs.unlinkSync(path.join(dir, n));
+    } catch {
+      /* gone already, or not ours to remove */
+    }
   }
 }
 

@@ -205,6 +205,10 @@ export class Sysfs {
     const result = new Map<string, MdevType[]>();
     for (const p of this.parents()) {
       if (parentFilter !== undefined && parentFilter !== p.name) continue;
+      if (!isDirFollow(p.dir)) {
+        this.log.warn(`Skipping parent ${shown(p.name)}: ${p.dir} points nowhere`);
+        continue;
+      }
       result.set(p.name, this.parentTypes(p));
     }
     return result;

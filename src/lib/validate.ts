@@ -9,6 +9,7 @@ const MAX_NAME = 255;
 function pathComponentProblem(name: string): string | null {
   if (name.length === 0) return 'it is empty';
   if (name.includes('\0')) return 'it contains a NUL byte';
+  if (/[\x01-\x1f\x7f]/.test(name)) return 'it contains a control character';
   if (name.includes('/')) return "it contains '/'";
   if (name === '.' || name === '..') return `'${name}' is not a name`;
   if (Buffer.byteLength(name) > MAX_NAME) return `it is longer than ${MAX_NAME} bytes`;
