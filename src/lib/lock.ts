@@ -117,6 +117,11 @@ function removeDir(dir: string, marker: string): void {
   }
 }
 
+export interface LockInfo {
+  /** The lock was taken over from a holder that had died (it may have left work half done). */
+  recovered: boolean;
+}
+
 /** Held locks of this process, by path: a nested withLock on the same root does not wait. */
 const held = new Map<string, { marker: string; depth: number }>();
 
@@ -124,28 +129,28 @@ const held = new Map<string, { marker: string; depth: number }>();
  * Run FN holding the store lock of ROOT. Throws MdevctlError when the lock cannot be had within
  * the timeout or its directory cannot be created.
  */
-export function withLock<T>(root: Root, fn: () => T, opts: LockOptions = {}): T {
+export function withLock<T>(root: Root, fn: (lock: LockInfo) => T, opts: LockOptions = {}): T {
   const lockDir = root.lockPath;
   const mine = held.get(lockDir);
   if (mine) {
     mine.depth++;
     try {
-      return fn();
+      return fn({ recovered: false });
     } finally {
       mine.depth--;
     }
   }
-  const marker = acquire(lockDir, opts.timeoutMs ?? lockTimeoutMs(opts.env));
+  const { marker, recovered } = acquire(lockDir, opts.timeoutMs ?? lockTimeoutMs(opts.env));
   held.set(lockDir, { marker, depth: 1 });
   try {
-    return fn();
+    return fn({ recovered });
   } finally {
     held.delete(lockDir);
     removeDir(lockDir, marker);
   }
 }
 
-function acquire(lockDir: string, timeoutMs: number): string {
+function acquire(lockDir: string, timeoutMs: number): { marker: string; recovered: boolean } {
   const owner = selfOwner();
   const tag = randomBytes(4).toString('hex');
   const marker = markerName(owner, tag);
@@ -170,6 +175,7 @@ function acquire(lockDir: string, timeoutMs: number): string {
   let pause = 1;
   let holder: Owner | null = null;
   let spins = 0;
+  let recovered = false;
   for (;;) {
     try {
       fs.renameSync(mineDir, lockDir);
@@ -200,6 +206,7 @@ function acquire(lockDir: string, timeoutMs: number): string {
         /* another waiter removed it first */
       }
       freed = true;
+      recovered = true;
     }
     if (freed && spins++ < 100) continue; // free now: try again at once
     if (Date.now() >= deadline) {
@@ -218,7 +225,7 @@ function acquire(lockDir: string, timeoutMs: number): string {
   } catch {
     /* best effort */
   }
-  return marker;
+  return { marker, recovered };
 }
 
 /**

@@ -11,7 +11,7 @@ import { MDev, parseConfigText } from './device';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
-import { processAlive } from './lock';
+import { processAlive, withLock } from './lock';
 
 export interface DefinedFilter {
   uuid?: string;
@@ -208,6 +208,18 @@ export class ConfigStore {
     return true;
   }
 
+  /**
+   * Run FN holding the store lock (src/lib/lock.ts): the ops wrap every read-check-write in it.
+   * When the lock had to be taken over from a killed holder, that holder may have left a temp
+   * file behind: those are removed first (they are never read as definitions anyway).
+   */
+  locked<T>(fn: () => T): T {
+    return withLock(this.root, (lock) => {
+      if (lock.recovered) for (const p of this.parentDirs()) removeStaleTemps(this.root.parentConfigDir(p));
+      return fn();
+    });
+  }
+
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
   write(dev: MDev): void {
     const parent = checkParentName(dev.requireParent());
@@ -243,7 +255,7 @@ const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 /**
  * Remove temp files left in DIR by writers that were killed before their rename (their process
- * is gone). Called by the lock holder before it writes; a live writer's temp file is kept.
+ * is gone); a live writer's temp file is kept.
  */
 export function removeStaleTemps(dir: string): void {
   let names: string[];

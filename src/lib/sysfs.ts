@@ -100,16 +100,6 @@ function readTrimmed(file: string): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
-function readOptional(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch (e) {
-    const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
-    throw e;
-  }
-}
-
 function isDirFollow(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
@@ -256,9 +246,27 @@ export class Sysfs {
       type,
       availableInstances: available,
       deviceApi,
-      name: readOptional(path.join(dir, 'name')),
-      description: readOptional(path.join(dir, 'description')).split('\n').join(', '),
+      name: this.readOptionalText(path.join(dir, 'name')),
+      description: this.readOptionalText(path.join(dir, 'description')).split('\n').join(', '),
     };
+  }
+
+  /** A name or description file: trimmed, '' when absent; bytes that are not UTF-8 warned about. */
+  private readOptionalText(file: string): string {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return '';
+      throw new MdevctlError(`Unable to read ${file}: ${describeSystemError(e)}`);
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes).trim();
+    } catch {
+      this.log.warn(`${file} is not valid UTF-8; showing the bytes that are not as U+FFFD`);
+      return bytes.toString('utf8').trim();
+    }
   }
 
   /** UUIDs listed under sys/bus/mdev/devices (canonical form), non-UUID names skipped. */

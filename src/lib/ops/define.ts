@@ -3,7 +3,6 @@ import { MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { checkReadable, readConfigFile } from '../jsonfile';
 import { generateUuid } from '../uuid';
-import { withLock } from '../lock';
 import { checkAttributeNames, checkParentName, checkTypeName } from '../validate';
 import { loadFromSysfs } from './lookup';
 
@@ -71,7 +70,7 @@ function refuseExisting(ctx: Context, o: DefineOptions, parent: string, uuid: st
  */
 export function defineDevice(ctx: Context, o: DefineOptions): DefineResult {
   const dev = resolveDefine(ctx, o);
-  withLock(ctx.root, () => {
+  ctx.store.locked(() => {
     refuseExisting(ctx, o, dev.requireParent(), dev.uuid);
     ctx.callouts.invoke(dev, 'define', o.force ?? false, () => {
       if (dev.active) dev.attrs.push(...ctx.callouts.getAttributes(dev));

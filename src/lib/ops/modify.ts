@@ -2,7 +2,6 @@ import { Context } from '../context';
 import { MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { readConfigFile } from '../jsonfile';
-import { withLock } from '../lock';
 import { checkAttributeName, checkAttributeNames, checkParentName, checkTypeName } from '../validate';
 import { getActiveDevice, getDefinedDevice } from './lookup';
 
@@ -50,7 +49,7 @@ export function modifyDevice(ctx: Context, o: ModifyOptions): MDev {
     if (dev.type !== active.type) throw new MdevctlError("'type' cannot be changed on active mdev");
     dev.active = true;
     if (o.defined) {
-      return withLock(ctx.root, () => {
+      return ctx.store.locked(() => {
         const def = getDefinedDevice(ctx, o.uuid, dev.parent);
         if (def.type !== dev.type) throw new MdevctlError("'type' of active and defined mdev does not match");
         ctx.callouts.modifyLive(dev);
@@ -68,7 +67,7 @@ export function modifyDevice(ctx: Context, o: ModifyOptions): MDev {
     if (o.parent === undefined) throw new MdevctlError('Parent device required to modify device via json file');
     fromFile = deviceFromJsonfile(o.uuid, o.parent, o.jsonfile);
   }
-  return withLock(ctx.root, () => {
+  return ctx.store.locked(() => {
     let dev: MDev;
     if (fromFile) {
       dev = fromFile;

@@ -1,7 +1,6 @@
 import { Context } from '../context';
 import { MDev } from '../device';
 import { MdevctlError } from '../errors';
-import { withLock } from '../lock';
 import { checkParentName } from '../validate';
 import { definedDevices } from './lookup';
 
@@ -14,7 +13,7 @@ export interface UndefineOptions {
 /** Remove the definitions of UUID (under every parent, or only PARENT). Running devices stay. */
 export function undefineDevice(ctx: Context, o: UndefineOptions): MDev[] {
   if (o.parent !== undefined) checkParentName(o.parent);
-  return withLock(ctx.root, () => undefineLocked(ctx, o));
+  return ctx.store.locked(() => undefineLocked(ctx, o));
 }
 
 function undefineLocked(ctx: Context, o: UndefineOptions): MDev[] {
