@@ -27,12 +27,14 @@ export function parseUuid(text: string): string | null {
 /** Why a string is not a UUID, worded for a usage error (one line, control characters escaped). */
 export function uuidProblem(text: string): string {
   if (text.length === 0) return 'empty string';
-  const inner = text.startsWith('urn:uuid:') ? text.slice(9) : text.replace(/^\{|\}$/g, '');
+  const braced = text.startsWith('{') && text.endsWith('}') && text.length > 1;
+  const skip = text.startsWith('urn:uuid:') ? 9 : braced ? 1 : 0;
+  const inner = braced ? text.slice(1, -1) : text.slice(skip);
   const chars = [...inner];
   const bad = chars.findIndex((c) => !/[0-9a-fA-F-]/.test(c));
   if (bad >= 0) {
     const c = /[\x00-\x1f\x7f]/.test(chars[bad]) ? JSON.stringify(chars[bad]).slice(1, -1) : chars[bad];
-    return `invalid character '${c}' at position ${bad + 1}`;
+    return `invalid character '${c}' at position ${bad + 1 + skip}`;
   }
   if (inner.includes('-') && inner.replace(/-/g, '').length === 32) {
     return `invalid group lengths ${inner.split('-').map((g) => g.length).join('-')}: expected 8-4-4-4-12`;

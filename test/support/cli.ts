@@ -24,6 +24,9 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   bin?: 'mdevctl' | 'lsmdev';
   timeoutMs?: number;
+  /** Run as this user and group (65534: nobody), to meet the permission checks root skips. */
+  uid?: number;
+  gid?: number;
 }
 
 export function run(args: string[], opts: RunOptions = {}): RunResult {
@@ -42,6 +45,7 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 30000,
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
   });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

@@ -139,7 +139,8 @@ export class FakeTree {
         else if (e.isDirectory()) {
           out[`${key}/`] = 'dir';
           walk(full);
-        } else out[key] = fs.readFileSync(full, 'utf8');
+        } else if (e.isFile()) out[key] = fs.readFileSync(full, 'utf8');
+        else out[key] = '<special file>'; // a FIFO or socket: never opened (it could block)
       }
     };
     walk(this.p(rel));

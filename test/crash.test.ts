@@ -1,0 +1,132 @@
+/**
+ * Crash safety: define and modify killed with SIGKILL at random moments, 100 rounds. After every
+ * round, every definition under etc/mdevctl.d parses and is either the old or the new content
+ * (never partial), anything else there is a writer's temp file that `list` skips silently, and
+ * the next command gets the lock at once (the killed holder's lock is taken over).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FakeTree } from './support/tree';
+import { startCli } from './support/spawn';
+import { mdevctl, run } from './support/cli';
+import { parseConfigText } from '../src/lib/device';
+import { parseUuid } from '../src/lib/uuid';
+
+const P = '0000:00:02.0';
+const TYPE = 'i915-GVTg_V5_4';
+const U = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
+const ROUNDS = 100;
+const TEMP_FILE = /^\.[0-9a-f-]{36}\.\d+\.[0-9a-z]+\.tmp$/;
+
+/** A definition large enough (about 60 KiB) that a write is not over in an instant. */
+function bigConfig(n: number): object {
+  return { mdev_type: TYPE, start: 'manual', attrs: Array.from({ length: n }, (_, i) => ({ [`attribute_${i}`]: 'x'.repeat(20) })) };
+}
+
+interface Seen {
+  definitions: number;
+  temps: number;
+}
+
+/** Every file under etc/mdevctl.d: definitions parse; anything else is a temp file. */
+function checkStore(t: FakeTree, attrCounts: Set<number>): Seen {
+  const seen: Seen = { definitions: 0, temps: 0 };
+  const dir = t.p('etc/mdevctl.d', P);
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (parseUuid(name) === null) {
+      expect(name).toMatch(TEMP_FILE);
+      seen.temps++;
+      continue;
+    }
+    const text = fs.readFileSync(file, 'utf8');
+    const cfg = parseConfigText(text, file); // throws on a partial file
+    expect(cfg.type).toBe(TYPE);
+    if (name === U) attrCounts.add(cfg.attrs.length);
+    seen.definitions++;
+  }
+  return seen;
+}
+
+test(`${ROUNDS} rounds of define and modify killed at random moments: never a partial definition`, async () => {
+  const t = new FakeTree().withStandardDirs();
+  try {
+    t.addDefinition(P, U, bigConfig(2000));
+    const base = 2000;
+    // how long a command takes here, to spread the kills over its whole life
+    const t0 = Date.now();
+    const probe = mdevctl(t.root, 'modify', '-u', U, '--addattr', 'probe', '--value', '1');
+    expect(probe.status).toBe(0);
+    const span = Math.max(60, (Date.now() - t0) * 1.3);
+
+    const attrCounts = new Set<number>();
+    let killed = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const runs = [
+        startCli(t.root, ['modify', '-u', U, '--addattr', `r${round}`, '--value', String(round)]),
+        startCli(t.root, round % 2 ? ['define', '-p', P, '-t', TYPE] : ['modify', '-u', U, round % 4 ? '--auto' : '--manual']),
+      ];
+      for (const r of runs) setTimeout(() => r.child.kill('SIGKILL'), Math.random() * span);
+      const results = await Promise.all(runs.map((r) => r.done));
+      for (const r of results) {
+        if (r.signal === 'SIGKILL') killed++;
+        else expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      }
+      checkStore(t, attrCounts);
+    }
+    // the kills did land at many moments: some before, some after, some during the write
+    expect(killed).toBeGreaterThan(ROUNDS / 2);
+    expect(attrCounts.size).toBeGreaterThan(1);
+
+    // the store works as before: list -d sees every definition without a warning, the next
+    // modify takes the lock at once (a killed holder's lock is stale) and lands
+    const listed = run(['list', '-d', '--dumpjson'], { root: t.root });
+    expect({ status: listed.status, stderr: listed.stderr }).toEqual({ status: 0, stderr: '' });
+    const { definitions } = checkStore(t, attrCounts);
+    expect((JSON.parse(listed.stdout)[0][P] as unknown[]).length).toBe(definitions);
+    const last = run(['modify', '-u', U, '--addattr', 'last', '--value', '1'], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0' } });
+    expect({ status: last.status, stderr: last.stderr }).toEqual({ status: 0, stderr: '' });
+    const cfg = JSON.parse(t.read(`etc/mdevctl.d/${P}/${U}`));
+    expect(cfg.attrs.length).toBeGreaterThanOrEqual(base + 2);
+    expect(cfg.attrs[cfg.attrs.length - 1]).toEqual({ last: '1' });
+  } finally {
+    t.cleanup();
+  }
+});
+
+describe('what a killed writer leaves behind', () => {
+  const dead = () => {
+    const r = require('node:child_process').spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    return Number(r.stdout);
+  };
+
+  test('its temp file is never listed; the holder that takes over its lock removes it, a live writer’s is kept', () => {
+    const t = new FakeTree().withStandardDirs();
+    try {
+      t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
+      const stale = `.${U}.${dead()}.lq2x0a1.tmp`;
+      const live = `.${U}.${process.pid}.lq2x0a2.tmp`;
+      t.write(`etc/mdevctl.d/${P}/${stale}`, '{"mdev_type": "half');
+      t.write(`etc/mdevctl.d/${P}/${live}`, '{"mdev_type": "half');
+      const listed = mdevctl(t.root, 'list', '-d');
+      expect({ status: listed.status, stdout: listed.stdout, stderr: listed.stderr }).toEqual({
+        status: 0,
+        stdout: `${U} ${P} ${TYPE} manual\n\n`,
+        stderr: '',
+      });
+      // a normal modify does not scan for leftovers (no crash happened since the last holder)
+      expect(mdevctl(t.root, 'modify', '-u', U, '--auto').status).toBe(0);
+      expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([stale, live, U].sort());
+      // the killed writer held the lock: the next holder takes it over and cleans up after it
+      fs.mkdirSync(t.p('run/lock/mdevctl.lock'));
+      fs.writeFileSync(t.p(`run/lock/mdevctl.lock/owner-${dead()}-1-0badcafe`), '');
+      expect(mdevctl(t.root, 'modify', '-u', U, '--manual').status).toBe(0);
+      expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([live, U].sort());
+      expect(fs.readdirSync(t.p('run/lock'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
