@@ -182,8 +182,11 @@ export class Sysfs {
     if (isDirFollow(dir)) return dir;
     const scanned = isDirFollow(this.root.parentBase) ? undefined : this.parents().find((p) => p.name === parent);
     if (scanned) return scanned.dir;
+    if (fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new MdevctlError(`Unable to find parent device '${shown(parent)}': ${dir} points nowhere`);
+    }
     const lower = parent.toLowerCase();
-    const similar = this.parents().find((p) => p.name.toLowerCase() === lower);
+    const similar = this.parents().find((p) => p.name !== parent && p.name.toLowerCase() === lower);
     if (similar) {
       throw new MdevctlError(`Unable to find parent device '${parent}'. Did you mean '${similar.name}'?`);
     }

@@ -36,7 +36,7 @@ export function uuidProblem(text: string): string {
     const c = /[\x00-\x1f\x7f]/.test(chars[bad]) ? JSON.stringify(chars[bad]).slice(1, -1) : chars[bad];
     return `invalid character '${c}' at position ${bad + 1 + skip}`;
   }
-  if (inner.includes('-') && inner.replace(/-/g, '').length === 32) {
+  if (inner.includes('-')) {
     return `invalid group lengths ${inner.split('-').map((g) => g.length).join('-')}: expected 8-4-4-4-12`;
   }
   return `invalid length ${text.length}: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`;
