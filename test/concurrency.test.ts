@@ -28,6 +28,8 @@ afterEach(() => {
 });
 
 const lockDir = (t: FakeTree) => t.p('run/lock/mdevctl.lock');
+/** Correctness, not latency, is checked with many processes at once on a busy 2-core machine. */
+const PATIENT = { env: { MDEVCTL_LOCK_TIMEOUT: '60' } };
 
 /** Start time of a process as the lock records it (field 22 of /proc/PID/stat). */
 function startTime(pid: number): string {
@@ -50,7 +52,7 @@ function plantLock(t: FakeTree, pid: number, start: string): void {
 describe('50 simultaneous `define -p P -t T`', () => {
   test('50 distinct printed UUIDs, exactly 50 valid definitions, no lock left behind', async () => {
     const t = tree();
-    const results = await Promise.all(Array.from({ length: 50 }, () => runAsync(t.root, ['define', '-p', P, '-t', TYPE])));
+    const results = await Promise.all(Array.from({ length: 50 }, () => runAsync(t.root, ['define', '-p', P, '-t', TYPE], PATIENT)));
     for (const r of results) {
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       expect(r.stdout).toMatch(UUID_LINE);
@@ -70,7 +72,7 @@ describe('50 simultaneous `define -p P -t T`', () => {
 
   test('the same UUID defined by 30 processes at once: exactly one wins, the others are refused', async () => {
     const t = tree();
-    const results = await Promise.all(Array.from({ length: 30 }, () => runAsync(t.root, ['define', '-u', U, '-p', P, '-t', TYPE])));
+    const results = await Promise.all(Array.from({ length: 30 }, () => runAsync(t.root, ['define', '-u', U, '-p', P, '-t', TYPE], PATIENT)));
     const won = results.filter((r) => r.status === 0);
     expect(won).toHaveLength(1);
     for (const r of results.filter((x) => x.status !== 0)) {
@@ -89,7 +91,7 @@ describe('20 simultaneous `modify --addattr` on one device', () => {
     const t = tree();
     t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => runAsync(t.root, ['modify', '-u', U, '--addattr', `attr${i}`, '--value', `v${i}`])),
+      Array.from({ length: 20 }, (_, i) => runAsync(t.root, ['modify', '-u', U, '--addattr', `attr${i}`, '--value', `v${i}`], PATIENT)),
     );
     for (const r of results) expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
     const cfg = JSON.parse(t.read(`etc/mdevctl.d/${P}/${U}`));
@@ -109,7 +111,7 @@ describe('20 simultaneous `modify --addattr` on one device', () => {
       ['modify', '-u', U, '--auto'],
       ...Array.from({ length: 4 }, () => ['undefine', '-u', other]),
     ];
-    const results = await Promise.all(jobs.map((args) => runAsync(t.root, args)));
+    const results = await Promise.all(jobs.map((args) => runAsync(t.root, args, PATIENT)));
     const undefs = results.slice(9);
     expect(undefs.filter((r) => r.status === 0)).toHaveLength(1);
     for (const r of undefs.filter((x) => x.status !== 0)) expect(r.stderr).toBe('Error: No devices match the specified uuid\n');
