@@ -66,10 +66,14 @@ test('dangling links: active device and definition', () => {
   expect(d).toEqual({ status: 0, stdout: '\n', stderr: `Warning: Ignoring definition ${t.p('etc/mdevctl.d', P, C)}: the link points nowhere\n` });
 });
 
-test('a definition that is a directory is not a definition', () => {
+test('a definition that is a directory is not a definition (a warning names it)', () => {
   fs.mkdirSync(t.p('etc/mdevctl.d', P, A), { recursive: true });
   t.addDefinition(P, B, good);
-  expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: `${B} ${P} ${T} auto\n\n`, stderr: '' });
+  expect(mdevctl(t.root, 'list', '-d')).toEqual({
+    status: 0,
+    stdout: `${B} ${P} ${T} auto\n\n`,
+    stderr: `Warning: Ignoring definition ${t.p('etc/mdevctl.d', P, A)}: not a regular file\n`,
+  });
 });
 
 test('sys/class/mdev_bus missing or empty: no parents, not an error', () => {
