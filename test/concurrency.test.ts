@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { runAsync } from './support/spawn';
-import { mdevctl, run } from './support/cli';
+import { MDEVCTL, mdevctl, run } from './support/cli';
 
 const P = '0000:00:02.0';
 const TYPE = 'i915-GVTg_V5_4';
@@ -212,6 +212,39 @@ describe('the lock', () => {
     const r = mdevctl(t.root, 'define', '-u', U, '-p', P, '-t', TYPE);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(fs.readdirSync(t.p('run/lock'))).toEqual([]);
+  });
+
+  test('a callout script that runs mdevctl while its caller holds the lock works under that lock', () => {
+    const t = tree();
+    const other = '11111111-2222-4333-8444-555555555555';
+    t.addDefinition(P, other, { mdev_type: TYPE, start: 'manual', attrs: [] });
+    t.addScript(
+      'callouts',
+      'nested',
+      `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${process.execPath} ${MDEVCTL} modify -u ${other} --auto ;; esac\nexit 0\n`,
+    );
+    const r = run(['define', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '2' } });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(t.read(`etc/mdevctl.d/${P}/${other}`)).start).toBe('auto');
+    expect(t.exists(`etc/mdevctl.d/${P}/${U}`)).toBe(true);
+    expect(fs.readdirSync(t.p('run/lock'))).toEqual([]);
+  });
+
+  test('MDEVCTL_LOCK_HELD naming a lock held by a process that is not an ancestor is no way in', async () => {
+    const t = tree();
+    const holder = spawn('sleep', ['30']);
+    try {
+      plantLock(t, holder.pid!, startTime(holder.pid!));
+      const marker = fs.readdirSync(lockDir(t))[0];
+      const r = await runAsync(t.root, ['define', '-u', U, '-p', P, '-t', TYPE], {
+        env: { MDEVCTL_LOCK_TIMEOUT: '0.2', MDEVCTL_LOCK_HELD: path.join(lockDir(t), marker) },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^Error: Timed out after 0\.2 s waiting for the lock /);
+      expect(t.exists(`etc/mdevctl.d/${P}/${U}`)).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test('read-only verbs take no lock: list and types work while the lock is held', () => {

@@ -15,6 +15,8 @@
  * dead marker can never remove a live owner's marker, so breaking a stale lock needs no second
  * lock and has no race. A lock that stays held past the timeout (default 10 s,
  * MDEVCTL_LOCK_TIMEOUT in seconds) fails the command with a one-line message naming the holder.
+ * The holder's callout scripts (run while it waits for them) inherit MDEVCTL_LOCK_HELD: an
+ * mdevctl they start works under their ancestor's lock instead of deadlocking on it.
  *
  * Why here and not in etc/mdevctl.d: libvirt watches that tree recursively and re-lists on every
  * change, and it must hold definitions only; run/ is the runtime state directory (a tmpfs on a
@@ -61,8 +63,8 @@ function parseMarker(name: string): Owner | null {
   return m ? { pid: Number(m[1]), start: m[2] } : null;
 }
 
-/** Start time (clock ticks since boot) and state of a process from /proc, or null. */
-function procStat(pid: number | 'self'): { start: string; state: string } | null {
+/** Start time (clock ticks since boot), state and parent of a process from /proc, or null. */
+function procStat(pid: number | 'self'): { start: string; state: string; ppid: number } | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -72,7 +74,7 @@ function procStat(pid: number | 'self'): { start: string; state: string } | null
   // "PID (COMM) STATE PPID ..." where COMM may hold spaces and parentheses: split after the last ')'
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); starttime is field 22
-  return fields.length > 19 ? { state: fields[0], start: fields[19] } : null;
+  return fields.length > 19 ? { state: fields[0], ppid: Number(fields[1]), start: fields[19] } : null;
 }
 
 let self: Owner | undefined;
@@ -140,14 +142,40 @@ export function withLock<T>(root: Root, fn: (lock: LockInfo) => T, opts: LockOpt
       mine.depth--;
     }
   }
+  if (heldByAncestor(lockDir)) return fn({ recovered: false });
   const { marker, recovered } = acquire(lockDir, opts.timeoutMs ?? lockTimeoutMs(opts.env));
   held.set(lockDir, { marker, depth: 1 });
+  const inherited = process.env[HELD_ENV];
+  process.env[HELD_ENV] = path.join(lockDir, marker);
   try {
     return fn({ recovered });
   } finally {
+    if (inherited === undefined) delete process.env[HELD_ENV];
+    else process.env[HELD_ENV] = inherited;
     held.delete(lockDir);
     removeDir(lockDir, marker);
   }
+}
+
+/**
+ * Set while a process holds the lock, and so inherited by the callout scripts it runs: an
+ * mdevctl started by such a script (while the holder waits for it) works under its ancestor's
+ * lock instead of waiting for it until the timeout.
+ */
+const HELD_ENV = 'MDEVCTL_LOCK_HELD';
+
+/** Does an ancestor of this process hold the lock right now (per MDEVCTL_LOCK_HELD)? */
+function heldByAncestor(lockDir: string): boolean {
+  const file = process.env[HELD_ENV];
+  if (file === undefined || path.dirname(file) !== lockDir) return false;
+  const owner = parseMarker(path.basename(file));
+  if (owner === null || !fs.existsSync(file) || !ownerAlive(owner)) return false;
+  let pid = process.ppid;
+  for (let depth = 0; depth < 64 && pid > 1; depth++) {
+    if (pid === owner.pid) return true;
+    pid = procStat(pid)?.ppid ?? 0;
+  }
+  return false;
 }
 
 function acquire(lockDir: string, timeoutMs: number): { marker: string; recovered: boolean } {
