@@ -247,6 +247,17 @@ describe('the lock', () => {
     }
   });
 
+  test('a dry run takes no lock and creates no lock directory', () => {
+    const t = new FakeTree().withStandardDirs();
+    trees.push(t);
+    fs.rmSync(t.p('run'), { recursive: true });
+    t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
+    const before = t.snapshot();
+    const r = run(['--dry-run', 'modify', '-u', U, '--auto'], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0' } });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(t.snapshot()).toEqual(before);
+  });
+
   test('read-only verbs take no lock: list and types work while the lock is held', () => {
     const t = tree();
     t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });

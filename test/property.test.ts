@@ -118,18 +118,27 @@ describe('the definition parser (parseConfigText)', () => {
 });
 
 describe('names and UUIDs', () => {
-  test('a name accepted as a parent or attribute stays one component inside its directory', () => {
+  test('an accepted parent name is one component inside its directory; an accepted attribute stays inside the device', () => {
+    const part = fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('..', '.', '', 'nvidia'));
+    const name = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.array(part, { minLength: 1, maxLength: 4 }).map((ps) => ps.join('/')),
+      fc.constantFrom('..', '.', '/', 'a/..', '../x', '/etc/passwd', '\0', 'x'.repeat(300)),
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('..', '.', '/', 'a/..', '../x', '\0', 'x'.repeat(300))), (name) => {
-        const asParent = validOrClean(() => checkParentName(name));
-        const asAttr = validOrClean(() => checkAttributeName(name));
-        expect(asParent.ok).toBe(isSafeName(name));
-        expect(asAttr.ok).toBe(isSafeName(name));
-        if (isSafeName(name)) {
-          const dir = '/root/etc/mdevctl.d';
-          const joined = path.join(dir, name);
-          expect(path.dirname(joined)).toBe(dir);
-          expect(path.basename(joined)).toBe(name);
+      fc.property(name, (n) => {
+        const dir = '/root/sys/devices/p/u';
+        const asParent = validOrClean(() => checkParentName(n));
+        expect(asParent.ok).toBe(isSafeName(n));
+        if (asParent.ok) {
+          expect(path.dirname(path.join(dir, n))).toBe(dir);
+          expect(path.basename(path.join(dir, n))).toBe(n);
+        }
+        const asAttr = validOrClean(() => checkAttributeName(n));
+        if (asAttr.ok) {
+          const joined = path.join(dir, n);
+          expect(joined.startsWith(`${dir}/`)).toBe(true);
+          expect(joined).toBe(`${dir}/${n}`); // nothing to normalise away: no '.', '..' or '//'
         }
       }),
       { numRuns: 3000 },

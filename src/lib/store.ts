@@ -210,10 +210,12 @@ export class ConfigStore {
 
   /**
    * Run FN holding the store lock (src/lib/lock.ts): the ops wrap every read-check-write in it.
+   * A dry run takes no lock.
    * When the lock had to be taken over from a killed holder, that holder may have left a temp
    * file behind: those are removed first (they are never read as definitions anyway).
    */
   locked<T>(fn: () => T): T {
+    if (this.files.dryRun) return fn(); // a dry run writes nothing: no lock, no run/lock created
     return withLock(this.root, (lock) => {
       if (lock.recovered) for (const p of this.parentDirs()) removeStaleTemps(this.root.parentConfigDir(p));
       return fn();
