@@ -122,3 +122,23 @@ test('numeric-looking parent and type names keep byte order in JSON', () => {
   expect(j.indexOf('"10"')).toBeLessThan(j.indexOf('"9"'));
   expect(j.indexOf('"10": {')).toBeLessThan(j.indexOf('"2": {'));
 });
+
+test('undefine removes a definition too damaged to load, saying so, and leaves the others', () => {
+  t.addDefinition(P, A, '{"mdev_type": ');
+  t.addDefinition('0000:00:03.0', A, good);
+  const r = mdevctl(t.root, 'undefine', '-u', A);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.split('\n')).toEqual([
+    expect.stringMatching(new RegExp(`^Warning: Skipping malformed definition ${t.p('etc/mdevctl.d', P, A)}: invalid JSON`)),
+    `Warning: Removed the unreadable definition of ${A} on parent ${P} without running callout scripts`,
+    '',
+  ]);
+  expect(t.exists(`etc/mdevctl.d/${P}/${A}`)).toBe(false);
+  expect(t.exists(`etc/mdevctl.d/0000:00:03.0/${A}`)).toBe(false);
+  t.addDefinition(P, B, 'garbage');
+  const only = mdevctl(t.root, 'undefine', '-u', B, '-p', '0000:00:03.0');
+  expect(only.status).toBe(1);
+  expect(only.stderr).toBe('Error: No devices match the specified uuid\n');
+  expect(t.exists(`etc/mdevctl.d/${P}/${B}`)).toBe(true);
+});

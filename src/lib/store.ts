@@ -229,7 +229,7 @@ export class ConfigStore {
     this.files.writeFile(file, dev.toDefinitionText(), `Failed to write config for device ${dev.uuid}`);
   }
 
-  /** Remove the definition of (parent, uuid);. */
+  /** Remove the definition of (parent, uuid). */
   remove(parent: string, uuid: string): void {
     checkParentName(parent);
     this.files.removeFile(this.root.definitionPath(parent, uuid));

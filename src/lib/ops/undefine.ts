@@ -10,7 +10,10 @@ export interface UndefineOptions {
   force?: boolean;
 }
 
-/** Remove the definitions of UUID (under every parent, or only PARENT). Running devices stay. */
+/**
+ * Remove the definitions of UUID (under every parent, or only PARENT). Running devices stay.
+ * Returns the devices whose definitions were removed (not the unreadable ones removed blind).
+ */
 export function undefineDevice(ctx: Context, o: UndefineOptions): MDev[] {
   if (o.parent !== undefined) checkParentName(o.parent);
   return ctx.store.locked(() => undefineLocked(ctx, o));
@@ -18,9 +21,25 @@ export function undefineDevice(ctx: Context, o: UndefineOptions): MDev[] {
 
 function undefineLocked(ctx: Context, o: UndefineOptions): MDev[] {
   const map = definedDevices(ctx, { uuid: o.uuid, parent: o.parent });
-  if (map.size === 0) throw new MdevctlError('No devices match the specified uuid');
   const removed: MDev[] = [];
   const failed: string[] = [];
+  let salvaged = 0;
+  // A definition too damaged to load (it was skipped with a warning) can still be undefined:
+  // its type is unknown, so no callout script can be asked about it.
+  for (const parent of ctx.store.parentDirs()) {
+    if ((o.parent !== undefined && parent !== o.parent) || map.get(parent)?.some((d) => d.uuid === o.uuid)) continue;
+    let present: boolean;
+    try {
+      present = ctx.store.exists(parent, o.uuid);
+    } catch {
+      continue; // not a regular file: already named in a warning, not ours to remove
+    }
+    if (!present) continue;
+    ctx.store.remove(parent, o.uuid);
+    ctx.log.warn(`Removed the unreadable definition of ${o.uuid} on parent ${parent} without running callout scripts`);
+    salvaged++;
+  }
+  if (map.size === 0 && salvaged === 0) throw new MdevctlError('No devices match the specified uuid');
   for (const devs of map.values()) {
     for (const dev of devs) {
       try {
