@@ -1,0 +1,381 @@
+#!/usr/bin/env node
+// Benchmark (not a test): times the built CLI as whole processes on two generated trees and, when
+// it can be had, Debian's mdevctl 1.2.0 on the same trees in the same run, alternating with ours.
+//
+//   npm run bench                      full sizes (the issue's trees A and B), 10 runs, 1 warm-up
+//   node scripts/bench.mjs --quick     tiny trees, 1 run, no warm-up (what the test runs)
+//
+// Options (each takes a number unless noted):
+//   --parents-a 64 --types-a 16 --defined 10000 --running 2000    tree A (list, define, memory)
+//   --parents-b 256 --types-b 32                                   tree B (types; nothing defined)
+//   --runs 10 --warmup 1
+//   --reference auto|no|require   run mdevctl 1.2.0 too (auto: when it can be set up; it needs
+//                                 root and the package, see scripts/reference-mdevctl.sh)
+//   --keep                        leave the generated trees (their path is printed)
+//
+// Every command runs as its own process with stdout and stderr piped back, the way libvirt runs
+// it. Reported times are medians of wall-clock milliseconds per process. "ours/1.2.0" < 1 means
+// ours is faster. Peak memory is the child's maximum resident set size, from /usr/bin/time when
+// present (else, for ours only, from a preload that reads process.resourceUsage() at exit).
+//
+// Output equality: for every command both stdouts must be byte-identical, and exit statuses equal;
+// the bench exits 1 when they are not (a time for a different answer means nothing).
+// mdevctl 1.2.0 differs from 1.4 in the active listing (`list` without -d): it takes a running
+// device's type and attributes from its definition, 1.4 from sysfs (type) and callouts (attrs).
+// Tree A is built so that the two rules agree: each running device has a definition with the same
+// parent and type as in sysfs and no attributes (the definitions of stopped devices do have
+// attributes, so `list -d --dumpjson` carries them).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(REPO, 'bin', 'mdevctl');
+const REF_SCRIPT = path.join(REPO, 'scripts', 'reference-mdevctl.sh');
+const MAX_BUFFER = 1 << 30;
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const DEFAULTS = {
+  'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
+  'parents-b': 256, 'types-b': 32, runs: 10, warmup: 1, reference: 'auto', keep: false,
+};
+const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, warmup: 0 };
+
+function usage(msg) {
+  if (msg) process.stderr.write(`bench: ${msg}\n`);
+  process.stderr.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0]
+    .split('\n').filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(msg ? 2 : 0);
+}
+
+function parseArgs(argv) {
+  const o = { ...DEFAULTS };
+  if (argv.includes('--quick')) Object.assign(o, QUICK);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') continue;
+    if (a === '-h' || a === '--help') usage();
+    if (a === '--keep') { o.keep = true; continue; }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || !(m[1] in DEFAULTS)) usage(`unknown argument ${a}`);
+    const v = m[2] ?? argv[++i];
+    if (v === undefined) usage(`${a} needs a value`);
+    if (m[1] === 'reference') {
+      if (!['auto', 'no', 'require'].includes(v)) usage(`--reference: auto, no or require, not ${v}`);
+      o.reference = v;
+    } else {
+      if (!/^\d+$/.test(v)) usage(`${a}: not a number: ${v}`);
+      o[m[1]] = Number(v);
+    }
+  }
+  if (o.running > o.defined) usage('--running cannot exceed --defined (running devices are defined ones)');
+  if (o.runs < 1) usage('--runs must be at least 1');
+  if (o['parents-a'] < 1 || o['types-a'] < 1) usage('tree A needs at least one parent and one type');
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trees
+
+/** Deterministic pseudo-random UUIDs (xorshift), lowercase hyphenated. */
+function uuidMaker(seed) {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x;
+  };
+  return () => {
+    let h = '';
+    for (let i = 0; i < 4; i++) h += next().toString(16).padStart(8, '0');
+    h = `${h.slice(0, 12)}4${h.slice(13, 16)}${'89ab'[next() & 3]}${h.slice(17)}`;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  };
+}
+
+/** SR-IOV style VF addresses: 8 functions per bus, buses from 0x10 up. */
+function parentName(i) {
+  return `0000:${(0x10 + (i >> 3)).toString(16).padStart(2, '0')}:00.${i & 7}`;
+}
+
+function typeName(j) {
+  return `nvidia-${555 + j}`;
+}
+
+function mkdirs(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/** A root with parents × types (NVIDIA SR-IOV style), the standard dirs, and no devices yet. */
+function makeParents(root, nParents, nTypes) {
+  for (const d of ['etc/mdevctl.d', 'usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers',
+    'sys/class/mdev_bus', 'sys/bus/mdev/devices']) mkdirs(path.join(root, d));
+  const parents = [];
+  for (let i = 0; i < nParents; i++) {
+    const name = parentName(i);
+    const dir = path.join(root, 'sys/devices/pci0000:00', name);
+    const types = [];
+    for (let j = 0; j < nTypes; j++) {
+      const type = typeName(j);
+      const td = path.join(dir, 'mdev_supported_types', type);
+      mkdirs(path.join(td, 'devices'));
+      const fb = 1024 << (j % 6);
+      fs.writeFileSync(path.join(td, 'available_instances'), `${(i + j) % 5 === 0 ? 0 : 1 + (j % 3)}\n`);
+      fs.writeFileSync(path.join(td, 'device_api'), 'vfio-pci\n');
+      fs.writeFileSync(path.join(td, 'create'), '');
+      fs.writeFileSync(path.join(td, 'name'), `NVIDIA A40-${fb >> 10}${'BQAC'[j % 4]}\n`);
+      if (j % 8 !== 7) {
+        fs.writeFileSync(path.join(td, 'description'),
+          `num_heads=4, frl_config=60, framebuffer=${fb}M, max_resolution=5120x2880, max_instance=${49152 / fb}\n`);
+      }
+      types.push({ type, dir: td });
+    }
+    fs.symlinkSync(`../../devices/pci0000:00/${name}`, path.join(root, 'sys/class/mdev_bus', name));
+    parents.push({ name, dir, types });
+  }
+  return parents;
+}
+
+/** Tree A: parents × types, DEFINED definitions spread over the parents, RUNNING of them running. */
+function makeTreeA(root, o) {
+  const parents = makeParents(root, o['parents-a'], o['types-a']);
+  const uuid = uuidMaker(0x5eed);
+  const step = o.running > 0 ? o.defined / o.running : Infinity;
+  let nextRunning = 0;
+  for (let k = 0; k < o.defined; k++) {
+    const p = parents[k % parents.length];
+    const t = p.types[Math.floor(k / parents.length) % p.types.length];
+    const u = uuid();
+    const running = nextRunning < o.running && k >= Math.floor(nextRunning * step);
+    const attrs = running || k % 3 === 0 ? [] : [{ 'nvidia/vgpu_params': `frame_rate_limiter=${k % 2}` }];
+    if (k % 7 === 1 && !running) attrs.push({ 'nvidia/vgpu_params2': 'enable_uvm=1' });
+    const cfg = { mdev_type: t.type, start: k % 2 === 0 ? 'auto' : 'manual', attrs };
+    const cdir = path.join(root, 'etc/mdevctl.d', p.name);
+    if (k < parents.length) mkdirs(cdir);
+    fs.writeFileSync(path.join(cdir, u), JSON.stringify(cfg, null, 2));
+    if (running) {
+      nextRunning++;
+      const dd = path.join(p.dir, u);
+      mkdirs(dd);
+      fs.symlinkSync(`../mdev_supported_types/${t.type}`, path.join(dd, 'mdev_type'));
+      fs.writeFileSync(path.join(dd, 'remove'), '');
+      fs.symlinkSync(`../../../${u}`, path.join(t.dir, 'devices', u));
+      fs.symlinkSync(`../../../devices/pci0000:00/${p.name}/${u}`, path.join(root, 'sys/bus/mdev/devices', u));
+    }
+  }
+  return { parent: parents[0].name, type: parents[0].types[0].type, freeUuid: uuid() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running things
+
+function ms(ns) {
+  return Number(ns) / 1e6;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function exec(cmd, args, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: MAX_BUFFER, encoding: 'latin1' });
+  const t1 = process.hrtime.bigint();
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return { ms: ms(t1 - t0), status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+const OUR_ENV = (() => {
+  const env = { ...process.env };
+  delete env.MDEVCTL_ENV_ROOT;
+  delete env.NODE_OPTIONS;
+  return env;
+})();
+const REF_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
+
+/** A runner: how to run ARGS on ROOT as a process (root null: no root given). */
+const ours = {
+  name: 'ours',
+  argv: (root, args) => [process.execPath, [BIN, ...(root ? ['--root', root] : []), ...args]],
+  env: OUR_ENV,
+};
+const theirs = {
+  name: '1.2.0',
+  argv: (root, args) => ['chroot', [root, '/usr/bin/mdevctl', ...args]],
+  env: REF_ENV,
+};
+const nodeFloor = { name: 'node', argv: () => [process.execPath, ['-e', '0']], env: OUR_ENV };
+
+function runOnce(runner, root, args) {
+  const [cmd, argv] = runner.argv(root, args);
+  return exec(cmd, argv, runner.env);
+}
+
+/** Peak RSS in KiB of one run, or null when it cannot be measured. */
+function peakKiB(runner, root, args) {
+  const [cmd, argv] = runner.argv(root, args);
+  if (fs.existsSync('/usr/bin/time')) {
+    const out = path.join(os.tmpdir(), `mdevctl-bench-rss-${process.pid}`);
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...argv],
+      { env: runner.env, stdio: ['ignore', 'ignore', 'ignore'] });
+    const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+    fs.rmSync(out, { force: true });
+    const m = /(\d+)\s*$/.exec(text);
+    return r.status === 0 && m ? Number(m[1]) : null;
+  }
+  if (runner !== ours) return null;
+  const pre = path.join(os.tmpdir(), `mdevctl-bench-rss-${process.pid}.cjs`);
+  fs.writeFileSync(pre, "process.on('exit',()=>process.stderr.write('\\nMAXRSS '+process.resourceUsage().maxRSS+'\\n'))");
+  try {
+    const r = spawnSync(cmd, ['--require', pre, ...argv], { env: runner.env, encoding: 'utf8', maxBuffer: MAX_BUFFER });
+    const m = /MAXRSS (\d+)/.exec(r.stderr ?? '');
+    return m ? Number(m[1]) : null;
+  } finally {
+    fs.rmSync(pre, { force: true });
+  }
+}
+
+/** Set up 1.2.0 in ROOTS through scripts/reference-mdevctl.sh; null, or why it cannot be had. */
+function setupReference(roots) {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not root (chroot needs root)';
+  for (const root of roots) {
+    const r = spawnSync('bash', [REF_SCRIPT, '--install', root], { encoding: 'utf8', timeout: 600_000 });
+    if (r.error) return `cannot run ${REF_SCRIPT}: ${r.error.message}`;
+    if (r.status !== 0) return (r.stderr || `setup exited with ${r.status}`).trim().replace(/^reference-mdevctl: /gm, '');
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The benchmark
+
+function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(path.join(REPO, 'dist', 'cli.cjs'))) {
+    process.stderr.write('bench: dist/cli.cjs missing: run `npm run build` first\n');
+    process.exit(2);
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
+  const treeA = path.join(work, 'a');
+  const treeB = path.join(work, 'b');
+  const empty = path.join(work, 'empty');
+  let failed = false;
+  try {
+    const t0 = Date.now();
+    const a = makeTreeA(treeA, o);
+    makeParents(treeB, o['parents-b'], o['types-b']);
+    makeParents(empty, 0, 0);
+    process.stderr.write(`bench: trees generated in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${work}\n`);
+
+    let refWhy = o.reference === 'no' ? 'not asked for (--reference no)' : setupReference([treeA, treeB, empty]);
+    if (refWhy && o.reference === 'require') {
+      process.stderr.write(`bench: mdevctl 1.2.0 is required but not available: ${refWhy}\n`);
+      process.exit(1);
+    }
+    const withRef = refWhy === null;
+
+    const defArgs = ['define', '-u', a.freeUuid, '-p', a.parent, '-t', a.type];
+    const undefArgs = ['undefine', '-u', a.freeUuid];
+    /** Rows: label, tree, root, steps (each a list of args run in sequence and timed together). */
+    const rows = [
+      { label: 'list', tree: 'A', root: treeA, steps: [['list']] },
+      { label: 'list -d', tree: 'A', root: treeA, steps: [['list', '-d']] },
+      { label: 'list -d --dumpjson', tree: 'A', root: treeA, steps: [['list', '-d', '--dumpjson']] },
+      { label: 'list --dumpjson', tree: 'A', root: treeA, steps: [['list', '--dumpjson']] },
+      { label: 'types', tree: 'B', root: treeB, steps: [['types']] },
+      { label: 'types --dumpjson', tree: 'B', root: treeB, steps: [['types', '--dumpjson']] },
+      { label: 'define + undefine', tree: 'A', root: treeA, steps: [defArgs, undefArgs] },
+      { label: 'node -e 0', tree: '-', root: null, steps: [[]], floor: true },
+      // the version strings differ by design (1.4.0 / 1.2.0): not compared
+      { label: '--version', tree: '-', root: empty, steps: [['--version']], startup: true, differs: true },
+      { label: 'list (empty root)', tree: 'empty', root: empty, steps: [['list']], startup: true },
+    ];
+    const mismatches = [];
+    const sample = (row, runner) => {
+      let total = 0;
+      const outs = [];
+      for (const args of row.steps) {
+        const r = runOnce(row.floor ? nodeFloor : runner, row.root, args);
+        total += r.ms;
+        outs.push(r);
+      }
+      return { ms: total, outs };
+    };
+    for (const row of rows) {
+      row.ours = [];
+      row.theirs = [];
+      const both = withRef && !row.floor;
+      const compare = both && !row.differs;
+      for (let i = 0; i < o.warmup + o.runs; i++) {
+        // alternate who goes first, so neither always runs on a warmer cache
+        const order = both ? (i % 2 ? [theirs, ours] : [ours, theirs]) : [ours];
+        const got = {};
+        for (const runner of order) got[runner.name] = sample(row, runner);
+        for (const r of got.ours.outs) {
+          if (r.status !== 0 && !row.floor) {
+            mismatches.push(`${row.label}: ours exited ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
+          }
+        }
+        if (compare) {
+          got['1.2.0'].outs.forEach((t, k) => {
+            const u = got.ours.outs[k];
+            if (u.stdout !== t.stdout || u.status !== t.status) {
+              mismatches.push(`${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
+                `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`);
+            }
+          });
+        }
+        if (i < o.warmup) continue;
+        row.ours.push(got.ours.ms);
+        if (both) row.theirs.push(got['1.2.0'].ms);
+      }
+      if (row.tree === 'A' && row.steps.length === 1) {
+        row.oursKiB = peakKiB(ours, row.root, row.steps[0]);
+        if (withRef) row.theirsKiB = peakKiB(theirs, row.root, row.steps[0]);
+      }
+    }
+
+    const floor = median(rows.find((r) => r.floor).ours);
+    const fmtMs = (xs) => (xs.length ? median(xs).toFixed(1) : '-');
+    const fmtMiB = (k) => (k == null ? '-' : (k / 1024).toFixed(1));
+    const header = ['command', 'tree', 'ours ms', '1.2.0 ms', 'ours/1.2.0', 'ours/node', 'ours MiB', '1.2.0 MiB'];
+    const table = rows.map((r) => [
+      r.label, r.tree, fmtMs(r.ours), fmtMs(r.theirs),
+      r.theirs.length ? (median(r.ours) / median(r.theirs)).toFixed(2) : '-',
+      r.startup || r.floor ? (median(r.ours) / floor).toFixed(2) : '-',
+      fmtMiB(r.oursKiB), fmtMiB(r.theirsKiB),
+    ]);
+    const widths = header.map((h, c) => Math.max(h.length, ...table.map((t) => t[c].length)));
+    const line = (cells) => `| ${cells.map((c, k) => (k < 2 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join(' | ')} |`;
+    const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+    let out = `mdevctl-ts bench: node ${process.version}, ${os.cpus().length} cores, load ${load}; ` +
+      `median of ${o.runs} run(s) after ${o.warmup} warm-up, ms per process\n`;
+    out += `tree A: ${o['parents-a']} parents x ${o['types-a']} types, ${o.defined} defined, ${o.running} running; ` +
+      `tree B: ${o['parents-b']} parents x ${o['types-b']} types, nothing defined\n`;
+    out += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n'
+      : `reference: none (${refWhy})\n`;
+    out += `\n${line(header)}\n|${widths.map((w, k) => (k < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`;
+    out += table.map(line).join('\n') + '\n';
+    if (withRef) {
+      const seen = new Set();
+      const uniq = mismatches.filter((m) => !seen.has(m) && seen.add(m));
+      out += uniq.length === 0 ? '\noutputs: identical to 1.2.0 for every command\n'
+        : `\noutputs DIFFER from 1.2.0:\n${uniq.map((m) => `  ${m}`).join('\n')}\n`;
+    } else if (mismatches.length) {
+      out += `\nfailures:\n${[...new Set(mismatches)].map((m) => `  ${m}`).join('\n')}\n`;
+    }
+    failed = mismatches.length > 0;
+    process.stdout.write(out);
+  } finally {
+    if (o.keep) process.stderr.write(`bench: trees kept under ${work}\n`);
+    else fs.rmSync(work, { recursive: true, force: true });
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+main();
