@@ -11,6 +11,7 @@
 //   --runs 10 --warmup 1
 //   --reference auto|no|require   run mdevctl 1.2.0 too (auto: when it can be set up; it needs
 //                                 root and the package, see scripts/reference-mdevctl.sh)
+//   --only REGEX                  only the commands whose label matches (e.g. --only 'list -d')
 //   --keep                        leave the generated trees (their path is printed)
 //
 // Every command runs as its own process with stdout and stderr piped back, the way libvirt runs
@@ -41,7 +42,7 @@ const MAX_BUFFER = 1 << 30;
 
 const DEFAULTS = {
   'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
-  'parents-b': 256, 'types-b': 32, runs: 10, warmup: 1, reference: 'auto', keep: false,
+  'parents-b': 256, 'types-b': 32, runs: 10, warmup: 1, reference: 'auto', keep: false, only: null,
 };
 const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, warmup: 0 };
 
@@ -64,7 +65,9 @@ function parseArgs(argv) {
     if (!m || !(m[1] in DEFAULTS)) usage(`unknown argument ${a}`);
     const v = m[2] ?? argv[++i];
     if (v === undefined) usage(`${a} needs a value`);
-    if (m[1] === 'reference') {
+    if (m[1] === 'only') {
+      o.only = new RegExp(v);
+    } else if (m[1] === 'reference') {
       if (!['auto', 'no', 'require'].includes(v)) usage(`--reference: auto, no or require, not ${v}`);
       o.reference = v;
     } else {
@@ -295,6 +298,7 @@ function main() {
       { label: '--version', tree: '-', root: empty, steps: [['--version']], startup: true, differs: true },
       { label: 'list (empty root)', tree: 'empty', root: empty, steps: [['list']], startup: true },
     ];
+    if (o.only) rows.splice(0, rows.length, ...rows.filter((r) => r.floor || o.only.test(r.label)));
     const mismatches = [];
     const sample = (row, runner) => {
       let total = 0;

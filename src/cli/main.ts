@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { MdevctlError, UsageError, escapeControls } from '../lib/errors';
 import { VERSION, makeEnv } from './program';
+import { writeStdout } from './output';
 import { addListOptions, runList, LIST_LONG } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
@@ -39,7 +40,7 @@ function configure(cmd: Command, name: string): Command {
     .exitOverride()
     .version(`${name} ${VERSION}`, '-V, --version', 'Print version')
     .helpOption('-h, --help', 'Print help')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => {} })
+    .configureOutput({ writeOut: writeStdout, writeErr: (s) => process.stderr.write(s), outputError: () => {} })
     .allowExcessArguments(false);
   return cmd;
 }
@@ -100,16 +101,12 @@ function installCrashHandler(): void {
 /** Run the CLI; sets process.exitCode (never throws). */
 export function main(argv: string[], name = 'mdevctl'): void {
   installCrashHandler();
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
   const program = buildProgram(name);
   try {
     if (helpRequested(argv)) {
       const words = argv.filter((a) => !a.startsWith('-'));
       const sub = name === 'mdevctl' ? program.commands.find((c) => words[0] === c.name() || words.includes(c.name())) : undefined;
-      process.stdout.write((sub ?? program).helpInformation());
+      writeStdout((sub ?? program).helpInformation());
       process.exitCode = 0;
       return;
     }

@@ -2,6 +2,7 @@
  * The one output channel of the CLI. stdout carries only what scripts parse (listings, JSON, the
  * bare UUID); warnings, progress and errors go to stderr. Colour is decided here, once.
  */
+import * as fs from 'node:fs';
 import { Style, plainStyle } from '../lib/format';
 
 export interface Output {
@@ -15,10 +16,44 @@ export interface Output {
   style(): Style;
 }
 
-export function wantColour(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantColour(stream?: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.TERM === 'dumb') return false;
-  return stream.isTTY === true;
+  return stream ? stream.isTTY === true : stdoutIsTerminal();
+}
+
+/**
+ * Is fd 1 a terminal? Asked without process.stdout, whose creation loads the stream and net
+ * modules (a few ms of every run): only a character device can be a terminal.
+ */
+function stdoutIsTerminal(): boolean {
+  try {
+    if (!fs.fstatSync(1).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:tty') as typeof import('node:tty')).isatty(1);
+}
+
+/**
+ * Write TEXT to stdout (fd 1) completely and synchronously, without creating process.stdout (see
+ * above). A reader that went away (EPIPE) ends the run quietly with the status so far, as a
+ * pipeline into `head` expects; a non-blocking pipe that is full is waited on.
+ */
+export function writeStdout(text: string): void {
+  const data = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(1, data, off, data.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
 
 let colourStyle: Style | undefined;
@@ -33,10 +68,10 @@ function makeColourStyle(): Style {
 
 export const processOutput: Output = {
   result(text) {
-    process.stdout.write(`${text}\n`);
+    writeStdout(`${text}\n`);
   },
   line(text) {
-    process.stdout.write(`${text}\n`);
+    writeStdout(`${text}\n`);
   },
   raw(text) {
     process.stdout.write(text);

@@ -24,8 +24,14 @@ export class Root {
     return this.dir === '/';
   }
 
+  /** The bases below are read once per device by listings: join each only once. */
+  private readonly joined = new Map<string, string>();
+
   join(...parts: string[]): string {
-    return path.join(this.dir, ...parts);
+    const key = parts.join('\0');
+    let p = this.joined.get(key);
+    if (p === undefined) this.joined.set(key, (p = path.join(this.dir, ...parts)));
+    return p;
   }
 
   /** sys/bus/mdev/devices: one link per active mediated device. */

@@ -12,6 +12,7 @@ import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
 import { processAlive, withLock } from './lock';
+import { readRegularText, readText } from './fastfs';
 
 export interface DefinedFilter {
   uuid?: string;
@@ -125,7 +126,7 @@ export class ConfigStore {
         const uuid = parseUuid(ent.name);
         if (uuid === null) continue;
         if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
-        const file = path.join(dir, ent.name);
+        const file = `${dir}/${ent.name}`; // dir is normalized, a name has no slash
         if (!ent.isFile()) {
           let st: fs.Stats | undefined;
           try {
@@ -150,7 +151,8 @@ export class ConfigStore {
   private readFile(parent: string, uuid: string, file: string): MDev | null {
     let text: string;
     try {
-      text = readRegularFile(file);
+      // the listing vouched for a regular file (or a link to one): no fstat
+      text = readText(file);
     } catch (e) {
       this.log.warn(`Unable to read definition ${file}: ${describeSystemError(e)}`);
       return null;
@@ -170,10 +172,11 @@ export class ConfigStore {
   /** The definition of (parent, uuid), null when there is none; throws when it is malformed. */
   read(parent: string, uuid: string): MDev | null {
     checkParentName(parent);
-    const file = this.root.definitionPath(parent, uuid);
+    // root.definitionPath(parent, uuid) without path.join: read once per running device by `list`
+    const file = `${this.root.configBase}/${parent}/${uuid}`;
     let text: string;
     try {
-      text = readRegularFile(file);
+      text = readRegularText(file);
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -233,22 +236,6 @@ export class ConfigStore {
   remove(parent: string, uuid: string): void {
     checkParentName(parent);
     this.files.removeFile(this.root.definitionPath(parent, uuid));
-  }
-}
-
-/**
- * The text of a definition file, refusing anything but a regular file (opened non-blocking, so a
- * FIFO planted where a definition should be cannot hang the command). Errors carry an errno code.
- */
-function readRegularFile(file: string): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw new Error('not a regular file');
-    return fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -9,13 +9,14 @@ import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
+import { readText, readTextIfExists } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
 
 export interface ActiveDevice {
   uuid: string;
   parent: string;
   type: string;
-  /** Canonical device directory (sys/devices/.../PARENT/UUID). */
+  /** Device directory: sys/devices/.../PARENT/UUID, or the sys/bus/mdev/devices/UUID link to it. */
   dir: string;
 }
 
@@ -97,7 +98,7 @@ export const directKernelWriter: KernelWriter = {
 };
 
 function readTrimmed(file: string): string {
-  return fs.readFileSync(file, 'utf8').trim();
+  return readText(file).trim();
 }
 
 function isDirFollow(p: string): boolean {
@@ -222,7 +223,8 @@ export class Sysfs {
     }
     const out: MdevType[] = [];
     for (const ent of entries) {
-      const dir = path.join(typesDir, ent.name);
+      const dir = `${typesDir}/${ent.name}`; // typesDir is normalized, names have no slash
+
       if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirFollow(dir))) continue;
       out.push(this.readType(p.name, ent.name, dir));
     }
@@ -231,12 +233,12 @@ export class Sysfs {
   }
 
   private readType(parent: string, type: string, dir: string): MdevType {
-    const availFile = path.join(dir, 'available_instances');
+    const availFile = `${dir}/available_instances`;
     let availText: string;
     let deviceApi: string;
     try {
       availText = readTrimmed(availFile);
-      deviceApi = readTrimmed(path.join(dir, 'device_api'));
+      deviceApi = readTrimmed(`${dir}/device_api`);
     } catch (e) {
       throw new MdevctlError(`Unable to read mdev type ${type} of ${parent}: ${describeSystemError(e)} (${dir})`);
     }
@@ -249,21 +251,23 @@ export class Sysfs {
       type,
       availableInstances: available,
       deviceApi,
-      name: this.readOptionalText(path.join(dir, 'name')),
-      description: this.readOptionalText(path.join(dir, 'description')).split('\n').join(', '),
+      name: this.readOptionalText(`${dir}/name`),
+      description: this.readOptionalText(`${dir}/description`).split('\n').join(', '),
     };
   }
 
   /** A name or description file: trimmed, '' when absent; bytes that are not UTF-8 warned about. */
   private readOptionalText(file: string): string {
-    let bytes: Buffer;
+    let text: string | null;
     try {
-      bytes = fs.readFileSync(file);
+      text = readTextIfExists(file);
     } catch (e) {
-      const code = errnoCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return '';
       throw new MdevctlError(`Unable to read ${file}: ${describeSystemError(e)}`);
     }
+    if (text === null) return '';
+    // U+FFFD: maybe bytes that are not UTF-8 (rare), checked strictly only then
+    if (!text.includes('\uFFFD')) return text.trim();
+    const bytes = fs.readFileSync(file);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes).trim();
     } catch {
@@ -271,6 +275,7 @@ export class Sysfs {
       return bytes.toString('utf8').trim();
     }
   }
+
 
   /** UUIDs listed under sys/bus/mdev/devices (canonical form), non-UUID names skipped. */
   activeUuids(): Array<{ uuid: string; entry: string }> {
@@ -293,7 +298,7 @@ export class Sysfs {
     const out: ActiveDevice[] = [];
     for (const { uuid, entry } of this.activeUuids()) {
       if (uuidFilter !== undefined && uuid !== uuidFilter) continue;
-      const dev = this.resolveActive(uuid, path.join(this.root.mdevBase, entry), true);
+      const dev = this.resolveActive(uuid, `${this.root.mdevBase}/${entry}`, true);
       if (dev) out.push(dev);
     }
     return out;
@@ -305,6 +310,8 @@ export class Sysfs {
   }
 
   private resolveActive(uuid: string, link: string, warn: boolean): ActiveDevice | null {
+    const fast = this.resolveByLinks(uuid, link);
+    if (fast !== undefined) return fast;
     let dir: string;
     try {
       dir = fs.realpathSync.native(link);
@@ -321,6 +328,33 @@ export class Sysfs {
       return null;
     }
     return { uuid, parent: path.basename(path.dirname(dir)), type: path.basename(typeDir), dir };
+  }
+
+  /**
+   * The usual case in three syscalls instead of two realpath walks (a readlink per path component
+   * each): LINK -> .../PARENT/UUID names the parent, LINK/mdev_type -> .../TYPE names the type (the
+   * kernel follows LINK), and TYPE must exist. null: LINK does not exist (not running); undefined:
+   * anything unusual (not a link, a target not ending in PARENT/UUID, a dangling mdev_type), where
+   * the realpath code decides and words the warnings.
+   */
+  private resolveByLinks(uuid: string, link: string): ActiveDevice | null | undefined {
+    let target: string;
+    try {
+      target = fs.readlinkSync(link);
+    } catch (e) {
+      return errnoCode(e) === 'ENOENT' ? null : undefined;
+    }
+    const parent = lastComponent(target, 1);
+    if (parent === undefined || lastComponent(target, 0) === undefined) return undefined;
+    const typeLink = `${link}/mdev_type`;
+    let type: string | undefined;
+    try {
+      type = lastComponent(fs.readlinkSync(typeLink), 0);
+    } catch {
+      return undefined;
+    }
+    if (type === undefined || !fs.existsSync(typeLink)) return undefined;
+    return { uuid, parent, type, dir: link };
   }
 
   /** Directory of TYPE under a registered PARENT, with upstream's checks and messages. */
@@ -395,6 +429,20 @@ export class Sysfs {
       throw new MdevctlError(`Error removing device ${uuid}: ${explainKernelError('remove', e)} (${path.join(dir, 'remove')})`);
     }
   }
+}
+
+/** The component of a link target NTH from the end (0: the last), undefined when it is not a name. */
+function lastComponent(target: string, nth: number): string | undefined {
+  let end = target.length;
+  while (end > 0 && target[end - 1] === '/') end--;
+  for (let i = 0; i < nth; i++) {
+    const slash = target.lastIndexOf('/', end - 1);
+    if (slash < 0) return undefined;
+    end = slash;
+  }
+  const start = target.lastIndexOf('/', end - 1) + 1;
+  const name = target.slice(start, end);
+  return name === '' || name === '.' || name === '..' ? undefined : name;
 }
 
 /** available_instances as Rust's i32 parse reads it: optional sign, decimal digits. */

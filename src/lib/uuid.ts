@@ -3,7 +3,7 @@
  * hyphenated, 32 hex digits, {braced} and urn:uuid: forms, any case. The canonical form, used for
  * display, file names and sysfs writes, is lowercase hyphenated.
  */
-import { v4 as uuidv4 } from 'uuid';
+import { randomUUID } from 'node:crypto';
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -42,7 +42,7 @@ export function uuidProblem(text: string): string {
   return `invalid length ${text.length}: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`;
 }
 
-/** A new random (version 4) UUID. */
+/** A new random (version 4) UUID (node:crypto is bound lazily by the build: loaded on this call). */
 export function generateUuid(): string {
-  return uuidv4();
+  return randomUUID();
 }

@@ -1,0 +1,80 @@
+/**
+ * Reading many small files (sysfs attributes, definitions) with as little work per file as Node
+ * allows: open, one read into a shared buffer, close. fs.readFileSync costs a second read (to see
+ * EOF) and more JavaScript per call; with tens of thousands of files (a host with hundreds of
+ * parents × dozens of types) that is most of the run time. See the Performance section of the
+ * README and scripts/bench.mjs.
+ *
+ * Files are opened non-blocking, so a FIFO planted where a file should be cannot hang the command,
+ * and read up to MAX_BYTES (a character device such as /dev/zero never ends).
+ */
+import * as fs from 'node:fs';
+
+const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+const MAX_BYTES = 16 * 1024 * 1024;
+
+let buf = Buffer.allocUnsafe(16 * 1024);
+
+/** The whole file as UTF-8 text. Throws the usual fs errors (err.code ENOENT, EACCES, ...). */
+export function readText(file: string): string {
+  return readAndClose(fs.openSync(file, FLAGS));
+}
+
+/** Like readText, but null when the file (or a directory on its path) does not exist. */
+export function readTextIfExists(file: string): string | null {
+  // A missing optional file is common (no `description`): skip the stack trace of that error.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, FLAGS);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    Error.stackTraceLimit = limit;
+    if (e instanceof Error) Error.captureStackTrace(e, readTextIfExists);
+    throw e;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  return readAndClose(fd);
+}
+
+/**
+ * Like readText, refusing anything but a regular file (one fstat more): a directory is an error
+ * with code EISDIR, a FIFO, socket or device `not a regular file`. For a path that no directory
+ * listing has vouched for.
+ */
+export function readRegularText(file: string): string {
+  const fd = fs.openSync(file, FLAGS);
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('Is a directory'), { code: 'EISDIR' });
+    throw new Error('not a regular file');
+  }
+  return readAndClose(fd);
+}
+
+function readAndClose(fd: number): string {
+  try {
+    let n = fs.readSync(fd, buf, 0, buf.length, null);
+    // A short read is the end of a regular or sysfs file; only a full buffer needs another look.
+    while (n === buf.length) {
+      if (buf.length >= MAX_BYTES) throw Object.assign(new Error('File too large'), { code: 'EFBIG' });
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, n);
+      buf = bigger;
+      n += fs.readSync(fd, buf, n, buf.length - n, null);
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
