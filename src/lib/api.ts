@@ -20,8 +20,8 @@ import { undefineDevice as undefineOp } from './ops/undefine';
 import { modifyDevice as modifyOp } from './ops/modify';
 import { startDevice as startOp } from './ops/start';
 import { stopDevice as stopOp } from './ops/stop';
-import { devicesJsonValue, listJsonValue, typesJsonValue } from './format';
-import { plain, pretty } from './json';
+import { devicesJsonValue, listJsonText, typesJsonText, typesJsonValue } from './format';
+import { plain } from './json';
 import { Monitor, MonitorOptions, onceLog, startMonitor } from './monitor';
 
 /** Where a library call works. */
@@ -158,7 +158,7 @@ export function listDevices(o: ListDevicesOptions = {}): DeviceListJson {
  * a `uuid` matching exactly one device this is that device's bare config object, as the CLI does.
  */
 export function listDevicesJson(o: ListDevicesOptions = {}): string {
-  return pretty(listJsonValue(listMap(o), o.uuid !== undefined));
+  return listJsonText(listMap(o), o.uuid !== undefined);
 }
 
 /** The types of each parent (or of `parent`), as `types --dumpjson` prints them. */
@@ -168,7 +168,7 @@ export function listTypes(o: ListTypesOptions = {}): TypeListJson {
 
 /** The exact text `types --dumpjson` prints, without the final newline. */
 export function listTypesJson(o: ListTypesOptions = {}): string {
-  return pretty(typesJsonValue(listTypeMap(contextOf(o), { parent: o.parent })));
+  return typesJsonText(listTypeMap(contextOf(o), { parent: o.parent }));
 }
 
 /** Store a definition (`mdevctl define`). `generated` tells that the UUID was made up here. */

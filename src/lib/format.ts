@@ -7,7 +7,7 @@ import { MDev, formatAttrs } from './device';
 import { DeviceMap } from './store';
 import { MdevType } from './sysfs';
 import { countDevices } from './ops/lookup';
-import { JsonValue, Ordered } from './json';
+import { JsonValue, Ordered, pretty } from './json';
 
 export interface Style {
   parent(s: string): string;
@@ -61,6 +61,64 @@ export function listJsonValue(map: DeviceMap, uuidGiven: boolean): JsonValue {
   if (!uuidGiven || countDevices(map) > 1) return devicesJsonValue(map);
   const first = map.values().next();
   return first.done ? [] : configJson(first.value[0]);
+}
+
+/*
+ * The two big JSON outputs written straight into one string: exactly pretty(listJsonValue(...))
+ * and pretty(typesJsonValue(...)), byte for byte (test/json-text.test.ts), without building a
+ * value tree first. A host with 10,000 definitions or 8,000 types spends most of a generic
+ * pretty-print in allocation and garbage collection.
+ */
+const q = JSON.stringify;
+
+/** What `list --dumpjson` prints (pretty(listJsonValue(map, uuidGiven))). */
+export function listJsonText(map: DeviceMap, uuidGiven: boolean): string {
+  if (uuidGiven && countDevices(map) <= 1) return pretty(listJsonValue(map, uuidGiven));
+  if (map.size === 0) return '[]';
+  let out = '[\n  {';
+  let sep = '\n';
+  for (const [parent, devs] of map) {
+    out += `${sep}    ${q(parent)}: ${devs.length === 0 ? '[]' : '['}`;
+    sep = ',\n';
+    for (let i = 0; i < devs.length; i++) {
+      const d = devs[i];
+      let attrs = '[]';
+      if (d.attrs.length > 0) {
+        attrs = '[';
+        for (let j = 0; j < d.attrs.length; j++) {
+          attrs += `${j === 0 ? '' : ','}\n            {\n              ${q(d.attrs[j][0])}: ${q(d.attrs[j][1])}\n            }`;
+        }
+        attrs += '\n          ]';
+      }
+      out +=
+        `${i === 0 ? '' : ','}\n      {\n        ${q(d.uuid)}: {\n          "mdev_type": ${q(d.requireType())},` +
+        `\n          "start": "${d.autostart ? 'auto' : 'manual'}",\n          "attrs": ${attrs}\n        }\n      }`;
+    }
+    if (devs.length > 0) out += '\n    ]';
+  }
+  return `${out}\n  }\n]`;
+}
+
+/** What `types --dumpjson` prints (pretty(typesJsonValue(types))). */
+export function typesJsonText(types: Map<string, MdevType[]>): string {
+  if (types.size === 0) return '[]';
+  let out = '[\n  {';
+  let sep = '\n';
+  for (const [parent, list] of types) {
+    out += `${sep}    ${q(parent)}: ${list.length === 0 ? '[]' : '['}`;
+    sep = ',\n';
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      out +=
+        `${i === 0 ? '' : ','}\n      {\n        ${q(t.type)}: {\n          "available_instances": ${q(t.availableInstances)},` +
+        `\n          "device_api": ${q(t.deviceApi)}`;
+      if (t.name !== '') out += `,\n          "name": ${q(t.name)}`;
+      if (t.description !== '') out += `,\n          "description": ${q(t.description)}`;
+      out += '\n        }\n      }';
+    }
+    if (list.length > 0) out += '\n    ]';
+  }
+  return `${out}\n  }\n]`;
 }
 
 export function typeJson(t: MdevType): JsonValue {
