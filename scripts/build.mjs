@@ -42,7 +42,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  minify: true,
+  minify: process.env.MDEVCTL_BUILD_MINIFY !== '0', // MDEVCTL_BUILD_MINIFY=0: readable names for --cpu-prof
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',

@@ -331,9 +331,9 @@ export class Sysfs {
   }
 
   /**
-   * The usual case in three syscalls instead of two realpath walks (a readlink per path component
+   * The usual case in two syscalls instead of two realpath walks (a readlink per path component
    * each): LINK -> .../PARENT/UUID names the parent, LINK/mdev_type -> .../TYPE names the type (the
-   * kernel follows LINK), and TYPE must exist. null: LINK does not exist (not running); undefined:
+   * kernel follows LINK), and TYPE must exist (checked once per parent and type). null: LINK does not exist (not running); undefined:
    * anything unusual (not a link, a target not ending in PARENT/UUID, a dangling mdev_type), where
    * the realpath code decides and words the warnings.
    */
@@ -347,15 +347,23 @@ export class Sysfs {
     const parent = lastComponent(target, 1);
     if (parent === undefined || lastComponent(target, 0) === undefined) return undefined;
     const typeLink = `${link}/mdev_type`;
-    let type: string | undefined;
+    let typeTarget: string;
     try {
-      type = lastComponent(fs.readlinkSync(typeLink), 0);
+      typeTarget = fs.readlinkSync(typeLink);
     } catch {
       return undefined;
     }
-    if (type === undefined || !fs.existsSync(typeLink)) return undefined;
-    return { uuid, parent, type, dir: link };
+    const type = lastComponent(typeTarget, 0);
+    if (type === undefined) return undefined;
+    // Devices of one parent share their type dirs: check each one's existence once.
+    const key = `${target.slice(0, target.lastIndexOf('/'))}\0${typeTarget}`;
+    let exists = this.typeDirExists.get(key);
+    if (exists === undefined) this.typeDirExists.set(key, (exists = fs.existsSync(typeLink)));
+    return exists ? { uuid, parent, type, dir: link } : undefined;
   }
+
+  /** resolveByLinks: does the type dir (parent dir of the device link's target + mdev_type target) exist? */
+  private readonly typeDirExists = new Map<string, boolean>();
 
   /** Directory of TYPE under a registered PARENT, with upstream's checks and messages. */
   typeDir(parent: string, type: string): string {

@@ -1,0 +1,61 @@
+/**
+ * The benchmark script (npm run bench) in its quickest mode: tiny trees, one run. Checks that it
+ * completes and prints its table, and (when mdevctl 1.2.0 can be had) that both tools printed the
+ * same; never any timing.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { REPO } from './support/cli';
+
+const LABELS = [
+  'list',
+  'list -d',
+  'list -d --dumpjson',
+  'list --dumpjson',
+  'types',
+  'types --dumpjson',
+  'define + undefine',
+  'node -e 0',
+  '--version',
+  'list (empty root)',
+];
+
+test.each([[['--quick']], [['--quick', '--reference', 'no']]])('bench %p completes and prints a table', (args) => {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), ...args], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  expect(r.stderr).toMatch(/^bench: trees generated in /);
+  expect(r.status).toBe(0);
+  const lines = r.stdout.split('\n');
+  expect(lines[0]).toMatch(/^mdevctl-ts bench: node v\d+\.\d+\.\d+, \d+ cores, load [\d. ]+; median of 1 run\(s\) after 0 warm-up/);
+  expect(lines[1]).toBe('tree A: 2 parents x 2 types, 6 defined, 2 running; tree B: 2 parents x 3 types, nothing defined');
+  const header = lines.findIndex((l) => l.startsWith('| command '));
+  expect(header).toBeGreaterThan(1);
+  expect(lines[header].split('|').map((c) => c.trim()).filter(Boolean)).toEqual([
+    'command', 'tree', 'ours ms', '1.2.0 ms', 'ours/1.2.0', 'ours/node', 'ours MiB', '1.2.0 MiB',
+  ]);
+  const rows = lines.slice(header + 2, header + 2 + LABELS.length).map((l) => l.split('|').map((c) => c.trim()));
+  expect(rows.map((c) => c[1])).toEqual(LABELS);
+  for (const c of rows) expect(c[3]).toMatch(/^\d+\.\d$/); // our time, a number
+  const withReference = lines.some((l) => l.startsWith('reference: mdevctl 1.2.0'));
+  if (args.includes('no')) {
+    expect(withReference).toBe(false);
+    expect(lines).toContain('reference: none (not asked for (--reference no))');
+    for (const c of rows) expect([c[4], c[5]]).toEqual(['-', '-']);
+  }
+  if (withReference) {
+    expect(r.stdout).toContain('\noutputs: identical to 1.2.0 for every command\n');
+    for (const c of rows.filter((x) => x[1] !== 'node -e 0')) expect(c[5]).toMatch(/^\d+\.\d\d$/); // a ratio
+  } else {
+    expect(lines).toContainEqual(expect.stringMatching(/^reference: none \(.+\)$/));
+  }
+});
+
+test('bench refuses unknown arguments with usage, exit 2', () => {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--frobnicate'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^bench: unknown argument --frobnicate\n/);
+  expect(r.stderr).toContain('npm run bench');
+});
