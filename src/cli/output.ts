@@ -28,7 +28,9 @@ export function wantColour(stream?: NodeJS.WriteStream, env: NodeJS.ProcessEnv =
  */
 function stdoutIsTerminal(): boolean {
   try {
-    if (!fs.fstatSync(1).isCharacterDevice()) return false;
+    const st = fs.fstatSync(1);
+    // major 1: /dev/null, /dev/zero and the like (Linux), never a terminal
+    if (!st.isCharacterDevice() || ((st.rdev >> 8) & 0xfff) === 1) return false;
   } catch {
     return false;
   }
