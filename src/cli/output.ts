@@ -76,7 +76,7 @@ export const processOutput: Output = {
     writeStdout(`${text}\n`);
   },
   raw(text) {
-    process.stdout.write(text);
+    writeStdout(text);
   },
   style() {
     if (!wantColour()) return plainStyle;
