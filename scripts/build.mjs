@@ -56,6 +56,7 @@ function declarations() {
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`tsc (declarations) failed with status ${r.status}`);
 }
+
 // The CLI bundle ends with a line naming this build; bin/load-cli.cjs uses the code cache only
 // with the build that made it.
 const buildId = `// mdevctl-ts build ${Date.now().toString(36)}.${randomBytes(6).toString('hex')}`;
