@@ -3,8 +3,6 @@
  * hyphenated, 32 hex digits, {braced} and urn:uuid: forms, any case. The canonical form, used for
  * display, file names and sysfs writes, is lowercase hyphenated.
  */
-import { randomUUID } from 'node:crypto';
-
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HYPHENATED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
@@ -42,7 +40,12 @@ export function uuidProblem(text: string): string {
   return `invalid length ${text.length}: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`;
 }
 
-/** A new random (version 4) UUID (node:crypto is bound lazily by the build: loaded on this call). */
+/**
+ * A new random (version 4) UUID, from the uuid package. It is required here, on first use, not at
+ * start-up: the package reads node:crypto when it loads, and most runs never generate a UUID.
+ */
 export function generateUuid(): string {
-  return randomUUID();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { v4 } = require('uuid') as typeof import('uuid');
+  return v4();
 }
