@@ -15,11 +15,11 @@ import { UsageError } from './errors';
 import { parseUuid } from './uuid';
 import { listDevices as listDeviceMap } from './ops/list';
 import { listTypes as listTypeMap } from './ops/types';
-import { defineDevice as defineOp } from './ops/define';
-import { undefineDevice as undefineOp } from './ops/undefine';
-import { modifyDevice as modifyOp } from './ops/modify';
-import { startDevice as startOp } from './ops/start';
-import { stopDevice as stopOp } from './ops/stop';
+import { DefineOptions, defineDevice as defineOp } from './ops/define';
+import { UndefineOptions, undefineDevice as undefineOp } from './ops/undefine';
+import { ModifyOptions, modifyDevice as modifyOp } from './ops/modify';
+import { StartOptions, startDevice as startOp } from './ops/start';
+import { StopOptions, stopDevice as stopOp } from './ops/stop';
 import { devicesJsonValue, listJsonText, typesJsonText, typesJsonValue } from './format';
 import { plain } from './json';
 import { Monitor, MonitorOptions, onceLog, startMonitor } from './monitor';
@@ -72,56 +72,12 @@ export interface ListTypesOptions extends Where {
   parent?: string;
 }
 
-export interface DefineDeviceOptions extends Where {
-  /** Generated (and reported as `generated`) when left out. */
-  uuid?: string;
-  parent?: string;
-  type?: string;
-  /** Start automatically when the parent appears. */
-  auto?: boolean;
-  /** Read type, start mode and attributes from this file (`/dev/stdin` works). */
-  jsonfile?: string;
-  /** Go on when a callout script's pre event fails. */
-  force?: boolean;
-}
-
-export interface StartDeviceOptions extends Where {
-  uuid?: string;
-  parent?: string;
-  type?: string;
-  jsonfile?: string;
-  force?: boolean;
-}
-
-export interface StopDeviceOptions extends Where {
-  uuid: string;
-  force?: boolean;
-}
-
-export interface UndefineDeviceOptions extends Where {
-  uuid: string;
-  parent?: string;
-  force?: boolean;
-}
-
-export interface ModifyDeviceOptions extends Where {
-  uuid: string;
-  parent?: string;
-  type?: string;
-  /** Insert an attribute NAME (with `value`) at `index`, or at the end. */
-  addattr?: string;
-  value?: string;
-  /** Delete the attribute at `index`, or the last one. */
-  delattr?: boolean;
-  index?: number;
-  auto?: boolean;
-  manual?: boolean;
-  /** Change the running device (needs `jsonfile`); with `defined` the definition as well. */
-  live?: boolean;
-  defined?: boolean;
-  jsonfile?: string;
-  force?: boolean;
-}
+/** Options of the lifecycle functions: the operation's own options, plus where it works. */
+export type DefineDeviceOptions = DefineOptions & Where;
+export type StartDeviceOptions = StartOptions & Where;
+export type StopDeviceOptions = StopOptions & Where;
+export type UndefineDeviceOptions = UndefineOptions & Where;
+export type ModifyDeviceOptions = ModifyOptions & Where;
 
 function contextOf(w: Where): Context {
   return w.context ?? createContext({ root: w.root, log: w.log, kernel: w.kernel });
@@ -173,26 +129,13 @@ export function listTypesJson(o: ListTypesOptions = {}): string {
 
 /** Store a definition (`mdevctl define`). `generated` tells that the UUID was made up here. */
 export function defineDevice(o: DefineDeviceOptions): DeviceResult & { generated: boolean } {
-  const r = defineOp(contextOf(o), {
-    uuid: uuidOption(o.uuid),
-    parent: o.parent,
-    type: o.type,
-    auto: o.auto,
-    jsonfile: o.jsonfile,
-    force: o.force,
-  });
+  const r = defineOp(contextOf(o), { ...o, uuid: uuidOption(o.uuid) });
   return { ...result(r.device), generated: r.generated };
 }
 
 /** Create a device in sysfs (`mdevctl start`), from its definition or from the options. */
 export function startDevice(o: StartDeviceOptions): DeviceResult & { generated: boolean } {
-  const r = startOp(contextOf(o), {
-    uuid: uuidOption(o.uuid),
-    parent: o.parent,
-    type: o.type,
-    jsonfile: o.jsonfile,
-    force: o.force,
-  });
+  const r = startOp(contextOf(o), { ...o, uuid: uuidOption(o.uuid) });
   return { ...result(r.device), generated: r.generated };
 }
 
@@ -209,22 +152,7 @@ export function undefineDevice(o: UndefineDeviceOptions): DeviceResult[] {
 
 /** Change a definition or a running device (`mdevctl modify`). */
 export function modifyDevice(o: ModifyDeviceOptions): DeviceResult {
-  const dev = modifyOp(contextOf(o), {
-    uuid: requiredUuid(o.uuid),
-    parent: o.parent,
-    type: o.type,
-    addattr: o.addattr,
-    value: o.value,
-    delattr: o.delattr,
-    index: o.index,
-    auto: o.auto,
-    manual: o.manual,
-    live: o.live,
-    defined: o.defined,
-    jsonfile: o.jsonfile,
-    force: o.force,
-  });
-  return result(dev);
+  return result(modifyOp(contextOf(o), { ...o, uuid: requiredUuid(o.uuid) }));
 }
 
 export interface WatchOptions extends Where, MonitorOptions {}

@@ -7,11 +7,15 @@ import { checkAttributeNames, checkParentName, checkTypeName } from '../validate
 import { loadFromSysfs } from './lookup';
 
 export interface DefineOptions {
+  /** Generated (and reported as `generated`) when left out. */
   uuid?: string;
   parent?: string;
   type?: string;
+  /** Start automatically when the parent appears. */
   auto?: boolean;
+  /** Read type, start mode and attributes from this file (`/dev/stdin` works). */
   jsonfile?: string;
+  /** Go on when a callout script's pre event fails. */
   force?: boolean;
 }
 

@@ -7,17 +7,23 @@ import { getActiveDevice, getDefinedDevice } from './lookup';
 
 export interface ModifyOptions {
   uuid: string;
+  /** Picks the definition when the UUID is defined under several parents. */
   parent?: string;
   type?: string;
+  /** Insert an attribute NAME (with `value`) at `index`, or at the end. */
   addattr?: string;
   value?: string;
+  /** Delete the attribute at `index`, or the last one. */
   delattr?: boolean;
   index?: number;
   auto?: boolean;
   manual?: boolean;
+  /** Change the running device (needs `jsonfile`); with `defined` the definition as well. */
   live?: boolean;
   defined?: boolean;
+  /** Replace type, start mode and attributes from this file (`/dev/stdin` works). */
   jsonfile?: string;
+  /** Go on when a callout script's pre event fails. */
   force?: boolean;
 }
 
