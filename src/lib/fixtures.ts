@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MdevctlError, describeSystemError } from './errors';
+import { byteOrder } from './order';
 
 const P = path.posix;
 
@@ -552,10 +553,6 @@ function build(name: string): Tree {
 
   if (t.extra) t.extra(tree);
   return tree;
-}
-
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

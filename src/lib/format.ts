@@ -4,9 +4,8 @@
  */
 import { escapeControls } from './errors';
 import { MDev, formatAttrs } from './device';
-import { DeviceMap } from './store';
 import { MdevType } from './sysfs';
-import { countDevices } from './ops/lookup';
+import { DeviceMap, countDevices } from './store';
 import { JsonValue, Ordered, pretty } from './json';
 
 export interface Style {

@@ -257,12 +257,10 @@ function acquire(lockDir: string, timeoutMs: number): { marker: string; recovere
 }
 
 /**
- * Private directories of waiters that were killed before they got the lock (LOCK.PID-TAG beside
- * it), removed by the next holder when their process is gone.
+ * Remove the entries of DIR that a dead process left: PID_OF names the process that made an entry
+ * (null: not such an entry). Files and directories alike; an entry that cannot be removed stays.
  */
-function removeLeftovers(lockDir: string): void {
-  const dir = path.dirname(lockDir);
-  const prefix = `${path.basename(lockDir)}.`;
+export function removeOrphans(dir: string, pidOf: (name: string) => number | null): void {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -270,9 +268,24 @@ function removeLeftovers(lockDir: string): void {
     return;
   }
   for (const n of names) {
-    const m = n.startsWith(prefix) ? /^(\d+)-[0-9a-f]+$/.exec(n.slice(prefix.length)) : null;
-    if (m && !ownerAlive({ pid: Number(m[1]), start: 'x' })) {
+    const pid = pidOf(n);
+    if (pid === null || processAlive(pid)) continue;
+    try {
       fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    } catch {
+      /* not ours to remove */
     }
   }
+}
+
+/**
+ * Private directories of waiters that were killed before they got the lock (LOCK.PID-TAG beside
+ * it), removed by the next holder when their process is gone.
+ */
+function removeLeftovers(lockDir: string): void {
+  const prefix = `${path.basename(lockDir)}.`;
+  removeOrphans(path.dirname(lockDir), (n) => {
+    const m = n.startsWith(prefix) ? /^(\d+)-[0-9a-f]+$/.exec(n.slice(prefix.length)) : null;
+    return m ? Number(m[1]) : null;
+  });
 }

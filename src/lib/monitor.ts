@@ -11,6 +11,7 @@ import { Context } from './context';
 import { DeviceConfig, parseConfigText } from './device';
 import { Log } from './log';
 import { parseUuid } from './uuid';
+import { byteOrder } from './order';
 
 export type MonitorEvent =
   | { event: 'parent-added' | 'parent-removed'; parent: string }
@@ -24,10 +25,6 @@ export interface MonitorState {
   active: Map<string, string>;
   /** "parent/uuid" -> file text */
   definitions: Map<string, string>;
-}
-
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A log that says each distinct message once: a broken link would otherwise warn every poll. */

@@ -8,9 +8,37 @@ import * as path from 'node:path';
 export class Root {
   /** Absolute path of the root directory ("/" on a real system). */
   readonly dir: string;
+  /** sys/bus/mdev/devices: one link per active mediated device. */
+  readonly mdevBase: string;
+  /** sys/class/mdev_bus: one link per registered parent device. */
+  readonly parentBase: string;
+  /** sys/devices: where parent devices really live (fallback discovery scans here). */
+  readonly devicesBase: string;
+  /** sys/bus/pci/devices: PCI functions (NVIDIA vendor-specific vGPU detection). */
+  readonly pciDevicesBase: string;
+  /** etc/mdevctl.d: one directory per parent holding one definition file per UUID. */
+  readonly configBase: string;
+  /** etc/mdevctl.d/scripts.d: the deprecated script location (never a parent). */
+  readonly configScriptsBase: string;
+  /** usr/lib/mdevctl/scripts.d */
+  readonly scriptsBase: string;
+  /**
+   * run/lock/mdevctl.lock: the config store lock (src/lib/lock.ts). Runtime state, so not under
+   * etc/mdevctl.d, which libvirt watches and which holds definitions only.
+   */
+  readonly lockPath: string;
 
+  /** Every base is joined once here: listings use them once per device. */
   constructor(dir: string) {
     this.dir = path.resolve(dir);
+    this.mdevBase = this.join('sys/bus/mdev/devices');
+    this.parentBase = this.join('sys/class/mdev_bus');
+    this.devicesBase = this.join('sys/devices');
+    this.pciDevicesBase = this.join('sys/bus/pci/devices');
+    this.configBase = this.join('etc/mdevctl.d');
+    this.configScriptsBase = path.join(this.configBase, 'scripts.d');
+    this.scriptsBase = this.join('usr/lib/mdevctl/scripts.d');
+    this.lockPath = this.join('run/lock/mdevctl.lock');
   }
 
   /** Root chosen by the usual rule: the --root flag wins, then MDEVCTL_ENV_ROOT, then "/". */
@@ -24,49 +52,8 @@ export class Root {
     return this.dir === '/';
   }
 
-  /** The bases below are read once per device by listings: join each only once. */
-  private readonly joined = new Map<string, string>();
-
   join(...parts: string[]): string {
-    const key = parts.join('\0');
-    let p = this.joined.get(key);
-    if (p === undefined) this.joined.set(key, (p = path.join(this.dir, ...parts)));
-    return p;
-  }
-
-  /** sys/bus/mdev/devices: one link per active mediated device. */
-  get mdevBase(): string {
-    return this.join('sys/bus/mdev/devices');
-  }
-
-  /** sys/class/mdev_bus: one link per registered parent device. */
-  get parentBase(): string {
-    return this.join('sys/class/mdev_bus');
-  }
-
-  /** sys/devices: where parent devices really live (fallback discovery scans here). */
-  get devicesBase(): string {
-    return this.join('sys/devices');
-  }
-
-  /** sys/bus/pci/devices: PCI functions (NVIDIA vendor-specific vGPU detection). */
-  get pciDevicesBase(): string {
-    return this.join('sys/bus/pci/devices');
-  }
-
-  /** etc/mdevctl.d: one directory per parent holding one definition file per UUID. */
-  get configBase(): string {
-    return this.join('etc/mdevctl.d');
-  }
-
-  /** etc/mdevctl.d/scripts.d: the deprecated script location (never a parent). */
-  get configScriptsBase(): string {
-    return path.join(this.configBase, 'scripts.d');
-  }
-
-  /** usr/lib/mdevctl/scripts.d */
-  get scriptsBase(): string {
-    return this.join('usr/lib/mdevctl/scripts.d');
+    return path.join(this.dir, ...parts);
   }
 
   /** Callout script directories, in the order they are consulted. */
@@ -77,14 +64,6 @@ export class Root {
   /** Notifier script directories, in the order they are run. */
   get notifierDirs(): string[] {
     return [path.join(this.scriptsBase, 'notifiers'), path.join(this.configScriptsBase, 'notifiers')];
-  }
-
-  /**
-   * run/lock/mdevctl.lock: the config store lock (src/lib/lock.ts). Runtime state, so not under
-   * etc/mdevctl.d, which libvirt watches and which holds definitions only.
-   */
-  get lockPath(): string {
-    return this.join('run/lock/mdevctl.lock');
   }
 
   /** The link of an active device: sys/bus/mdev/devices/UUID. */

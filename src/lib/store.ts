@@ -11,8 +11,9 @@ import { MDev, parseConfigText } from './device';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
-import { processAlive, withLock } from './lock';
+import { removeOrphans, withLock } from './lock';
 import { readRegularText, readText } from './fastfs';
+import { byteOrder } from './order';
 
 export interface DefinedFilter {
   uuid?: string;
@@ -22,8 +23,11 @@ export interface DefinedFilter {
 /** Parent name -> devices, parents and devices in byte order. */
 export type DeviceMap = Map<string, MDev[]>;
 
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** How many devices a map holds, over all parents. */
+export function countDevices(map: DeviceMap): number {
+  let n = 0;
+  for (const devs of map.values()) n += devs.length;
+  return n;
 }
 
 export function sortDeviceMap(map: DeviceMap): DeviceMap {
@@ -247,21 +251,10 @@ const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
  * is gone); a live writer's temp file is kept.
  */
 export function removeStaleTemps(dir: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
+  removeOrphans(dir, (n) => {
     const m = TEMP_NAME.exec(n);
-    if (!m || processAlive(Number(m[1]))) continue;
-    try {
-      fs.unlinkSync(path.join(dir, n));
-    } catch {
-      /* gone already, or not ours to remove */
-    }
-  }
+    return m ? Number(m[1]) : null;
+  });
 }
 
 /** Write a file so that it is either the old or the new content, never partial. */

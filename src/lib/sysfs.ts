@@ -11,6 +11,7 @@ import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { readText, readTextIfExists } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
+import { byteOrder } from './order';
 
 export interface ActiveDevice {
   uuid: string;
@@ -113,10 +114,6 @@ function isDirFollow(p: string): boolean {
 const SCAN_DEPTH = 8;
 /** Directories that never hold a parent device. */
 const SCAN_SKIP = new Set(['mdev_supported_types', 'power', 'msi_irqs', 'iommu_group', 'driver', 'subsystem']);
-
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export class Sysfs {
   constructor(
@@ -275,7 +272,6 @@ export class Sysfs {
       return bytes.toString('utf8').trim();
     }
   }
-
 
   /** UUIDs listed under sys/bus/mdev/devices (canonical form), non-UUID names skipped. */
   activeUuids(): Array<{ uuid: string; entry: string }> {

@@ -1,16 +1,10 @@
 import { Command } from 'commander';
 import { Env, conflicts, opt, planOptions, requireOne, uuidArg } from '../program';
 import { defineDevice } from '../../lib/api';
+import type { DefineOptions } from '../../lib/ops/define';
 
-interface DefineFlags {
-  uuid?: string;
-  auto?: boolean;
-  parent?: string;
-  type?: string;
-  jsonfile?: string;
-  force?: boolean;
-  dumpjson?: boolean;
-}
+/** The parsed options: the operation's own, with a UUID still to be checked, and the plan format. */
+type DefineFlags = DefineOptions & { dumpjson?: boolean };
 
 export function register(program: Command, env: Env): void {
   program

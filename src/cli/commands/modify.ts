@@ -1,23 +1,10 @@
 import { Command } from 'commander';
 import { Env, conflicts, indexArg, opt, planOptions, requireOne, requires, uuidArg } from '../program';
 import { modifyDevice } from '../../lib/api';
+import type { ModifyOptions } from '../../lib/ops/modify';
 
-interface ModifyFlags {
-  uuid?: string;
-  parent?: string;
-  type?: string;
-  addattr?: string;
-  delattr?: boolean;
-  index?: string;
-  value?: string;
-  auto?: boolean;
-  manual?: boolean;
-  live?: boolean;
-  defined?: boolean;
-  jsonfile?: string;
-  force?: boolean;
-  dumpjson?: boolean;
-}
+/** The parsed options: the operation's own, with UUID and index still text, and the plan format. */
+type ModifyFlags = Omit<ModifyOptions, 'uuid' | 'index'> & { uuid?: string; index?: string; dumpjson?: boolean };
 
 export function register(program: Command, env: Env): void {
   program

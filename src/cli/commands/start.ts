@@ -1,15 +1,10 @@
 import { Command } from 'commander';
 import { Env, conflicts, opt, planOptions, requireOne, uuidArg } from '../program';
 import { startDevice } from '../../lib/api';
+import type { StartOptions } from '../../lib/ops/start';
 
-interface StartFlags {
-  uuid?: string;
-  parent?: string;
-  type?: string;
-  jsonfile?: string;
-  force?: boolean;
-  dumpjson?: boolean;
-}
+/** The parsed options: the operation's own, with a UUID still to be checked, and the plan format. */
+type StartFlags = StartOptions & { dumpjson?: boolean };
 
 export function register(program: Command, env: Env): void {
   program

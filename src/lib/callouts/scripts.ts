@@ -6,14 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Log } from '../log';
+import { utf8Order } from '../order';
 
 /** The runnable scripts of each directory, directories in the order given. */
 export function scanScriptDirs(dirs: string[], log: Log): string[][] {
   return dirs.map((dir) => scanDir(dir, log));
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function scanDir(dir: string, log: Log): string[] {
@@ -23,7 +20,7 @@ function scanDir(dir: string, log: Log): string[] {
   } catch {
     return []; // a missing directory is an empty one
   }
-  names.sort(byteOrder);
+  names.sort(utf8Order);
   const out: string[] = [];
   for (const name of names) {
     const file = path.join(dir, name);

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import { Context } from '../context';
 import { parseUuid } from '../uuid';
+import { byteOrder } from '../order';
 
 export type CompletionKind = 'active' | 'defined' | 'uuids' | 'parents' | 'types';
 
 function sorted(words: Iterable<string>): string[] {
-  return [...new Set(words)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...new Set(words)].sort(byteOrder);
 }
 
 function definedUuids(ctx: Context): string[] {

@@ -91,9 +91,3 @@ export function getActiveDevice(ctx: Context, uuid: string, parent?: string): MD
   dev.active = true;
   return dev;
 }
-
-export function countDevices(map: DeviceMap): number {
-  let n = 0;
-  for (const devs of map.values()) n += devs.length;
-  return n;
-}

@@ -3,9 +3,9 @@ import { MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { readConfigFile } from '../jsonfile';
 import { generateUuid } from '../uuid';
-import { checkAttributeName, checkParentName } from '../validate';
+import { checkAttributeNames, checkParentName } from '../validate';
 import { definedDevices } from './lookup';
-import { countDevices } from './lookup';
+import { countDevices } from '../store';
 
 export interface StartOptions {
   uuid?: string;
@@ -61,7 +61,7 @@ export function resolveStart(ctx: Context, o: StartOptions): MDev {
 export function createDevice(ctx: Context, dev: MDev): void {
   const parent = dev.requireParent();
   const type = dev.requireType();
-  for (const [name] of dev.attrs) checkAttributeName(name);
+  checkAttributeNames(dev.attrs);
   const existing = ctx.sysfs.activeDevice(dev.uuid);
   if (existing) {
     if (existing.parent !== parent) throw new MdevctlError('Device exists under different parent');
