@@ -1,7 +1,7 @@
 /**
  * `list` and `types` against upstream's expected outputs (test/data/upstream), byte for byte.
- * The CLI prints what upstream prints: the rendered text or JSON followed by one newline
- * (upstream's `println!("{}", output)`; the data files hold the text before that newline).
+ * mdevctl 1.4 writes the rendered text or JSON to stdout as it is, and the data files hold
+ * exactly that: text is its lines (nothing when empty), JSON ends in `]` or `}`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +10,7 @@ import { mdevctl, run } from './support/cli';
 
 const LIST = path.join(UPSTREAM_TESTDATA, 'list');
 const TYPES = path.join(UPSTREAM_TESTDATA, 'types');
-const expected = (dir: string, name: string) => fs.readFileSync(path.join(dir, name), 'utf8') + '\n';
+const expected = (dir: string, name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
 
 const ACTIVE1 = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
 const ACTIVE2 = '59e8b599-afdd-4766-a59e-415ef4f5a492';
@@ -78,8 +78,8 @@ describe('list, as upstream testdata/list', () => {
   });
 
   test('active listing without -u across parents also matches with the no-match filters', () => {
-    expect(mdevctl(tree.root, 'list', '-u', '00000000-0000-0000-0000-000000000000').stdout).toBe('\n');
-    expect(mdevctl(tree.root, 'list', '--dumpjson', '-p', 'nope').stdout).toBe('[]\n');
+    expect(mdevctl(tree.root, 'list', '-u', '00000000-0000-0000-0000-000000000000').stdout).toBe('');
+    expect(mdevctl(tree.root, 'list', '--dumpjson', '-p', 'nope').stdout).toBe('[]');
   });
 
   test('lsmdev is list', () => {
