@@ -153,3 +153,46 @@ describe('types, as upstream testdata/types', () => {
     expect(mdevctl(empty.root, 'types', '--dumpjson')).toEqual({ status: 0, stdout: expected(TYPES, 'empty.json'), stderr: '' });
   });
 });
+
+describe('types: driver text as upstream prints it', () => {
+  const tree = new FakeTree().withStandardDirs();
+  tree.addParent(P2, { t1: { available: 2, name: 'x', description: 'x' } });
+  const typeDir = tree.p('sys/class/mdev_bus', P2, 'mdev_supported_types', 't1');
+  // trimmed as Rust's str::trim does (U+0085 is white space there, U+FEFF is not); TAB and LF
+  // inside stay; ESC, the other C0 controls, DEL and C1 would reach the terminal
+  fs.writeFileSync(path.join(typeDir, 'name'), '  GRID\tA\nline2 \x1b[2J\x7f\x9b1m\rX\u0085\n');
+  fs.writeFileSync(path.join(typeDir, 'description'), '\ufeffone\ttwo\nthree\n\nfour\x07\n');
+  afterAll(() => tree.cleanup());
+
+  test('text: name as it is, description with each newline as ", "; only what a terminal acts on escaped', () => {
+    expect(mdevctl(tree.root, 'types')).toEqual({
+      status: 0,
+      stdout:
+        `${P2}\n  t1\n    Available instances: 2\n    Device API: vfio-pci\n` +
+        '    Name: GRID\tA\nline2 \\u001b[2J\\u007f\\u009b1m\\rX\n' +
+        '    Description: \ufeffone\ttwo, three, , four\\u0007\n',
+      stderr: '',
+    });
+  });
+
+  test('JSON: the same text, escaped as JSON only (DEL and C1 are not JSON escapes)', () => {
+    const r = mdevctl(tree.root, 'types', '--dumpjson');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        [P2]: [
+          {
+            t1: {
+              available_instances: 2,
+              device_api: 'vfio-pci',
+              name: 'GRID\tA\nline2 \x1b[2J\x7f\x9b1m\rX',
+              description: '\ufeffone\ttwo, three, , four\x07',
+            },
+          },
+        ],
+      },
+    ]);
+    expect(r.stdout).toContain('"name": "GRID\\tA\\nline2 \\u001b[2J\x7f\x9b1m\\rX"');
+    expect(r.stdout).toContain('"description": "\ufeffone\\ttwo, three, , four\\u0007"');
+  });
+});
