@@ -102,7 +102,7 @@ describe('what a killed writer leaves behind', () => {
     return Number(r.stdout);
   };
 
-  test('its temp file is never listed; the holder that takes over its lock removes it, a live writer’s is kept', () => {
+  test('its temp file is never listed; the next command that holds the lock removes it, a live writer’s is kept', () => {
     const t = new FakeTree().withStandardDirs();
     try {
       t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
@@ -116,14 +116,28 @@ describe('what a killed writer leaves behind', () => {
         stdout: `${U} ${P} ${TYPE} manual\n`,
         stderr: '',
       });
-      // a normal modify does not scan for leftovers (no crash happened since the last holder)
-      expect(mdevctl(t.root, 'modify', '-u', U, '--auto').status).toBe(0);
+      // list takes no lock and removes nothing; a dry run neither
+      expect(mdevctl(t.root, '--dry-run', 'modify', '-u', U, '--auto').status).toBe(0);
       expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([stale, live, U].sort());
-      // the killed writer held the lock: the next holder takes it over and cleans up after it
+      // a normal modify (the lock free, nothing taken over) removes the dead writer's temp file
+      expect(mdevctl(t.root, 'modify', '-u', U, '--auto')).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([live, U].sort());
+      expect(JSON.parse(t.read(`etc/mdevctl.d/${P}/${U}`)).start).toBe('auto');
+      // in every parent's directory, also for a command about another device (here a define)
+      const P2 = '0000:00:03.0';
+      const stale2 = `.${U}.${dead()}.lq2x0a3.tmp`;
+      t.write(`etc/mdevctl.d/${P2}/${stale2}`, '');
+      t.write(`etc/mdevctl.d/${P}/${stale}`, '{"mdev_type": "half');
+      const V = '11111111-2222-4333-8444-555555555555';
+      expect(mdevctl(t.root, 'define', '-u', V, '-p', P, '-t', TYPE)).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([live, U, V].sort());
+      expect(fs.readdirSync(t.p('etc/mdevctl.d', P2))).toEqual([]);
+      // the killed writer held the lock: the next holder takes it over and cleans up after it too
+      t.write(`etc/mdevctl.d/${P}/${stale}`, '{"mdev_type": "half');
       fs.mkdirSync(t.p('run/lock/mdevctl.lock'));
       fs.writeFileSync(t.p(`run/lock/mdevctl.lock/owner-${dead()}-1-0badcafe`), '');
       expect(mdevctl(t.root, 'modify', '-u', U, '--manual').status).toBe(0);
-      expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([live, U].sort());
+      expect(fs.readdirSync(t.p('etc/mdevctl.d', P)).sort()).toEqual([live, U, V].sort());
       expect(fs.readdirSync(t.p('run/lock'))).toEqual([]);
     } finally {
       t.cleanup();

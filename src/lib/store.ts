@@ -218,15 +218,27 @@ export class ConfigStore {
   /**
    * Run FN holding the store lock (src/lib/lock.ts): the ops wrap every read-check-write in it.
    * A dry run takes no lock.
-   * When the lock had to be taken over from a killed holder, that holder may have left a temp
-   * file behind: those are removed first (they are never read as definitions anyway).
+   * A writer killed before its rename leaves its temp file in etc/mdevctl.d/PARENT/; whoever
+   * holds the lock next removes those whose writer is gone (a live writer's stays), whether or
+   * not the lock itself had to be taken over. They are never read as definitions anyway.
    */
   locked<T>(fn: () => T): T {
     if (this.files.dryRun) return fn(); // a dry run writes nothing: no lock, no run/lock created
-    return withLock(this.root, (lock) => {
-      if (lock.recovered) for (const p of this.parentDirs()) removeStaleTemps(this.root.parentConfigDir(p));
+    return withLock(this.root, () => {
+      this.removeStaleTemps();
       return fn();
     });
+  }
+
+  /** Best effort: a directory that cannot be read or cleaned is left for the command to meet. */
+  private removeStaleTemps(): void {
+    let parents: string[];
+    try {
+      parents = this.parentDirs();
+    } catch {
+      return;
+    }
+    for (const p of parents) removeStaleTemps(this.root.parentConfigDir(p));
   }
 
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
