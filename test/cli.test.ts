@@ -23,6 +23,7 @@ test.each(VERBS)('%s --help and -h print the verb help on stdout, exit 0', (verb
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(new RegExp(`^Usage: mdevctl ${verb} \\[options\\]\\n`));
     expect(r.stdout).toContain('-h, --help');
+    expect(r.stdout).not.toContain('--version'); // as upstream's verb help: only the program's lists it
   }
   expect(run(['help', verb], { root: t.root }).stdout).toMatch(new RegExp(`^Usage: mdevctl ${verb} `));
 });

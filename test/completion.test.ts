@@ -22,13 +22,11 @@ const CCW_ACTIVE = '318ee8dd-c4ae-456b-8831-66fa1227c3df';
 const CCW_DEFINED = ['318ee8dd-c4ae-456b-8831-66fa1227c3df', '3a0f4deb-fc2c-4607-88dc-62ffddc3588c'];
 const GVT_TYPES = ['i915-GVTg_V5_1', 'i915-GVTg_V5_2', 'i915-GVTg_V5_4', 'i915-GVTg_V5_8'];
 
-/** The flags `mdevctl VERB --help` lists, in its order (-V/--version left out, as completion does). */
+/** The flags `mdevctl VERB --help` lists, in its order (verb help does not list -V/--version). */
 function helpFlags(verb: string): string[] {
   const help = run([verb, '--help']).stdout;
   const opts = help.slice(help.indexOf('Options:'));
-  return [...opts.matchAll(/^ {2}(-\w, )?(--[a-z-]+)/gm)]
-    .flatMap((m) => (m[1] ? [m[1].slice(0, 2), m[2]] : [m[2]]))
-    .filter((f) => f !== '-V' && f !== '--version');
+  return [...opts.matchAll(/^ {2}(-\w, )?(--[a-z-]+)/gm)].flatMap((m) => (m[1] ? [m[1].slice(0, 2), m[2]] : [m[2]]));
 }
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -35,13 +35,18 @@ function helpRequested(argv: string[]): boolean {
   return false;
 }
 
-function configure(cmd: Command, name: string): Command {
+/**
+ * Settings every command shares. A verb still answers `-V`/`--version`, but its help does not
+ * list it, as upstream's verb help does not (only the program's and lsmdev's help do).
+ */
+function configure(cmd: Command, name: string, isVerb = false): Command {
   cmd
     .exitOverride()
     .version(`${name} ${VERSION}`, '-V, --version', 'Print version')
     .helpOption('-h, --help', 'Print help')
     .configureOutput({ writeOut: writeStdout, writeErr: (s) => process.stderr.write(s), outputError: () => {} })
     .allowExcessArguments(false);
+  if (isVerb) cmd.options.find((o) => o.long === '--version')?.hideHelp();
   return cmd;
 }
 
@@ -64,7 +69,7 @@ export function buildProgram(name = 'mdevctl'): Command {
     .option('--simulate', 'On a fixture root, act as the kernel would on sysfs writes (or MDEVCTL_SIMULATE=1; refused on /)')
     .helpCommand('help [command]', 'Print help for a command');
   for (const verb of VERBS) verb.register(program, env);
-  for (const cmd of program.commands) configure(cmd, name);
+  for (const cmd of program.commands) configure(cmd, name, true);
   return program;
 }
 
