@@ -1,9 +1,10 @@
 /**
  * Upstream's test scenarios that the other test files do not already run, through the real CLI,
  * set up as upstream's src/tests/*.rs sets them up: load-json, invalid-files, start (with and
- * without callout scripts, including the per-scenario start/NAME/defined.json files) and stop.
- * Callout scripts are our own small sh scripts answering as upstream's testdata/callouts/rc0.sh,
- * rc1.sh, ver-rc0.sh and ver-rc1.sh answer (those scripts are not in test/data/upstream).
+ * without callout scripts, including the per-scenario start/NAME/defined.json files), stop, and
+ * define and undefine with callout scripts (define.rs). Callout scripts are our own small sh
+ * scripts answering as upstream's testdata/callouts/rc0.sh, rc1.sh, ver-rc0.sh, ver-rc1.sh,
+ * good-json.sh and bad-json.sh answer (those scripts are not in test/data/upstream).
  *
  * The first test checks that every scenario directory of test/data/upstream (upstream's
  * testdata) is exercised by a named test file here, so a directory added there cannot go
@@ -62,7 +63,7 @@ const EXERCISED_BY: Record<string, string[]> = {
   'start/defined-with-type': ['upstream-scenarios.test.ts'],
   'start/no-type-parent-defined': ['upstream-scenarios.test.ts'],
   types: ['list-types.test.ts'],
-  undefine: ['lifecycle.test.ts'],
+  undefine: ['lifecycle.test.ts', 'upstream-scenarios.test.ts'],
 };
 
 test('every scenario directory of upstream testdata is exercised by a test file that names it', () => {
@@ -143,6 +144,8 @@ const SCRIPTS: Record<string, Parameters<typeof addLoggingScript>[3]> = {
   'rc1.sh': { otherwise: 'exit 1' },
   'ver-rc0.sh': { on: { 'get/capabilities': VERSIONED, 'get/attributes': print('[{"attribute0": "VALUE"}]'), 'pre/*': 'exit 0', 'post/*': 'exit 0' }, otherwise: 'exit 1' },
   'ver-rc1.sh': { on: { 'get/capabilities': VERSIONED, 'get/attributes': print('[{"attribute0": "VALUE"}]') }, otherwise: 'exit 1' },
+  'good-json.sh': { otherwise: print('[{"attribute0": "VALUE"}]') },
+  'bad-json.sh': { otherwise: print('not json') },
 };
 
 interface Setup {
@@ -179,7 +182,7 @@ function creates(t: FakeTree): Record<string, string> {
 
 function expectFailed(r: RunResult, message?: string): void {
   expect({ stdout: r.stdout, ok: r.status === 1 || r.status === 2 }).toEqual({ stdout: '', ok: true });
-  expect(r.stderr).toMatch(/^(Error|error): /);
+  expect(r.stderr).toMatch(/^(Warning: .*\n)*(Error|error): /); // warnings (undefine: one per device) first
   if (message !== undefined) expect(r).toEqual({ status: 1, stdout: '', stderr: `Error: ${message}\n` });
 }
 
@@ -280,5 +283,65 @@ describe('stop (upstream startstop.rs test_stop)', () => {
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: '' });
     expect(r.stderr).toMatch(extra.includes('--force') ? /^Warning: Forcing operation 'stop' despite callout failure\. / : /^$/);
     expect(fs.readFileSync(remove, 'utf8')).toBe('1');
+  });
+});
+
+describe('define with callouts (upstream define.rs test_define_command_callout)', () => {
+  const T4 = 'i915-GVTg_V5_4';
+  const def = (uuid: string) => `etc/mdevctl.d/${PARENT}/${uuid}`;
+  test.each([
+    ['define-with-callout-all-pass', true, UUID, ['rc0.sh'], false, false],
+    ['define-with-callout-all-fail', false, UUID, ['rc1.sh'], false, false],
+    ['define-with-callout-all-good-json', true, UUID, ['good-json.sh'], true, false],
+    ['define-with-callout-all-bad-json', false, UUID, ['bad-json.sh'], true, false],
+    ['define-with-callout-all-fail-force', true, UUID, ['rc1.sh'], false, true],
+    ['define-with-version-callout-all-pass', true, UUID_VER, ['ver-rc0.sh'], false, false],
+    ['define-with-version-callout-all-fail', false, UUID_VER, ['ver-rc1.sh'], false, false],
+    ['define-with-version-callout-multiple-with-version-pass', true, UUID_VER, ['rc0.sh', 'ver-rc0.sh'], false, false],
+    ['define-with-version-callout-multiple-with-version-pass2', true, UUID_VER, ['rc1.sh', 'ver-rc0.sh'], false, false],
+    ['define-with-version-callout-multiple-with-version-fail', false, UUID_VER, ['rc0.sh', 'ver-rc1.sh'], false, false],
+  ] as const)('%s', (_name, pass, uuid, scripts, active, force) => {
+    const t = newTree();
+    if (active) t.addParent(PARENT, { [T4]: {} }).addActive(uuid, PARENT, T4);
+    for (const name of scripts) addLoggingScript(t, 'callouts', name, SCRIPTS[name]);
+    const r = run(['define', '-u', uuid, '-p', PARENT, '-t', T4, ...(force ? ['--force'] : [])], { root: t.root });
+    if (!pass) {
+      expectFailed(r);
+      expect(t.exists(def(uuid))).toBe(false);
+      return;
+    }
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: '' });
+    expect(r.stderr).toMatch(force ? /^Warning: Forcing operation 'define' despite callout failure\. / : /^$/);
+    // a running device's definition holds the attributes the script reports (good-json)
+    const attrs = active ? [{ attribute0: 'VALUE' }] : [];
+    expect(t.read(def(uuid))).toBe(JSON.stringify({ mdev_type: T4, start: 'manual', attrs }, null, 2));
+  });
+});
+
+describe('undefine with callouts (upstream define.rs test_undefine)', () => {
+  const def = (uuid: string) => `etc/mdevctl.d/${PARENT}/${uuid}`;
+  test.each([
+    ['single-callout-all-pass', true, UUID, ['rc0.sh'], false],
+    ['single-callout-pre-fail', false, UUID, ['rc1.sh'], false],
+    ['single-callout-pre-fail-force', true, UUID, ['rc1.sh'], true],
+    ['undefine-single-with-version-callout-all-pass', true, UUID_VER, ['ver-rc0.sh'], false],
+    ['undefine-single-with-version-callout-all-fail', false, UUID_VER, ['ver-rc1.sh'], false],
+    ['define-with-version-callout-multiple-with-version-pass', true, UUID_VER, ['rc0.sh', 'ver-rc0.sh'], false],
+    ['define-with-version-callout-multiple-with-version-pass2', true, UUID_VER, ['rc1.sh', 'ver-rc0.sh'], false],
+    ['define-with-version-callout-multiple-with-version-fail', false, UUID_VER, ['rc0.sh', 'ver-rc1.sh'], false],
+  ] as const)('%s', (_name, pass, uuid, scripts, force) => {
+    const t = newTree();
+    const content = readData('undefine/defined.json');
+    t.addDefinition(PARENT, uuid, content);
+    for (const name of scripts) addLoggingScript(t, 'callouts', name, SCRIPTS[name]);
+    const r = run(['undefine', '-u', uuid, '-p', PARENT, ...(force ? ['--force'] : [])], { root: t.root });
+    if (!pass) {
+      expectFailed(r);
+      expect(t.read(def(uuid))).toBe(content);
+      return;
+    }
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: '' });
+    expect(r.stderr).toMatch(force ? /^Warning: Forcing operation 'undefine' despite callout failure\. / : /^$/);
+    expect(t.exists(def(uuid))).toBe(false);
   });
 });
