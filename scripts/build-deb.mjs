@@ -99,11 +99,11 @@ class Stage {
   p(rel) {
     return path.join(this.dir, rel);
   }
-  dir_(rel) {
+  mkdir(rel) {
     fs.mkdirSync(this.p(rel), { recursive: true, mode: 0o755 });
   }
   write(rel, content, mode = 0o644) {
-    this.dir_(path.dirname(rel));
+    this.mkdir(path.dirname(rel));
     fs.writeFileSync(this.p(rel), content);
     fs.chmodSync(this.p(rel), mode);
   }
@@ -111,7 +111,7 @@ class Stage {
     this.write(rel, fs.readFileSync(from), mode);
   }
   link(target, rel) {
-    this.dir_(path.dirname(rel));
+    this.mkdir(path.dirname(rel));
     fs.symlinkSync(target, this.p(rel));
   }
 }
@@ -192,7 +192,7 @@ async function main() {
     s.write('usr/share/bash-completion/completions/mdevctl', cli('bash'));
     s.link('mdevctl', 'usr/share/bash-completion/completions/lsmdev'); // bash-completion looks by command name
     s.write('usr/share/zsh/vendor-completions/_mdevctl', cli('zsh'));
-    for (const d of ['usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'etc/mdevctl.d']) s.dir_(d);
+    for (const d of ['usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'etc/mdevctl.d']) s.mkdir(d);
     const unitDir = path.join(REPO, 'systemd');
     const units = fs.existsSync(unitDir)
       ? fs.readdirSync(unitDir).filter((f) => UNIT_SUFFIXES.some((x) => f.endsWith(x))).sort()
