@@ -208,7 +208,8 @@ export function recoverJournal(root: Root, log: Log): boolean {
   }
   if (data === null) return false;
   const me = currentOwner();
-  if (data.pid === me.pid || ownerAlive({ pid: data.pid, start: data.start })) return false;
+  const mine = data.pid === me.pid && data.start === me.start;
+  if (mine || (data.pid !== me.pid && ownerAlive({ pid: data.pid, start: data.start }))) return false;
   restore(root, data);
   log.warn(
     `Rolled back an interrupted 'mdevctl apply' (process ${data.pid}): ${data.entries.length} definition(s) restored from ${root.journalPath}`,

@@ -193,7 +193,9 @@ function toStart(ctx: Context, desired: DesiredState, present: Set<string>): MDe
 }
 
 /** Apply the file's definitions to the store (see the module comment). */
-export function applyDefinitions(ctx: Context, o: ApplyOptions): ApplyResult {
+export function applyDefinitions(ctx: Context, opts: ApplyOptions): ApplyResult {
+  // a context made for a dry run (its store only records) makes this a dry run too
+  const o = { ...opts, dryRun: (opts.dryRun ?? false) || ctx.store.files.dryRun };
   const desired = readApplyFile(o.jsonfile);
   const present = new Set(ctx.sysfs.parents().map((p) => p.name));
   const absentParents = desired.parents.filter((p) => !present.has(p));
@@ -207,7 +209,7 @@ export function applyDefinitions(ctx: Context, o: ApplyOptions): ApplyResult {
     startFailed: [],
     restart: [],
     absentParents,
-    dryRun: o.dryRun ?? false,
+    dryRun: o.dryRun,
   };
   const work = () => {
     const { planned, unchanged } = planChanges(ctx, desired, o);
