@@ -292,7 +292,7 @@ describe('--prune and --prune-all', () => {
       });
       expect(defs(t)).toEqual({});
       expect(JSON.stringify(t.snapshot('sys'))).toBe(sys);
-      expect(run(['list'], { root: t.root }).stdout).toBe(`${U1} ${P} ${T4} manual\n\n`);
+      expect(run(['list'], { root: t.root }).stdout).toBe(`${U1} ${P} ${T4} manual\n`);
     } finally {
       t.cleanup();
     }
@@ -569,7 +569,7 @@ describe('an apply killed half way (journal left behind)', () => {
       fs.unlinkSync(t.p('etc/mdevctl.d', Q, U3));
       expect(listed(t)).toBe(old);
       expect(run(['list', '-d'], { root: t.root }).stdout).toBe(
-        `${U1} ${P} ${T4} auto\n${U2} ${P} ${T8} manual\n${U3} ${Q} ${T4} manual\n\n`,
+        `${U1} ${P} ${T4} auto\n${U2} ${P} ${T8} manual\n${U3} ${Q} ${T4} manual\n`,
       );
       // a dry run takes no lock: it plans against the state before, and rolls nothing back
       expect(dryApply(t, ['--jsonfile', file(t, old)]).stdout).toBe('0 defined, 0 modified, 0 undefined, 3 unchanged\n');
@@ -627,7 +627,7 @@ describe('running devices and --start', () => {
         stdout: plan,
         stderr: '',
       });
-      expect(run(['list'], { root: t.root }).stdout).toBe(`${U1} ${P} ${T4} auto (defined)\n${U2} ${P} ${T4} auto (defined)\n\n`);
+      expect(run(['list'], { root: t.root }).stdout).toBe(`${U1} ${P} ${T4} auto (defined)\n${U2} ${P} ${T4} auto (defined)\n`);
       // nothing left to do; U2 is still running as it was (apply never restarts)
       expect(run(['--simulate', 'apply', '--jsonfile', f, '--start', '--detailed-exitcode'], { root: t.root })).toEqual({
         status: 0,
