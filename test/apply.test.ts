@@ -356,6 +356,17 @@ describe('--dry-run, --dumpjson, --detailed-exitcode', () => {
       expect(done.changes).toEqual(expected.changes);
       expect(Object.keys(defs(t)).sort()).toEqual([`${P}/${U1}`, `${P}/${U4}`, `${Q}/${U3}`]);
       expect(log.warnings).toEqual([]);
+      // the CLI's real run, as JSON: nothing left to do
+      const again = apply(t, ['--jsonfile', f, '--prune', '--dumpjson']);
+      expect(again).toEqual({
+        status: 0,
+        stdout: JSON.stringify(
+          { ...expected, dry_run: false, changes: [], summary: { defined: 0, modified: 0, undefined: 0, unchanged: 2, started: 0 } },
+          null,
+          2,
+        ),
+        stderr: '',
+      });
     } finally {
       t.cleanup();
     }
@@ -573,6 +584,11 @@ describe('an apply killed half way (journal left behind)', () => {
       );
       // a dry run takes no lock: it plans against the state before, and rolls nothing back
       expect(dryApply(t, ['--jsonfile', file(t, old)]).stdout).toBe('0 defined, 0 modified, 0 undefined, 3 unchanged\n');
+      const withU4 = JSON.parse(old);
+      withU4[0].new = [{ [U4]: cfg(T4) }];
+      expect(dryApply(t, ['--jsonfile', file(t, withU4, 'u4.json')]).stdout).toBe(
+        `define ${U4} new ${T4}\n1 defined, 0 modified, 0 undefined, 3 unchanged\n`,
+      );
       expect(t.exists('var/lib/mdevctl/apply.journal')).toBe(true);
 
       const r = run(['define', '-u', U5, '-p', P, '-t', T4], { root: t.root });
@@ -634,6 +650,25 @@ describe('running devices and --start', () => {
         stdout: `restart to apply ${U2} ${P}: running as type ${T4}, defined as ${T8}\n0 defined, 0 modified, 0 undefined, 3 unchanged, 0 started\n`,
         stderr: '',
       });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('a device that fails to start: reported, exit 1, the definitions stay applied', () => {
+    const t = new FakeTree().withStandardDirs();
+    try {
+      t.addParent(P, { [T4]: { available: 0 } });
+      const f = file(t, [{ [P]: [{ [U1]: cfg(T4, 'auto') }] }]);
+      const r = run(['--simulate', 'apply', '--jsonfile', f, '--start', '--detailed-exitcode'], { root: t.root });
+      expect(r).toEqual({
+        status: 1,
+        stdout: `define ${U1} ${P} ${T4}\nstart failed ${U1} ${P}: No available instances of ${T4} on ${P}\n1 defined, 0 modified, 0 undefined, 0 unchanged, 0 started\n`,
+        stderr:
+          `Warning: Failed to start ${U1} on ${P}: No available instances of ${T4} on ${P}\n` +
+          'Error: 1 device(s) failed to start; the definitions are applied\n',
+      });
+      expect(t.read(`etc/mdevctl.d/${P}/${U1}`)).toBe(text(cfg(T4, 'auto')));
     } finally {
       t.cleanup();
     }

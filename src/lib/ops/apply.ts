@@ -10,7 +10,7 @@
 import { Context } from '../context';
 import { DeviceConfig, MDev } from '../device';
 import { MdevctlError } from '../errors';
-import { Journal } from '../journal';
+import { Journal, journalOverlay } from '../journal';
 import { CalloutItem } from '../callouts';
 import { byteOrder } from '../order';
 import { DesiredState, readApplyFile } from '../apply-file';
@@ -90,6 +90,13 @@ interface Planned {
 /** The changes that make the store match DESIRED (read from the store now). */
 function planChanges(ctx: Context, desired: DesiredState, o: ApplyOptions): { planned: Planned[]; unchanged: number } {
   const stored = ctx.store.definedDevices();
+  // without the lock (a dry run), a journal left by a killed apply may be there: the store is
+  // then seen as it was before that apply (as definedDevices sees it), file existence included
+  const pending = o.dryRun ? journalOverlay(ctx.root) : null;
+  const existed = (parent: string, uuid: string): boolean => {
+    const old = pending?.get(parent)?.get(uuid);
+    return old !== undefined ? old !== null : ctx.store.exists(parent, uuid);
+  };
   const storedByKey = new Map<string, MDev>();
   for (const devs of stored.values()) for (const d of devs) storedByKey.set(key(d.requireParent(), d.uuid), d);
   const wanted = new Set<string>();
@@ -101,7 +108,7 @@ function planChanges(ctx: Context, desired: DesiredState, o: ApplyOptions): { pl
     const old = storedByKey.get(key(parent, want.uuid));
     if (old === undefined) {
       // not listed: absent, or present but unreadable (then it is replaced, as a modification)
-      if (ctx.store.exists(parent, want.uuid)) {
+      if (existed(parent, want.uuid)) {
         planned.push({
           change: { action: 'modify', uuid: want.uuid, parent, config: config(want), changes: [{ field: 'definition', from: 'malformed', to: 'replaced' }] },
           dev: want,
