@@ -17,6 +17,14 @@ export {
   undefineDevice,
   modifyDevice,
   watchDevices,
+  listVgpuTypes,
+  listVgpus,
+  defineVgpu,
+  undefineVgpu,
+  modifyVgpu,
+  startVgpu,
+  stopVgpu,
+  startAllVgpus,
 } from './lib/api';
 export type {
   Where,
@@ -32,7 +40,23 @@ export type {
   UndefineDeviceOptions,
   ModifyDeviceOptions,
   WatchOptions,
+  PfTypes,
+  VfTypes,
+  VgpuTypesOptions,
+  DefinedVgpu,
+  RunningVgpu,
+  VgpuDefineOptions,
+  VgpuUndefineOptions,
+  VgpuModifyOptions,
+  VgpuStartOptions,
+  VgpuStartResult,
+  VgpuStopOptions,
+  VgpuStopResult,
+  VgpuStartAllOptions,
+  VgpuStartAllResult,
+  VgpuDefinition,
 } from './lib/api';
+export { simulateVgpuReboot } from './lib/vgpu/model';
 export type { MonitorEvent, Monitor } from './lib/monitor';
 export type { DeviceConfig } from './lib/device';
 export { MdevctlError, UsageError } from './lib/errors';

@@ -27,6 +27,14 @@ export class Root {
    * etc/mdevctl.d, which libvirt watches and which holds definitions only.
    */
   readonly lockPath: string;
+  /**
+   * etc/mdevctl-vgpu.d: NVIDIA vGPU (vendor-specific VFIO) definitions, one file per VF. Outside
+   * etc/mdevctl.d on purpose: upstream mdevctl takes every directory there for a parent, and
+   * libvirt watches that tree.
+   */
+  readonly vgpuConfigBase: string;
+  /** proc: process fds, to see who holds a VF's VFIO device open. */
+  readonly procBase: string;
 
   /** Every base is joined once here: listings use them once per device. */
   constructor(dir: string) {
@@ -39,6 +47,8 @@ export class Root {
     this.configScriptsBase = path.join(this.configBase, 'scripts.d');
     this.scriptsBase = this.join('usr/lib/mdevctl/scripts.d');
     this.lockPath = this.join('run/lock/mdevctl.lock');
+    this.vgpuConfigBase = this.join('etc/mdevctl-vgpu.d');
+    this.procBase = this.join('proc');
   }
 
   /** Root chosen by the usual rule: the --root flag wins, then MDEVCTL_ENV_ROOT, then "/". */
@@ -79,6 +89,16 @@ export class Root {
   /** etc/mdevctl.d/PARENT */
   parentConfigDir(parent: string): string {
     return path.join(this.configBase, parent);
+  }
+
+  /** sys/bus/pci/devices/BDF: a PCI function (an SR-IOV VF or PF). */
+  pciDevicePath(bdf: string): string {
+    return path.join(this.pciDevicesBase, bdf);
+  }
+
+  /** etc/mdevctl-vgpu.d/VF.json: the vGPU definition of one VF. */
+  vgpuDefinitionPath(vf: string): string {
+    return path.join(this.vgpuConfigBase, `${vf}.json`);
   }
 
   /** etc/mdevctl.d/PARENT/UUID */
