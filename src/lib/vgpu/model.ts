@@ -10,8 +10,8 @@
  * - Writing `current_vgpu_type`: a decimal id (kstrtol; a trailing newline is fine) or `0`.
  *   Not a number: EINVAL. `0` with no vGPU: EPERM. An id while a vGPU exists: EPERM. An id the GPU
  *   does not know: EINVAL. A known id that cannot be created now (capacity, mixed sizes): EIO.
- * - A fault seam for tests: while `nvidia/.simulate-ebusy` holds a count above 0, each write fails
- *   with EBUSY and counts it down (the VF "not ready right after the VM closed it").
+ * - A fault seam for tests: `nvidia/.simulate-error` holding `ERRNO COUNT` (e.g. `EBUSY 2`) makes
+ *   the next COUNT writes fail with that errno (the VF "not ready right after the VM closed it").
  *
  * The layout (PFs with `virtfn*` links, VFs with `physfn`, `driver`, `iommu_group` and `vfio-dev`)
  * is laid out by layOutVgpuHost for the `nvidia_vfio` fixture template.
@@ -281,6 +281,12 @@ export function refreshCreatable(pfDir: string): void {
   });
 }
 
+/**
+ * The fault seam: `ERRNO COUNT` in this file (inside the VF) makes the next COUNT writes of a type
+ * fail with ERRNO, e.g. `EBUSY 2` for a VF not ready right after the VM closed it.
+ */
+export const SEAM = 'nvidia/.simulate-error';
+
 /** Is NAME (inside a device directory) the vGPU type file this model handles? */
 export function isVgpuTypeFile(name: string): boolean {
   return name === 'nvidia/current_vgpu_type';
@@ -290,12 +296,13 @@ export function isVgpuTypeFile(name: string): boolean {
 export function writeVgpuType(vfDir: string, value: string): void {
   const file = path.join(vfDir, 'nvidia/current_vgpu_type');
   fs.accessSync(file, fs.constants.W_OK);
-  const seam = path.join(vfDir, 'nvidia/.simulate-ebusy');
+  const seam = path.join(vfDir, SEAM);
   if (fs.existsSync(seam)) {
-    const left = Number(fs.readFileSync(seam, 'utf8').trim()) || 0;
-    if (left > 0) {
-      fs.writeFileSync(seam, `${left - 1}\n`);
-      throw errnoError('EBUSY', file);
+    const [code, count] = fs.readFileSync(seam, 'utf8').trim().split(/\s+/);
+    const left = Number(count) || 0;
+    if (/^E[A-Z]+$/.test(code ?? '') && left > 0) {
+      fs.writeFileSync(seam, `${code} ${left - 1}\n`);
+      throw errnoError(code, file);
     }
   }
   if (!/^\s*[+-]?\d+\s*$/.test(value)) throw errnoError('EINVAL', file);

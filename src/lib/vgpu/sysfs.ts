@@ -238,7 +238,7 @@ const MEANING: Record<'set' | 'clear', Record<string, string>> = {
     EACCES: 'permission denied: mdevctl must run as root',
   },
   clear: {
-    EPERM: 'no vGPU type is set on the VF',
+    EPERM: 'the driver refused to destroy the vGPU (none exists, or the VF is not ready yet after the VM closed it)',
     EBUSY: "the VF's VFIO device is in use (a VM still holds it)",
     EIO: 'the driver failed to destroy the vGPU; see dmesg',
     EACCES: 'permission denied: mdevctl must run as root',

@@ -40,7 +40,7 @@ export function startAllVgpus(v: VgpuContext, o: VgpuStartAllOptions = {}): Vgpu
     try {
       const r = startVgpu(v, { vf: d.vf });
       res.started.push(r);
-      if (r.changed) v.ctx.log.info(`VF ${d.vf}: vGPU type ${r.type_id} (${r.type_name}) started`);
+      if (r.changed && !v.ctx.plan) v.ctx.log.info(`VF ${d.vf}: vGPU type ${r.type_id} (${r.type_name}) started`);
     } catch (e) {
       if (!(e instanceof MdevctlError)) throw e;
       res.failed.push({ vf: d.vf, error: e.message });
