@@ -500,7 +500,7 @@ describe('callout and notifier scripts: the VF as the device, the PF as the pare
         `run-script /usr/lib/mdevctl/scripts.d/notifiers/note -t nvidia-1148 -e notify -a undefine -s success -u ${FREE_VF2} -p ${PF2}\n`,
     );
     // only the capabilities query ran
-    expect(fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.split(' ').slice(0, 7).join(' '))).toEqual([
+    expect(fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.split(' ').slice(0, 9).join(' '))).toEqual([
       'hook -t nvidia-1148 -e get -a capabilities -s none',
     ]);
   });
