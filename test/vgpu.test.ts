@@ -12,6 +12,7 @@ import { FakeTree } from './support/tree';
 import { makeFixture } from '../src/lib/fixtures';
 import { simulateVgpuReboot } from '../src/lib/vgpu/model';
 import { Root } from '../src/lib/root';
+import { makeReferenceRoot, referenceBinary, runReference } from './support/reference';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-vgpu-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
@@ -531,5 +532,35 @@ describe('invisible to libvirt and to upstream mdevctl', () => {
     expect(fs.readdirSync(t.p('etc/mdevctl-vgpu.d')).length).toBeGreaterThan(0);
     const withDefs = MDEV_READS.map((a) => run(['--root', root, ...a]));
     expect(withDefs).toEqual(without);
+  });
+
+  test('the real mdevctl 1.2.0 reads the same /etc unchanged with vGPU definitions present (mdev definitions beside them)', () => {
+    const a = referenceBinary();
+    if (!a.ok) {
+      console.log(`reference check not run: mdevctl 1.2.0 unavailable (${a.reason})`);
+      return;
+    }
+    const src = makeFixture('nvidia_vfio', path.join(base, 'ref-src'));
+    // an mdev definition beside the vGPU ones, so that 1.2.0 has something to list
+    fs.mkdirSync(path.join(src, 'etc/mdevctl.d/0000:00:02.0'), { recursive: true });
+    fs.writeFileSync(
+      path.join(src, 'etc/mdevctl.d/0000:00:02.0/6c446e93-4bc4-4e54-90ac-c443c90d9b65'),
+      JSON.stringify({ mdev_type: 'i915-GVTg_V5_4', start: 'manual', attrs: [] }, null, 2),
+    );
+    const withDefs = makeReferenceRoot(src);
+    const without = makeReferenceRoot(src);
+    try {
+      fs.rmSync(path.join(without, 'etc/mdevctl-vgpu.d'), { recursive: true });
+      expect(fs.readdirSync(path.join(withDefs, 'etc/mdevctl-vgpu.d'))).toHaveLength(3);
+      for (const args of [['list', '-d'], ['list', '-d', '--dumpjson'], ['list'], ['types']]) {
+        const r = runReference(withDefs, args);
+        expect(r.status).toBe(0);
+        expect(r).toEqual(runReference(without, args));
+        if (args.length > 1) expect(r.stdout).toContain('6c446e93-4bc4-4e54-90ac-c443c90d9b65');
+      }
+    } finally {
+      fs.rmSync(withDefs, { recursive: true, force: true });
+      fs.rmSync(without, { recursive: true, force: true });
+    }
   });
 });

@@ -196,7 +196,7 @@ export function layOutVgpuHost(tree: FixtureTree): void {
         const siblings = onNvidia.filter((s) => s !== vf).map((s) => s.type ?? 0);
         tree.file(`${dir}/nvidia/creatable_vgpu_types`, creatableText(creatableNow(cat, own, siblings)));
         tree.file(`${dir}/nvidia/current_vgpu_type`, `${own}\n`);
-        tree.dir(`${dir}/vfio-dev/vfio${vf.cdev}`);
+        tree.file(`${dir}/vfio-dev/vfio${vf.cdev}/dev`, `511:${vf.cdev}\n`);
         tree.file(`dev/vfio/devices/vfio${vf.cdev}`, '');
       }
       if (vf.def) {
