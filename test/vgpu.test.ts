@@ -13,6 +13,11 @@ import { makeFixture } from '../src/lib/fixtures';
 import { simulateVgpuReboot } from '../src/lib/vgpu/model';
 import { Root } from '../src/lib/root';
 import { makeReferenceRoot, referenceBinary, runReference } from './support/reference';
+import { MDEVCTL, REPO } from './support/cli';
+import { spawn } from 'node:child_process';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const api = require(path.join(REPO, 'dist', 'index.cjs')) as typeof import('../src/index');
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-vgpu-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
@@ -423,7 +428,7 @@ describe('vgpu start-all and a reboot', () => {
     expect(current(t, AUTO_VF)).toBe('1148\n');
   });
 
-  test('VFs that have not appeared are waited for (bounded); another type on the VF is not replaced', () => {
+  test('VFs that have not appeared are waited for (bounded); another type on the VF is not replaced', async () => {
     const t = host();
     fs.rmSync(t.p('proc/4242'), { recursive: true });
     simulateVgpuReboot(new Root(t.root));
@@ -438,11 +443,20 @@ describe('vgpu start-all and a reboot', () => {
         `Warning: VF ${AUTO_VF} not found (no ${link}): are the GPU's virtual functions enabled (/usr/lib/nvidia/sriov-manage -e)?\n` +
         'Error: 1 of 2 vGPU definitions could not be started\n',
     );
-    // the VF appears while start-all waits (a background shell makes the link half a second in)
-    const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const bg = spawn('sh', ['-c', `sleep 0.5; ln -s '${target}' '${link}'`], { stdio: 'ignore' });
-    const r2 = sim(t, ['start-all'], { MDEVCTL_VGPU_WAIT: '30' });
-    bg.kill();
+    // the VF appears while start-all waits: the link is made once it says it is waiting
+    const r2 = await new Promise<RunResult>((resolve) => {
+      const child = spawn(process.execPath, [MDEVCTL, '--root', t.root, '--simulate', 'vgpu', 'start-all'], {
+        env: { ...process.env, MDEVCTL_VGPU_WAIT: '30' },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (err.includes('to appear\n') && !fs.existsSync(link)) fs.symlinkSync(target, link);
+      });
+      child.on('close', (code) => resolve({ status: code ?? -1, stdout: out, stderr: err }));
+    });
     expect(r2).toEqual(ok('', `Waiting up to 30 s for VF ${AUTO_VF} to appear\nVF ${AUTO_VF}: vGPU type 1148 (NVIDIA L40S-2Q) started\n`));
     // another type on a defined VF is left alone at boot
     expect(sim(t, ['stop', '--vf', AUTO_VF])).toEqual(ok());
@@ -562,5 +576,34 @@ describe('invisible to libvirt and to upstream mdevctl', () => {
       fs.rmSync(withDefs, { recursive: true, force: true });
       fs.rmSync(without, { recursive: true, force: true });
     }
+  });
+});
+
+describe('library API (dist/index.cjs)', () => {
+  test('the same operations, plain data back, the CLI\'s messages in errors', () => {
+    const t = host();
+    const root = t.root;
+    const kernel = new api.SimulatedKernel(new api.Root(root));
+    fs.rmSync(t.p('proc/4242'), { recursive: true });
+    const types = api.listVgpuTypes({ root, pf: PF1 });
+    expect(Array.isArray(types) && types[0].creatable_now.map((x) => x.id)).toEqual([1150, 1160]);
+    expect(api.defineVgpu({ root, vf: FREE_VF, type: '1160', auto: true })).toEqual({
+      vf: FREE_VF, pf: PF1, type_id: 1160, type_name: 'NVIDIA L40S-4A', start: 'auto',
+    });
+    expect(api.modifyVgpu({ root, vf: FREE_VF, manual: true }).start).toBe('manual');
+    expect(api.startVgpu({ root, kernel, vf: FREE_VF })).toEqual({ vf: FREE_VF, pf: PF1, type_id: 1160, type_name: 'NVIDIA L40S-4A', changed: true });
+    expect(api.listVgpus({ root }).map((r) => `${r.vf} ${r.type_id}`)).toEqual([`${OPEN_VF} 1150`, `${FREE_VF} 1160`]);
+    expect(api.listVgpus({ root, defined: true }).find((d) => d.vf === FREE_VF)?.state).toBe('active');
+    expect(api.stopVgpu({ root, kernel, vf: FREE_VF })).toEqual({ vf: FREE_VF, pf: PF1, type_id: 1160, changed: true });
+    expect(api.undefineVgpu({ root, vf: FREE_VF }).type_id).toBe(1160);
+    api.simulateVgpuReboot(new api.Root(root));
+    const log = new api.MemoryLog();
+    const r = api.startAllVgpus({ root, kernel, log });
+    expect(r.failed).toEqual([]);
+    expect(r.started.map((s) => `${s.vf} ${s.type_id} ${s.changed}`)).toEqual([`${OPEN_VF} 1150 true`, `${AUTO_VF} 1148 true`]);
+    expect(log.infos).toEqual([`VF ${OPEN_VF}: vGPU type 1150 (NVIDIA L40S-4Q) started`, `VF ${AUTO_VF}: vGPU type 1148 (NVIDIA L40S-2Q) started`]);
+    expect(() => api.startVgpu({ root, kernel, vf: UNBOUND_VF, type: '1148' })).toThrow(
+      new api.MdevctlError(`VF ${UNBOUND_VF} is bound to vfio-pci, not to nvidia: NVIDIA vGPU types are set only on VFs bound to nvidia (never bind them to vfio-pci)`),
+    );
   });
 });
