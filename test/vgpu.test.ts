@@ -607,3 +607,36 @@ describe('library API (dist/index.cjs)', () => {
     );
   });
 });
+
+describe('the store: lock, atomic writes, damage', () => {
+  test('parallel defines of one VF: exactly one wins, the file is whole; a killed writer\'s temp file is removed', async () => {
+    const t = host();
+    const stale = t.p(`etc/mdevctl-vgpu.d/.${FREE_VF2}.json.999999.zz.tmp`);
+    fs.writeFileSync(stale, '{"vf":');
+    const once = (type: string) =>
+      new Promise<number>((resolve) => {
+        const c = spawn(process.execPath, [MDEVCTL, '--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type], { stdio: 'ignore' });
+        c.on('close', (code) => resolve(code ?? -1));
+      });
+    const codes = await Promise.all(['1148', '1150', '1152', '1158'].map(once));
+    expect(codes.filter((c) => c === 0)).toHaveLength(1);
+    expect(codes.filter((c) => c === 1)).toHaveLength(3);
+    const def = JSON.parse(t.read(`etc/mdevctl-vgpu.d/${FREE_VF2}.json`));
+    expect([1148, 1150, 1152, 1158]).toContain(def.type_id);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.readdirSync(t.p('etc/mdevctl-vgpu.d')).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  test('a store that cannot be written: one line, nothing changed', () => {
+    const t = host();
+    fs.rmSync(t.p('etc/mdevctl-vgpu.d'), { recursive: true });
+    fs.writeFileSync(t.p('etc/mdevctl-vgpu.d'), 'not a directory');
+    const etc = new FakeTree(t.p('etc'));
+    const h = etc.hash();
+    expect(vg(t, ['vgpu', 'define', '--vf', FREE_VF, '-t', '1150'])).toEqual(
+      fail(`Unable to create directory ${t.p('etc/mdevctl-vgpu.d')}: File exists (EEXIST)`),
+    );
+    expect(vg(t, ['vgpu', 'list', '-d'])).toEqual(ok());
+    expect(etc.hash()).toBe(h);
+  });
+});

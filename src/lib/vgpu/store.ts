@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Root } from '../root';
 import { Log } from '../log';
-import { StoreFiles } from '../store';
+import { ConfigStore, StoreFiles, removeStaleTemps } from '../store';
 import { MdevctlError, describeSystemError, errnoCode, escapeControls } from '../errors';
 import { byteOrder } from '../order';
 import { checkBdf } from './sysfs';
@@ -99,6 +99,17 @@ export class VgpuStore {
     } catch (e) {
       throw new MdevctlError(`Malformed vGPU definition ${file}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Run FN under the config store lock (the same lock as the mdev definitions; none in a dry
+   * run). Temp files left in the vGPU directory by a killed writer are removed first.
+   */
+  locked<T>(store: ConfigStore, fn: () => T): T {
+    return store.locked(() => {
+      if (!this.files.dryRun) removeStaleTemps(this.root.vgpuConfigBase);
+      return fn();
+    });
   }
 
   write(d: VgpuDefinition): void {

@@ -13,7 +13,7 @@ export interface VgpuDefineOptions {
 
 export function defineVgpu(v: VgpuContext, o: VgpuDefineOptions): VgpuDefinition {
   const vf = checkBdf(o.vf, 'VF');
-  return v.ctx.store.locked(() => {
+  return v.store.locked(v.ctx.store, () => {
     if (v.store.read(vf)) throw new MdevctlError(`VF ${vf} already has a vGPU definition (mdevctl vgpu modify changes it)`);
     const info = usableVf(v, vf);
     const type = resolveType(v, info, o.type, false);

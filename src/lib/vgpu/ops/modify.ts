@@ -17,7 +17,7 @@ export function modifyVgpu(v: VgpuContext, o: VgpuModifyOptions): VgpuDefinition
   const vf = checkBdf(o.vf, 'VF');
   if (o.auto && o.manual) throw new MdevctlError('--auto and --manual cannot be used together');
   if (o.type === undefined && !o.auto && !o.manual) throw new MdevctlError('Nothing to modify: give --type, --auto or --manual');
-  return v.ctx.store.locked(() => {
+  return v.store.locked(v.ctx.store, () => {
     const old = v.store.read(vf);
     if (!old) throw new MdevctlError(`No vGPU definition for VF ${vf} (mdevctl vgpu define makes one)`);
     const def: VgpuDefinition = { ...old };

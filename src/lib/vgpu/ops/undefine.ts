@@ -11,7 +11,7 @@ export interface VgpuUndefineOptions {
 
 export function undefineVgpu(v: VgpuContext, o: VgpuUndefineOptions): VgpuDefinition {
   const vf = checkBdf(o.vf, 'VF');
-  return v.ctx.store.locked(() => {
+  return v.store.locked(v.ctx.store, () => {
     const def = v.store.read(vf);
     if (!def) throw new MdevctlError(`No vGPU definition for VF ${vf}`);
     v.ctx.callouts.invoke(calloutDevice(vf, def.pf || null, def.type_id, def.start), 'undefine', o.force ?? false, () => v.store.remove(vf));
