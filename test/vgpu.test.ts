@@ -123,13 +123,18 @@ describe('vgpu types', () => {
       fail('PF 0000:99:00.0 has no NVIDIA vGPU VFs (is it an SR-IOV PF with VFs enabled?)'),
     );
     expect(vg(t, ['vgpu', 'types', '--vf', '../../etc'])).toEqual(fail("Invalid VF '../../etc': expected a PCI address like 0000:3d:00.4"));
+    const old = host(); // bound to nvidia, but a driver without the vendor-specific VFIO files
+    fs.rmSync(old.p(`sys/bus/pci/devices/${FREE_VF}/nvidia`), { recursive: true });
+    expect(vg(old, ['vgpu', 'types', '--vf', FREE_VF])).toEqual(
+      fail(`VF ${FREE_VF} has no ${old.p(typeFile(FREE_VF))}: not an NVIDIA vendor-specific VFIO vGPU (vGPU 17 or later)`),
+    );
     const r = vg(t, ['vgpu', 'types', '--pf', PF1, '--vf', OPEN_VF]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^error: the argument '--pf <PF>' cannot be used with '--vf <VF>'\n/);
   });
 
-  test('a host without vendor-specific VFIO: nothing at all', () => {
-    const empty = makeFixture('empty', path.join(base, 'empty-types'));
+  test.each(['empty', 'nvidia', 'nvidia_sriov', 'demo'])('a host without vendor-specific VFIO (%s): nothing at all', (template) => {
+    const empty = makeFixture(template, path.join(base, `none-${template}`));
     expect(run(['--root', empty, 'vgpu', 'types'])).toEqual(ok());
     expect(run(['--root', empty, 'vgpu', 'types', '--dumpjson'])).toEqual(ok('[]'));
     expect(run(['--root', empty, 'vgpu', 'list'])).toEqual(ok());

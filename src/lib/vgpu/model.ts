@@ -1,6 +1,8 @@
 /**
  * A model of NVIDIA's vendor-specific VFIO vGPU driver (vGPU 17+, no mdev), for fixture roots and
- * the simulated kernel. What it models (../../../../shared/reference/NVIDIA-VFIO.md, §1):
+ * the simulated kernel. What it models (from the open part of NVIDIA's vGPU-KVM driver, NVIDIA's
+ * upstream RFC with the same ABI, and reports from real hosts by Proxmox, Harvester, hypeman and
+ * others; the heterogeneous mode of `nvidia-smi vgpu -shm 1` and MIG-backed types are not modelled):
  *
  * - Each SR-IOV VF bound to `nvidia` has `nvidia/creatable_vgpu_types` (header `ID    : vGPU Name`,
  *   then `%-5d : %s` lines) and `nvidia/current_vgpu_type` (`0` = none). The PF has no `nvidia/`.

@@ -100,7 +100,7 @@ export class VgpuSysfs {
 
   /**
    * The PCI functions that are NVIDIA vGPU VFs: those with nvidia/current_vgpu_type, and the
-   * VFs of an NVIDIA PF that have none (not bound to nvidia), byte order.
+   * VFs of an NVIDIA PF that have none (not bound to nvidia) and are not mdev parents, byte order.
    */
   names(): string[] {
     let names: string[];
@@ -113,6 +113,8 @@ export class VgpuSysfs {
       .filter((n) => {
         const dir = path.join(this.root.pciDevicesBase, n);
         if (fs.existsSync(path.join(dir, TYPE_FILE))) return true;
+        // a VF that is an mdev parent (vGPU 16 and older on SR-IOV boards) belongs to mdev
+        if (fs.existsSync(path.join(dir, 'mdev_supported_types'))) return false;
         try {
           return fs.readFileSync(path.join(dir, 'physfn', 'vendor'), 'utf8').trim() === '0x10de';
         } catch {
