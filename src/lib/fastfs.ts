@@ -8,7 +8,7 @@
  * Files are opened non-blocking, so a FIFO planted where a file should be cannot hang the command,
  * and read up to MAX_BYTES (a character device such as /dev/zero never ends).
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const MAX_BYTES = 16 * 1024 * 1024;

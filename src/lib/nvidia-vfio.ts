@@ -3,8 +3,8 @@
  * function has nvidia/creatable_vgpu_types and nvidia/current_vgpu_type, and there is no mdev
  * parent at all. `types` then tells the user why it shows nothing (on stderr only).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 
 /** PCI functions (names under sys/bus/pci/devices) that offer NVIDIA vendor-specific vGPU types. */

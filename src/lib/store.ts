@@ -3,8 +3,8 @@
  * malformed file is skipped with a warning naming it); writes are atomic (temp file in the same
  * directory, fsync, rename), so a reader or a crash never sees a partial definition.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { Log } from './log';
 import { MDev, parseConfigText } from './device';

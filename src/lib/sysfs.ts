@@ -3,8 +3,8 @@
  * fixture /sys under the root, and performs the kernel writes (create, remove, attributes)
  * through a pluggable KernelWriter (the real kernel, or the simulated one for fixture roots).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
