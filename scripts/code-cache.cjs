@@ -75,6 +75,6 @@ if (process.env.MDEVCTL_CODE_CACHE_RUN === '1') {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, MDEVCTL_CODE_CACHE_RUN: '1', NODE_OPTIONS: '' },
   });
-  if (r.status === 0) process.stdout.write(`code-cache: ${path.relative(process.cwd(), out) || out} made for node ${process.version}\n`);
+  if (r.status === 0) process.stdout.write(`code-cache: ${out} made for node ${process.version}\n`);
   process.exitCode = r.status ?? 1;
 }
