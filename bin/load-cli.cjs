@@ -129,7 +129,15 @@ function loadCli() {
   const script = compile(source, data);
   if (!data || script.cachedDataRejected) {
     // made at exit, so the functions this command ran are in it too
-    process.once('exit', () => writeCache(dirs, name, cacheBytes(script, header)));
+    process.once('exit', () => {
+      let bytes;
+      try {
+        bytes = cacheBytes(script, header);
+      } catch {
+        return;
+      }
+      writeCache(dirs, name, bytes);
+    });
   }
   return run(script);
 }
