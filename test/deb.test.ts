@@ -211,7 +211,7 @@ if (!prepared.ready) {
     expect(fs.readFileSync(R('usr/lib/mdevctl-ts/dist/cli.cjs.cache'))).toEqual(fs.readFileSync(path.join(REPO, 'dist/cli.cjs.cache')));
     const probe = `const l = require('/usr/lib/mdevctl-ts/bin/load-cli.cjs'), fs = require('fs');
       const c = fs.readFileSync(l.FILE + '.cache'), nl = c.indexOf(10), src = fs.readFileSync(l.FILE, 'utf8');
-      console.log(l.FILE, c.toString('latin1', 0, nl) === l.buildLine(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected)`;
+      console.log(l.FILE, c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected)`;
     expect(inRoot(['node', '-e', probe])).toMatchObject({ status: 0, stdout: '/usr/lib/mdevctl-ts/dist/cli.cjs true false\n', stderr: '' });
   });
 

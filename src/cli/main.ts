@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { MdevctlError, UsageError, escapeControls } from '../lib/errors';
 import { VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
+import { allowRelativeReads } from '../lib/fastfs';
 import { addListOptions, runList, LIST_LONG } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
@@ -120,6 +121,8 @@ function installCrashHandler(): void {
 /** Run the CLI; sets process.exitCode (never throws). */
 export function main(argv: string[], name = 'mdevctl'): void {
   installCrashHandler();
+  // the CLI owns its working directory: big listings open names relative to their directory
+  allowRelativeReads(true);
   const program = buildProgram(name);
   try {
     if (helpRequested(argv)) {

@@ -4,8 +4,8 @@
  * `mdevctl fixture TEMPLATE DIR`, by scripts/make-fixtures.mjs (which regenerates fixtures/) and
  * by the tests. Deterministic: fixed UUIDs, sorted creation order, no dependencies.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MdevctlError, describeSystemError } from './errors';
 import { byteOrder } from './order';
 import { layOutVgpuHost } from './vgpu/model';

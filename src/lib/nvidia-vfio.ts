@@ -4,8 +4,8 @@
  * parent at all. `types` then tells the user why it shows nothing and where to look instead:
  * `mdevctl vgpu` (src/lib/vgpu/), on stderr only.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 
 /** PCI functions (names under sys/bus/pci/devices) that offer NVIDIA vendor-specific vGPU types. */

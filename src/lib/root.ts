@@ -3,7 +3,7 @@
  * (as upstream's `Environment`), so a test, a dry run or a CI script can point the whole tool at
  * a fixture tree by choosing a different root.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 
 export class Root {
   /** Absolute path of the root directory ("/" on a real system). */

@@ -16,8 +16,8 @@
  * Writing an attribute stores the value written in its file, so a test can read back what was
  * written.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { KernelWriter } from './sysfs';
 import { MdevctlError, errnoCode } from './errors';
