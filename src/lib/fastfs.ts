@@ -9,6 +9,7 @@
  * and read up to MAX_BYTES (a character device such as /dev/zero never ends).
  */
 import fs = require('node:fs');
+import path = require('node:path');
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -109,5 +110,23 @@ export function withDir<T>(dir: string, fn: (base: string) => T): T {
     return fn('');
   } finally {
     process.chdir(saved);
+  }
+}
+
+/** Is P a directory (following links)? False when it is anything else or cannot be stat'ed. */
+export function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The last component of the target of link P (a sysfs `driver`, `physfn`, ...), or null. */
+export function linkName(p: string): string | null {
+  try {
+    return path.basename(fs.readlinkSync(p));
+  } catch {
+    return null;
   }
 }

@@ -31,6 +31,7 @@ import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
 import { currentOwner, ownerAlive } from './lock';
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from './store';
+import { isDirectory } from './fastfs';
 
 /** One definition file a run touches, with its content before the run (null: it did not exist). */
 export interface JournalEntry {
@@ -96,14 +97,6 @@ function readOld(file: string): Buffer | null {
   }
 }
 
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** The journal of one run in progress (this process). */
 export class Journal {
   private constructor(
@@ -118,7 +111,7 @@ export class Journal {
   static begin(root: Root, targets: Array<{ parent: string; uuid: string }>): Journal {
     const owner = currentOwner();
     const entries = targets.map((t) => ({ parent: t.parent, uuid: t.uuid, old: readOld(root.definitionPath(t.parent, t.uuid)) }));
-    const dirs = [...new Set(targets.map((t) => t.parent))].filter((p) => !isDir(root.parentConfigDir(p)));
+    const dirs = [...new Set(targets.map((t) => t.parent))].filter((p) => !isDirectory(root.parentConfigDir(p)));
     const data: JournalData = { pid: owner.pid, start: owner.start, entries, dirs };
     const dir = path.dirname(root.journalPath);
     try {

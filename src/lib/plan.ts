@@ -21,6 +21,7 @@ import { Attr, MDev } from './device';
 import { MdevctlError, describeSystemError } from './errors';
 import { DeviceFile, declaredDeviceFiles } from './simulated-kernel';
 import { JsonValue, Ordered, pretty } from './json';
+import { isDirectory } from './fastfs';
 
 export type PlannedAction =
   | { action: 'make-dir'; path: string }
@@ -50,14 +51,6 @@ function nearestExisting(p: string): string {
       if (up === d) return d;
       d = up;
     }
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
   }
 }
 
@@ -144,10 +137,10 @@ class PlanFiles implements StoreFiles {
 
   writeFile(file: string, content: string, what: string): void {
     const dir = path.dirname(file);
-    if (!this.dirs.has(dir) && !isDir(dir)) {
+    if (!this.dirs.has(dir) && !isDirectory(dir)) {
       const base = nearestExisting(dir);
       try {
-        if (!isDir(base)) throw errno('ENOTDIR', base);
+        if (!isDirectory(base)) throw errno('ENOTDIR', base);
         fs.accessSync(base, fs.constants.W_OK);
       } catch (e) {
         throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
@@ -157,7 +150,7 @@ class PlanFiles implements StoreFiles {
     } else if (!this.dirs.has(dir)) {
       try {
         fs.accessSync(dir, fs.constants.W_OK);
-        if (isDir(file)) throw errno('EISDIR', file);
+        if (isDirectory(file)) throw errno('EISDIR', file);
       } catch (e) {
         throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
       }

@@ -9,7 +9,7 @@ import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
-import { readText, readTextIfExists, withDir } from './fastfs';
+import { isDirectory, readText, readTextIfExists, withDir } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
 import { byteOrder } from './order';
 
@@ -112,14 +112,6 @@ function readTrimmed(file: string): string {
   return trimLikeUpstream(readText(file));
 }
 
-function isDirFollow(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** How deep under sys/devices parents are looked for, without sys/class/mdev_bus. */
 const SCAN_DEPTH = 8;
 /** Directories that never hold a parent device. */
@@ -187,8 +179,8 @@ export class Sysfs {
   findParentDir(parent: string): string {
     checkParentName(parent);
     const dir = this.root.parentPath(parent);
-    if (isDirFollow(dir)) return dir;
-    const scanned = isDirFollow(this.root.parentBase) ? undefined : this.parents().find((p) => p.name === parent);
+    if (isDirectory(dir)) return dir;
+    const scanned = isDirectory(this.root.parentBase) ? undefined : this.parents().find((p) => p.name === parent);
     if (scanned) return scanned.dir;
     if (fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
       throw new MdevctlError(`Unable to find parent device '${shown(parent)}': ${dir} points nowhere`);
@@ -206,7 +198,7 @@ export class Sysfs {
     const result = new Map<string, MdevType[]>();
     for (const p of this.parents()) {
       if (parentFilter !== undefined && parentFilter !== p.name) continue;
-      if (!isDirFollow(p.dir)) {
+      if (!isDirectory(p.dir)) {
         this.log.warn(`Skipping parent ${shown(p.name)}: ${p.dir} points nowhere`);
         continue;
       }
@@ -233,7 +225,7 @@ export class Sysfs {
     withDir(typesDir, (base) => {
       for (const ent of entries) {
         const at = `${base}${ent.name}`;
-        if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirFollow(at))) continue;
+        if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirectory(at))) continue;
         out.push(this.readType(p.name, ent.name, `${typesDir}/${ent.name}`, at)); // typesDir is normalized, names have no slash
       }
     });
@@ -385,12 +377,12 @@ export class Sysfs {
   typeDir(parent: string, type: string): string {
     const parentDir = this.findParentDir(parent);
     const typesDir = path.join(parentDir, 'mdev_supported_types');
-    if (!isDirFollow(typesDir)) {
+    if (!isDirectory(typesDir)) {
       throw new MdevctlError(`Parent ${parent} is not currently registered for mdev support`);
     }
     checkTypeName(type);
     const dir = path.join(typesDir, type);
-    if (!isDirFollow(dir)) {
+    if (!isDirectory(dir)) {
       throw new MdevctlError(`Parent ${parent} does not support mdev type ${type}`);
     }
     return dir;

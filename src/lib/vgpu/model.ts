@@ -21,6 +21,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Root } from '../root';
+import { linkName } from '../fastfs';
 
 export interface CatalogueType {
   id: number;
@@ -224,14 +225,6 @@ function errnoError(code: string, p: string): NodeJS.ErrnoException {
   return e;
 }
 
-function readLinkName(p: string): string | null {
-  try {
-    return path.basename(fs.readlinkSync(p));
-  } catch {
-    return null;
-  }
-}
-
 function currentOf(vfDir: string): number {
   try {
     const n = Number(fs.readFileSync(path.join(vfDir, 'nvidia/current_vgpu_type'), 'utf8').trim());
@@ -258,7 +251,7 @@ function nvidiaVfsOf(pfDir: string): string[] {
     } catch {
       continue;
     }
-    if (readLinkName(path.join(dir, 'driver')) === 'nvidia' && fs.existsSync(path.join(dir, 'nvidia'))) out.push(dir);
+    if (linkName(path.join(dir, 'driver')) === 'nvidia' && fs.existsSync(path.join(dir, 'nvidia'))) out.push(dir);
   }
   return out;
 }

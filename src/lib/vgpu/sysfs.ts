@@ -11,6 +11,7 @@ import { KernelWriter } from '../sysfs';
 import { MdevctlError, describeSystemError, errnoCode } from '../errors';
 import { shown } from '../validate';
 import { byteOrder } from '../order';
+import { linkName } from '../fastfs';
 
 export const TYPE_FILE = 'nvidia/current_vgpu_type';
 export const CREATABLE_FILE = 'nvidia/creatable_vgpu_types';
@@ -60,14 +61,6 @@ export function parseCreatable(text: string): VgpuType[] {
     if (m && m[2] !== '') out.push({ id: Number(m[1]), name: m[2] });
   }
   return out;
-}
-
-function readLinkBase(p: string): string | null {
-  try {
-    return path.basename(fs.readlinkSync(p));
-  } catch {
-    return null;
-  }
 }
 
 /** A process holding one of a VF's VFIO device nodes open. */
@@ -128,8 +121,8 @@ export class VgpuSysfs {
   read(vf: string): VirtualFunction | null {
     const dir = this.dir(vf);
     if (!this.exists(vf)) return null;
-    const pf = readLinkBase(path.join(dir, 'physfn'));
-    const driver = readLinkBase(path.join(dir, 'driver'));
+    const pf = linkName(path.join(dir, 'physfn'));
+    const driver = linkName(path.join(dir, 'driver'));
     let current: number | null = null;
     const typeFile = path.join(dir, TYPE_FILE);
     try {
@@ -170,7 +163,7 @@ export class VgpuSysfs {
   vfioNodes(vf: string): string[] {
     const dir = this.dir(vf);
     const nodes: string[] = [];
-    const group = readLinkBase(path.join(dir, 'iommu_group'));
+    const group = linkName(path.join(dir, 'iommu_group'));
     if (group !== null) nodes.push(`/dev/vfio/${group}`);
     try {
       for (const n of fs.readdirSync(path.join(dir, 'vfio-dev')).sort(byteOrder)) {
