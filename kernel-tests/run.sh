@@ -87,7 +87,7 @@ boot() {
   timeout -k 5 "$bound" qemu-system-x86_64 "${accel_opts[@]}" -smp 2 -m 1536 \
     -nographic -no-reboot -nic none -serial "file:$log" -monitor none \
     -kernel "$CACHE/$kver/vmlinux" -initrd "$initrd" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver $*" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root $*" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap" \
     </dev/null >/dev/null 2>"$log.qemu"

@@ -45,7 +45,7 @@ mount --bind "/newroot$mods" "/newroot/usr/lib/modules/$kver" || fail "no module
 repo="$(arg repo)"
 echo "MDEVCTL-GUEST-RUNNING $kver"
 chroot /newroot /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  HOME=/root LANG=C.UTF-8 /bin/sh "$repo/kernel-tests/guest/run-in-guest.sh" "$repo" "$kver" \
+  HOME=/root LANG=C.UTF-8 /bin/sh "$repo/kernel-tests/guest/run-in-guest.sh" "$repo" "$kver" "$(arg udev)" \
   >/newroot/results/guest.log 2>&1
 echo "MDEVCTL-GUEST-DONE rc=$?"
 sync
