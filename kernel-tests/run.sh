@@ -9,6 +9,9 @@
 #   MDEVCTL_KERNEL_ACCEL=kvm|tcg  skip the KVM probe and use this accelerator
 #   MDEVCTL_KERNEL_ONLY=6.1|6.12  boot one kernel only
 #   MDEVCTL_KERNEL_TIMEOUT=SECS   bound on one guest run (default 900); QEMU is killed after it
+#   MDEVCTL_KERNEL_UPDATE_LAYOUTS=1  write the captured sysfs layouts to kernel-tests/layouts/
+#                                 instead of comparing them (then run test/kernel-layout.test.ts)
+#   MDEVCTL_KERNEL_KEEP=DIR       keep each kernel's results (console, guest log, layouts) in DIR
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
@@ -125,6 +128,13 @@ for kver in "${KVERS[@]}"; do
   if [ -f "$results/summary.txt" ]; then
     cat "$results/report.txt" 2>/dev/null
     read -r passed failed <"$results/summary.txt"
+    if node kernel-tests/check-layouts.cjs "$results" "${kver%.*}" \
+        ${MDEVCTL_KERNEL_UPDATE_LAYOUTS:+--update} >"$results/layouts.txt"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+    fi
+    cat "$results/layouts.txt"
   else
     passed=0; failed=1
     echo "test:kernel: $kver: the guest gave no results (QEMU exit $qrc$([ $qrc = 124 ] && echo ", killed after ${TIMEOUT} s")); console:" >&2

@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { capture } from './capture.mjs';
+import { createRequire } from 'node:module';
+
+const { capture } = createRequire(import.meta.url)('../layout.cjs');
 
 const [KVER, OUT] = process.argv.slice(2);
 const REF = (() => {
@@ -423,7 +425,7 @@ await scenario('capture: the real sysfs layout of each sample parent with one ru
     const uuid = p === 'mtty' ? UUIDS.fixture : UUIDS.g;
     const type = p === 'mtty' ? 'mtty-2' : T[p][0];
     okRun(md('start', '-p', p, '-t', type, '-u', uuid), `start ${p}`);
-    const layout = capture(p, uuid);
+    const layout = { kernel: KVER, parent: p, uuid, type, layout: capture('/sys', p, uuid) };
     fs.writeFileSync(path.join(OUT, `layout-${p}.json`), `${JSON.stringify(layout, null, 1)}\n`);
     okRun(md('stop', '-u', uuid), `stop ${p}`);
     checkGone(uuid);
