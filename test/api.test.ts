@@ -21,7 +21,7 @@ const DEFINED_V5_2 = '6c446e93-4bc4-4e54-90ac-c443c90d9b65';
 const cliOut = (root: string, ...args: string[]) => {
   const r = run(args, { root });
   expect(r.status).toBe(0);
-  return r.stdout.replace(/\n$/, '');
+  return r.stdout;
 };
 
 describe('list functions match --dumpjson', () => {

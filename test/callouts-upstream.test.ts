@@ -40,8 +40,8 @@ describe('list with get/attributes (upstream list/active-callout*)', () => {
     const t = listTree();
     // answers every question the same way, as a script that knows nothing of versions
     addLoggingScript(t, 'callouts', 'attrs.sh', { otherwise: answer });
-    expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${data(LIST, `${name}.text`)}\n`, stderr: '' });
-    expect(mdevctl(t.root, 'list', '--dumpjson')).toEqual({ status: 0, stdout: `${data(LIST, `${name}.json`)}\n`, stderr: '' });
+    expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: data(LIST, `${name}.text`), stderr: '' });
+    expect(mdevctl(t.root, 'list', '--dumpjson')).toEqual({ status: 0, stdout: data(LIST, `${name}.json`), stderr: '' });
   });
 });
 
@@ -157,7 +157,7 @@ describe('modify with callouts (upstream modify/*.expected)', () => {
     });
     expect(mdevctl(t.root, 'list', '--dumpjson', '-u', UUID_LIVE, '-p', PARENT)).toEqual({
       status: 0,
-      stdout: `${data(MODIFY, 'live-defined-supported.active.expected')}\n`,
+      stdout: data(MODIFY, 'live-defined-supported.active.expected'),
       stderr: '',
     });
     expect(t.read(defPath(UUID_LIVE))).toBe(data(MODIFY, 'live-defined-supported.defined.expected'));
@@ -171,7 +171,7 @@ describe('modify with callouts (upstream modify/*.expected)', () => {
     ).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(mdevctl(t.root, 'list', '--dumpjson', '-u', UUID, '-p', PARENT)).toEqual({
       status: 0,
-      stdout: `${data(MODIFY, 'defined-only.active.expected')}\n`,
+      stdout: data(MODIFY, 'defined-only.active.expected'),
       stderr: '',
     });
     expect(t.read(defPath(UUID))).toBe(data(MODIFY, 'defined-only.defined.expected'));

@@ -387,20 +387,20 @@ describe('get/attributes', () => {
     const { t } = activeTree(print('[{"assign_adapter":"5"},{"assign_domain":"0xab"}]'));
     expect(mdevctl(t.root, 'list', '-v')).toEqual({
       status: 0,
-      stdout: `${line}  Attrs:\n    @{0}: {"assign_adapter":"5"}\n    @{1}: {"assign_domain":"0xab"}\n\n`,
+      stdout: `${line}  Attrs:\n    @{0}: {"assign_adapter":"5"}\n    @{1}: {"assign_domain":"0xab"}\n`,
       stderr: '',
     });
     expect(calls(t)).toEqual([`attrs ${CAPS}`, 'attrs get/attributes none']);
     expect(mdevctl(t.root, 'list', '--dumpjson', '-u', U).stdout).toBe(
-      `${JSON.stringify({ mdev_type: 't1', start: 'manual', attrs: [{ assign_adapter: '5' }, { assign_domain: '0xab' }] }, null, 2)}\n`,
+      `${JSON.stringify({ mdev_type: 't1', start: 'manual', attrs: [{ assign_adapter: '5' }, { assign_domain: '0xab' }] }, null, 2)}`,
     );
   });
 
   test('a versioned script is asked too; one not listing "attributes" gives none', () => {
     let { t } = activeTree(print('[{"a":"1"}]'), { versioned: print(supports()) });
-    expect(mdevctl(t.root, 'list', '-v')).toEqual({ status: 0, stdout: `${line}  Attrs:\n    @{0}: {"a":"1"}\n\n`, stderr: '' });
+    expect(mdevctl(t.root, 'list', '-v')).toEqual({ status: 0, stdout: `${line}  Attrs:\n    @{0}: {"a":"1"}\n`, stderr: '' });
     ({ t } = activeTree(print('[{"a":"1"}]'), { versioned: print(supports(['start'])) }));
-    expect(mdevctl(t.root, 'list', '-v')).toEqual({ status: 0, stdout: `${line}\n`, stderr: '' });
+    expect(mdevctl(t.root, 'list', '-v')).toEqual({ status: 0, stdout: line, stderr: '' });
     expect(calls(t)).toEqual([`attrs ${CAPS}`]);
   });
 
@@ -412,17 +412,17 @@ describe('get/attributes', () => {
     ['not a list', print('{"a":"1"}')],
   ])('list ignores %s', (_name, cmd) => {
     const { t } = activeTree(cmd);
-    expect(mdevctl(t.root, 'list', '-v')).toEqual({ status: 0, stdout: `${line}\n`, stderr: '' });
+    expect(mdevctl(t.root, 'list', '-v')).toEqual({ status: 0, stdout: line, stderr: '' });
     expect(mdevctl(t.root, 'list', '--dumpjson')).toEqual({
       status: 0,
-      stdout: `${JSON.stringify([{ [P]: [{ [U]: { mdev_type: 't1', start: 'manual', attrs: [] } }] }], null, 2)}\n`,
+      stdout: `${JSON.stringify([{ [P]: [{ [U]: { mdev_type: 't1', start: 'manual', attrs: [] } }] }], null, 2)}`,
       stderr: '',
     });
   });
 
   test('list ignores a failing script, showing its stderr', () => {
     const { t } = activeTree('echo broken >&2; exit 1');
-    expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${line}\n`, stderr: 'attrs: broken\n' });
+    expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: line, stderr: 'attrs: broken\n' });
   });
 
   test('define -u of a running device stores the attributes', () => {
@@ -628,7 +628,7 @@ describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
     const r = run(['list'], { root: t.root, env });
     expect(r).toEqual({
       status: 0,
-      stdout: `${U} ${P} t1 manual\n\n`,
+      stdout: `${U} ${P} t1 manual\n`,
       stderr: `Warning: Script '${script}' did not finish within 0.5 s and was killed\n`,
     });
   });

@@ -60,7 +60,7 @@ test('unknown verb, unknown option, missing value, stray argument: exit 2 with u
 
 test('options may be combined and given as --opt=value', () => {
   t.addDefinition('0000:00:02.0', '11111111-0000-4000-8000-000000000001', { mdev_type: 'x', start: 'auto', attrs: [{ a: 'b' }] });
-  const expected = '11111111-0000-4000-8000-000000000001 0000:00:02.0 x auto\n  Attrs:\n    @{0}: {"a":"b"}\n\n';
+  const expected = '11111111-0000-4000-8000-000000000001 0000:00:02.0 x auto\n  Attrs:\n    @{0}: {"a":"b"}\n';
   expect(run(['list', '-dv'], { root: t.root }).stdout).toBe(expected);
   expect(run(['list', '--defined', '--verbose', '--parent=0000:00:02.0'], { root: t.root }).stdout).toBe(expected);
   expect(run(['list', '-dvp', '0000:00:02.0'], { root: t.root }).stdout).toBe(expected);

@@ -263,6 +263,6 @@ describe('the lock', () => {
     t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
     plantLock(t, process.pid, startTime(process.pid));
     const r = run(['list', '-d'], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0' } });
-    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: `${U} ${P} ${TYPE} manual\n\n`, stderr: '' });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: `${U} ${P} ${TYPE} manual\n`, stderr: '' });
   });
 });

@@ -113,7 +113,7 @@ describe('what a killed writer leaves behind', () => {
       const listed = mdevctl(t.root, 'list', '-d');
       expect({ status: listed.status, stdout: listed.stdout, stderr: listed.stderr }).toEqual({
         status: 0,
-        stdout: `${U} ${P} ${TYPE} manual\n\n`,
+        stdout: `${U} ${P} ${TYPE} manual\n`,
         stderr: '',
       });
       // a normal modify does not scan for leftovers (no crash happened since the last holder)

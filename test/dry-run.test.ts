@@ -71,7 +71,7 @@ test('modify: the new content of the definition, as JSON too', () => {
       content: JSON.stringify({ mdev_type: 'test-a', start: 'auto', attrs: [{ knob: 'a b' }] }, null, 2),
     },
   ]);
-  expect(r.stdout).toBe(`${JSON.stringify(JSON.parse(r.stdout), null, 2)}\n`);
+  expect(r.stdout).toBe(JSON.stringify(JSON.parse(r.stdout), null, 2));
   expect(dry('modify', '-u', U1, '--auto')).toEqual({
     status: 1,
     stdout: '',
@@ -141,7 +141,7 @@ test('start-parent-mdevs: the devices that would start; one without capacity is 
       `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
     stderr: `Warning: Failed to start ${U2} on ${P}: No available instances of test-a on ${P}\n`,
   });
-  expect(dry('start-parent-mdevs', P2, '--dumpjson')).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
+  expect(dry('start-parent-mdevs', P2, '--dumpjson')).toEqual({ status: 0, stdout: '[]', stderr: '' });
 });
 
 describe('callout and notifier scripts', () => {

@@ -162,9 +162,9 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
 
   test('list shows it running and defined; list -v shows nothing more (attributes come from callouts)', () => {
     const r = mdevctl('list', '-u', U);
-    expect(r).toEqual({ status: 0, stdout: `${U} ${c.parent} ${c.type} manual (defined)\n\n`, stderr: '' });
+    expect(r).toEqual({ status: 0, stdout: `${U} ${c.parent} ${c.type} manual (defined)\n`, stderr: '' });
     const d = mdevctl('list', '-d', '-u', U);
-    expect(d).toEqual({ status: 0, stdout: `${U} ${c.parent} ${c.type} manual (active)\n\n`, stderr: '' });
+    expect(d).toEqual({ status: 0, stdout: `${U} ${c.parent} ${c.type} manual (active)\n`, stderr: '' });
   });
 
   test('starting it again is refused as on a host', () => {
@@ -177,7 +177,7 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
   test('stop: dry run plans the remove write; the simulated stop removes the device and everything it made', () => {
     expect(dry('stop', '-u', U)).toEqual({ status: 0, stdout: `sysfs-remove /sys/bus/mdev/devices/${U}/remove "1"\n`, stderr: '' });
     expect(sim('stop', '-u', U)).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(mdevctl('list', '-u', U)).toEqual({ status: 0, stdout: '\n', stderr: '' });
+    expect(mdevctl('list', '-u', U)).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(mdevctl('list').stdout).not.toContain(U);
     expect(available(tree, c)).toBe(n0);
     // start + stop leaves sys/ exactly as it was

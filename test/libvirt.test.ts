@@ -101,7 +101,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const empty = freshFixture('mtty');
     try {
       const r = run(['list', '--dumpjson', '--defined'], { root: empty });
-      expect(r).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
+      expect(r).toEqual({ status: 0, stdout: '[]', stderr: '' });
       expect(libvirtParse(r.stdout)).toEqual([]);
     } finally {
       removeFixture(empty);

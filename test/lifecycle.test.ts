@@ -178,7 +178,7 @@ describe('undefine', () => {
     t.addParent(P, { vfio_ap_passthrough: {} }).addActive(U, P, 'vfio_ap-passthrough').addDefinition(P, U, def());
     ok(mdevctl(t.root, 'undefine', '-u', U));
     expect(t.read(`sys/bus/mdev/devices/${U}/remove`)).toBe('');
-    expect(mdevctl(t.root, 'list').stdout).toBe(`${U} ${P} vfio_ap-passthrough manual\n\n`);
+    expect(mdevctl(t.root, 'list').stdout).toBe(`${U} ${P} vfio_ap-passthrough manual\n`);
   });
 
   test('nonexistent and usage errors', () => {

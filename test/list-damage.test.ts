@@ -26,8 +26,8 @@ test('non-UUID names are skipped everywhere, silently', () => {
   t.write(`etc/mdevctl.d/${P}/.${B}.123.tmp`, '{"mdev_t');
   fs.symlinkSync(`../../../devices/pci0000:00/${P}/${A}`, t.p('sys/bus/mdev/devices/not-a-uuid'));
   t.write('etc/mdevctl.d/scripts.d/callouts/README', 'x');
-  expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${A} ${P} ${T} manual\n\n`, stderr: '' });
-  expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: `${B} ${P} ${T} auto\n\n`, stderr: '' });
+  expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${A} ${P} ${T} manual\n`, stderr: '' });
+  expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: `${B} ${P} ${T} auto\n`, stderr: '' });
 });
 
 test('a malformed definition is skipped with a warning naming it; the rest is listed', () => {
@@ -37,7 +37,7 @@ test('a malformed definition is skipped with a warning naming it; the rest is li
   t.addDefinition('0000:00:03.0', A, { mdev_type: T, start: 'manual', attrs: [{ a: 1 }] });
   const r = mdevctl(t.root, 'list', '-d');
   expect(r.status).toBe(0);
-  expect(r.stdout).toBe(`${A} ${P} ${T} auto\n\n`);
+  expect(r.stdout).toBe(`${A} ${P} ${T} auto\n`);
   const lines = r.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(3);
   expect(lines[0]).toMatch(new RegExp(`^Warning: Skipping malformed definition ${t.p('etc/mdevctl.d', P, B)}: invalid JSON: `));
@@ -50,7 +50,7 @@ test('a malformed definition is skipped with a warning naming it; the rest is li
 
 test('a running device with a malformed definition is listed as defined, manual', () => {
   t.addParent(P, { [T]: {} }).addActive(A, P, T).addDefinition(P, A, 'garbage');
-  expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${A} ${P} ${T} manual (defined)\n\n`, stderr: '' });
+  expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${A} ${P} ${T} manual (defined)\n`, stderr: '' });
 });
 
 test('dangling links: active device and definition', () => {
@@ -60,10 +60,10 @@ test('dangling links: active device and definition', () => {
   fs.symlinkSync('/nonexistent/file', t.p('etc/mdevctl.d', P, C));
   const r = mdevctl(t.root, 'list');
   expect(r.status).toBe(0);
-  expect(r.stdout).toBe(`${A} ${P} ${T} manual\n\n`);
+  expect(r.stdout).toBe(`${A} ${P} ${T} manual\n`);
   expect(r.stderr).toBe(`Warning: Skipping ${t.p('sys/bus/mdev/devices', B)}: the link points nowhere\n`);
   const d = mdevctl(t.root, 'list', '-d');
-  expect(d).toEqual({ status: 0, stdout: '\n', stderr: `Warning: Ignoring definition ${t.p('etc/mdevctl.d', P, C)}: the link points nowhere\n` });
+  expect(d).toEqual({ status: 0, stdout: '', stderr: `Warning: Ignoring definition ${t.p('etc/mdevctl.d', P, C)}: the link points nowhere\n` });
 });
 
 test('a definition that is a directory is not a definition (a warning names it)', () => {
@@ -71,7 +71,7 @@ test('a definition that is a directory is not a definition (a warning names it)'
   t.addDefinition(P, B, good);
   expect(mdevctl(t.root, 'list', '-d')).toEqual({
     status: 0,
-    stdout: `${B} ${P} ${T} auto\n\n`,
+    stdout: `${B} ${P} ${T} auto\n`,
     stderr: `Warning: Ignoring definition ${t.p('etc/mdevctl.d', P, A)}: not a regular file\n`,
   });
 });
@@ -79,14 +79,14 @@ test('a definition that is a directory is not a definition (a warning names it)'
 test('sys/class/mdev_bus missing or empty: no parents, not an error', () => {
   const bare = new FakeTree();
   try {
-    expect(mdevctl(bare.root, 'types')).toEqual({ status: 0, stdout: '\n', stderr: '' });
-    expect(mdevctl(bare.root, 'types', '--dumpjson')).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
-    expect(mdevctl(bare.root, 'list')).toEqual({ status: 0, stdout: '\n', stderr: '' });
-    expect(mdevctl(bare.root, 'list', '-d', '--dumpjson')).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
+    expect(mdevctl(bare.root, 'types')).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(mdevctl(bare.root, 'types', '--dumpjson')).toEqual({ status: 0, stdout: '[]', stderr: '' });
+    expect(mdevctl(bare.root, 'list')).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(mdevctl(bare.root, 'list', '-d', '--dumpjson')).toEqual({ status: 0, stdout: '[]', stderr: '' });
   } finally {
     bare.cleanup();
   }
-  expect(mdevctl(t.root, 'types')).toEqual({ status: 0, stdout: '\n', stderr: '' });
+  expect(mdevctl(t.root, 'types')).toEqual({ status: 0, stdout: '', stderr: '' });
 });
 
 test('types: optional name/description, multi-line description, odd values', () => {
@@ -100,7 +100,7 @@ test('types: optional name/description, multi-line description, odd values', () 
     stdout:
       `${P}\n  a_type\n    Available instances: 3\n    Device API: vfio-pci\n` +
       `  b_type\n    Available instances: 7\n    Device API: vfio-pci\n    Description: line one, line two\n` +
-      `  c_type\n    Available instances: 0\n    Device API: vfio-pci\n    Name: Nice Name\n    Description: caf\u00e9 \u2603\n\n`,
+      `  c_type\n    Available instances: 0\n    Device API: vfio-pci\n    Name: Nice Name\n    Description: caf\u00e9 \u2603\n`,
     stderr: '',
   });
   const j = JSON.parse(mdevctl(t.root, 'types', '--dumpjson').stdout);

@@ -1,7 +1,7 @@
 /**
  * `list` and `types` against upstream's expected outputs (test/data/upstream), byte for byte.
- * The CLI prints what upstream prints: the rendered text or JSON followed by one newline
- * (upstream's `println!("{}", output)`; the data files hold the text before that newline).
+ * mdevctl 1.4 writes the rendered text or JSON to stdout as it is, and the data files hold
+ * exactly that: text is its lines (nothing when empty), JSON ends in `]` or `}`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +10,7 @@ import { mdevctl, run } from './support/cli';
 
 const LIST = path.join(UPSTREAM_TESTDATA, 'list');
 const TYPES = path.join(UPSTREAM_TESTDATA, 'types');
-const expected = (dir: string, name: string) => fs.readFileSync(path.join(dir, name), 'utf8') + '\n';
+const expected = (dir: string, name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
 
 const ACTIVE1 = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
 const ACTIVE2 = '59e8b599-afdd-4766-a59e-415ef4f5a492';
@@ -78,8 +78,8 @@ describe('list, as upstream testdata/list', () => {
   });
 
   test('active listing without -u across parents also matches with the no-match filters', () => {
-    expect(mdevctl(tree.root, 'list', '-u', '00000000-0000-0000-0000-000000000000').stdout).toBe('\n');
-    expect(mdevctl(tree.root, 'list', '--dumpjson', '-p', 'nope').stdout).toBe('[]\n');
+    expect(mdevctl(tree.root, 'list', '-u', '00000000-0000-0000-0000-000000000000').stdout).toBe('');
+    expect(mdevctl(tree.root, 'list', '--dumpjson', '-p', 'nope').stdout).toBe('[]');
   });
 
   test('lsmdev is list', () => {
@@ -151,5 +151,48 @@ describe('types, as upstream testdata/types', () => {
   test('empty', () => {
     expect(mdevctl(empty.root, 'types')).toEqual({ status: 0, stdout: expected(TYPES, 'empty.text'), stderr: '' });
     expect(mdevctl(empty.root, 'types', '--dumpjson')).toEqual({ status: 0, stdout: expected(TYPES, 'empty.json'), stderr: '' });
+  });
+});
+
+describe('types: driver text as upstream prints it', () => {
+  const tree = new FakeTree().withStandardDirs();
+  tree.addParent(P2, { t1: { available: 2, name: 'x', description: 'x' } });
+  const typeDir = tree.p('sys/class/mdev_bus', P2, 'mdev_supported_types', 't1');
+  // trimmed as Rust's str::trim does (U+0085 is white space there, U+FEFF is not); TAB and LF
+  // inside stay; ESC, the other C0 controls, DEL and C1 would reach the terminal
+  fs.writeFileSync(path.join(typeDir, 'name'), '  GRID\tA\nline2 \x1b[2J\x7f\x9b1m\rX\u0085\n');
+  fs.writeFileSync(path.join(typeDir, 'description'), '\ufeffone\ttwo\nthree\n\nfour\x07\n');
+  afterAll(() => tree.cleanup());
+
+  test('text: name as it is, description with each newline as ", "; only what a terminal acts on escaped', () => {
+    expect(mdevctl(tree.root, 'types')).toEqual({
+      status: 0,
+      stdout:
+        `${P2}\n  t1\n    Available instances: 2\n    Device API: vfio-pci\n` +
+        '    Name: GRID\tA\nline2 \\u001b[2J\\u007f\\u009b1m\\rX\n' +
+        '    Description: \ufeffone\ttwo, three, , four\\u0007\n',
+      stderr: '',
+    });
+  });
+
+  test('JSON: the same text, escaped as JSON only (DEL and C1 are not JSON escapes)', () => {
+    const r = mdevctl(tree.root, 'types', '--dumpjson');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        [P2]: [
+          {
+            t1: {
+              available_instances: 2,
+              device_api: 'vfio-pci',
+              name: 'GRID\tA\nline2 \x1b[2J\x7f\x9b1m\rX',
+              description: '\ufeffone\ttwo, three, , four\x07',
+            },
+          },
+        ],
+      },
+    ]);
+    expect(r.stdout).toContain('"name": "GRID\\tA\\nline2 \\u001b[2J\x7f\x9b1m\\rX"');
+    expect(r.stdout).toContain('"description": "\ufeffone\\ttwo, three, , four\\u0007"');
   });
 });

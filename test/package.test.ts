@@ -89,11 +89,11 @@ describe('installed with npm install -g --prefix', () => {
         status: 0,
         stdout:
           '3a0f4deb-fc2c-4607-88dc-62ffddc3588c 0.0.0052 vfio_ccw-io manual\n' +
-          '318ee8dd-c4ae-456b-8831-66fa1227c3df 0.0.0313 vfio_ccw-io auto (active)\n\n',
+          '318ee8dd-c4ae-456b-8831-66fa1227c3df 0.0.0313 vfio_ccw-io auto (active)\n',
         stderr: '',
       });
       const empty = fs.mkdtempSync(path.join(tmp, 'emptyroot-'));
-      expect(installedRun('lsmdev', ['-d'], { MDEVCTL_ENV_ROOT: empty })).toEqual({ status: 0, stdout: '\n', stderr: '' });
+      expect(installedRun('lsmdev', ['-d'], { MDEVCTL_ENV_ROOT: empty })).toEqual({ status: 0, stdout: '', stderr: '' });
     } finally {
       removeFixture(root);
     }
@@ -125,7 +125,7 @@ describe('installed with npm install -g --prefix', () => {
       const cjs = `const m = require('mdevctl-ts'); process.stdout.write(m.listDevicesJson({ root: ${JSON.stringify(root)}, defined: true }))`;
       const r1 = spawnSync(process.execPath, ['-e', cjs], { cwd: tmp, env: { ...process.env, NODE_PATH: path.dirname(installed) }, encoding: 'utf8' });
       expect(r1.stderr).toBe('');
-      expect(`${r1.stdout}\n`).toBe(run(['list', '--dumpjson', '--defined'], { root }).stdout);
+      expect(r1.stdout).toBe(run(['list', '--dumpjson', '--defined'], { root }).stdout);
       // ESM: named imports from the CommonJS bundle (no NODE_PATH for ESM: import by path)
       const esm = `import { listTypes, startDevice } from ${JSON.stringify(path.join(installed, 'dist', 'index.cjs'))};
         console.log(typeof startDevice, Object.keys(listTypes({ root: ${JSON.stringify(root)} })[0]).join(','))`;

@@ -11,6 +11,7 @@ import { FakeTree } from './support/tree';
 import { run } from './support/cli';
 import { MDev, parseConfigText, parseConfigValue } from '../src/lib/device';
 import { MdevctlError, escapeControls } from '../src/lib/errors';
+import { escapeForTerminal } from '../src/lib/terminal';
 import { parseUuid, uuidProblem } from '../src/lib/uuid';
 import { checkAttributeName, checkParentName, isSafeName } from '../src/lib/validate';
 
@@ -169,6 +170,20 @@ describe('names and UUIDs', () => {
         expect(escapeControls(s)).not.toMatch(CONTROL);
         expect(escapeControls(s, true).replace(/\n/g, '')).not.toMatch(CONTROL);
         expect(escapeControls(s, true).split('\n').length).toBe(s.split('\n').length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('escapeForTerminal leaves nothing a terminal acts on, and changes nothing else', () => {
+    const actedOn = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        const e = escapeForTerminal(s);
+        expect(e).not.toMatch(actedOn);
+        expect(e.split('\t').length).toBe(s.split('\t').length);
+        expect(e.split('\n').length).toBe(s.split('\n').length);
+        if (!actedOn.test(s)) expect(e).toBe(s);
       }),
       { numRuns: 2000 },
     );

@@ -24,14 +24,12 @@ test('the "Dry runs in CI" example works as written', () => {
     `sysfs-write /sys/bus/mdev/devices/${uuid}/assign_adapter "5"`,
     `sysfs-write /sys/bus/mdev/devices/${uuid}/assign_domain "0xab"`,
     `${uuid} matrix vfio_ap-passthrough manual (defined)`,
-    '',
     `0xab[`,
     '  {',
     '    "action": "remove-file",',
     `    "path": "/etc/mdevctl.d/matrix/${uuid}"`,
     '  }',
     ']',
-    '',
   ].join('\n');
   expect(r.stdout).toBe(expected);
   // the plan shown in the README is the one printed

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeReferenceRoot, referenceBinary, runReference, treeSnapshot } from './support/reference';
+import { makeReferenceRoot, referenceBinary, referenceStdoutAs14, runReference, treeSnapshot } from './support/reference';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -31,6 +31,7 @@ test('mdevctl 1.2.0 lists nothing on the empty fixture', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('\n'); // 1.2.0 ends list output with one extra newline
+    expect(referenceStdoutAs14(['list'], r.status, r.stdout)).toBe(''); // 1.4 prints nothing
     expect(treeSnapshot(root)).toEqual(before);
     expect(Object.keys(before).some((k) => k.startsWith('usr/bin/') || k.startsWith('lib'))).toBe(false);
   } finally {

@@ -72,7 +72,7 @@ describe('the config directory', () => {
     const t = tree();
     fs.rmSync(t.p('etc/mdevctl.d'), { recursive: true });
     unchanged(t, () => {
-      expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: '\n', stderr: '' });
+      expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: '', stderr: '' });
       fails(mdevctl(t.root, 'modify', '-u', U, '--auto'), `Mediated device ${U} is not defined`);
       fails(mdevctl(t.root, 'undefine', '-u', U), 'No devices match the specified uuid');
     });
@@ -127,7 +127,7 @@ describe('the config directory', () => {
     fs.rmSync(t.p('etc/mdevctl.d'), { recursive: true });
     t.write('etc/mdevctl.d', 'not a directory');
     unchanged(t, () => {
-      expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: '\n', stderr: '' });
+      expect(mdevctl(t.root, 'list', '-d')).toEqual({ status: 0, stdout: '', stderr: '' });
       fails(mdevctl(t.root, 'define', '-u', U, '-p', P, '-t', TYPE), `Unable to create directory ${t.p('etc/mdevctl.d', P)}: Not a directory (ENOTDIR)`);
     });
   });
@@ -163,7 +163,7 @@ describe('damaged definitions: named in a warning, skipped, the others still lis
     const t = damaged(make);
     unchanged(t, () => {
       const r = asNobody(t, ['list', '-d']);
-      expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: `${listLine}\n` });
+      expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: listLine });
       const w = warning(defPath(t));
       expect(r.stderr.startsWith('Warning: ') && r.stderr.endsWith('\n')).toBe(true);
       const line = r.stderr.slice('Warning: '.length, -1);
@@ -194,7 +194,7 @@ describe('damaged definitions: named in a warning, skipped, the others still lis
     unchanged(t, () => {
       const r = run(['list'], { root: t.root, timeoutMs: 10000 });
       expect(r.status).toBe(0);
-      expect(r.stdout).toBe(`${U} ${P} ${TYPE} manual (defined)\n\n`);
+      expect(r.stdout).toBe(`${U} ${P} ${TYPE} manual (defined)\n`);
     });
   });
 });
@@ -206,7 +206,7 @@ describe('sysfs that is not as the kernel makes it', () => {
     unchanged(t, () => {
       const r = mdevctl(t.root, 'types');
       expect(r.status).toBe(0);
-      expect(r.stdout).toBe(`${P}\n  ${TYPE}\n    Available instances: 1\n    Device API: vfio-pci\n\n`);
+      expect(r.stdout).toBe(`${P}\n  ${TYPE}\n    Available instances: 1\n    Device API: vfio-pci\n`);
       expect(r.stderr).toBe(`Warning: Skipping parent ${P2}: ${t.p('sys/class/mdev_bus', P2)} points nowhere\n`);
       fails(mdevctl(t.root, 'start', '-u', U, '-p', P2, '-t', TYPE), `Unable to find parent device '${P2}': ${t.p('sys/class/mdev_bus', P2)} points nowhere`);
     });
@@ -252,7 +252,7 @@ describe('sysfs that is not as the kernel makes it', () => {
     const t = tree();
     fs.symlinkSync('../../../devices/gone', t.p('sys/bus/mdev/devices', U));
     unchanged(t, () => {
-      expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: '\n', stderr: `Warning: Skipping ${t.p('sys/bus/mdev/devices', U)}: the link points nowhere\n` });
+      expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: '', stderr: `Warning: Skipping ${t.p('sys/bus/mdev/devices', U)}: the link points nowhere\n` });
     });
   });
 });

@@ -6,7 +6,11 @@ import * as fs from 'node:fs';
 import { Style, plainStyle } from '../lib/format';
 
 export interface Output {
-  /** Print a command's result the way upstream does: the text, then one newline. */
+  /**
+   * Print a command's result (a listing, JSON) the way upstream 1.4 does: exactly TEXT, nothing
+   * added. Text listings are their lines, each ending in a newline (nothing at all when empty);
+   * JSON ends with its closing bracket.
+   */
   result(text: string): void;
   /** Print a line on stdout (the generated UUID). */
   line(text: string): void;
@@ -70,7 +74,7 @@ function makeColourStyle(): Style {
 
 export const processOutput: Output = {
   result(text) {
-    writeStdout(`${text}\n`);
+    if (text !== '') writeStdout(text);
   },
   line(text) {
     writeStdout(`${text}\n`);

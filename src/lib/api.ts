@@ -110,7 +110,7 @@ export function listDevices(o: ListDevicesOptions = {}): DeviceListJson {
 }
 
 /**
- * The exact text `list --dumpjson` prints for the same options, without the final newline. With
+ * The exact text `list --dumpjson` prints for the same options (ending in `]` or `}`). With
  * a `uuid` matching exactly one device this is that device's bare config object, as the CLI does.
  */
 export function listDevicesJson(o: ListDevicesOptions = {}): string {
@@ -122,7 +122,7 @@ export function listTypes(o: ListTypesOptions = {}): TypeListJson {
   return plain(typesJsonValue(listTypeMap(contextOf(o), { parent: o.parent }))) as TypeListJson;
 }
 
-/** The exact text `types --dumpjson` prints, without the final newline. */
+/** The exact text `types --dumpjson` prints (ending in `]`). */
 export function listTypesJson(o: ListTypesOptions = {}): string {
   return typesJsonText(listTypeMap(contextOf(o), { parent: o.parent }));
 }

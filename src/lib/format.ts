@@ -2,7 +2,7 @@
  * The two renderers: human text and JSON, byte for byte as upstream. Colour is applied through a
  * Style only by the CLI, only for a terminal; JSON never carries it.
  */
-import { escapeControls } from './errors';
+import { escapeForTerminal } from './terminal';
 import { MDev, formatAttrs } from './device';
 import { MdevType } from './sysfs';
 import { DeviceMap, countDevices } from './store';
@@ -145,9 +145,9 @@ export function typesText(types: Map<string, MdevType[]>, style: Style = plainSt
       out += `  ${style.type(t.type)}\n`;
       out += `    Available instances: ${t.availableInstances}\n`;
       out += `    Device API: ${t.deviceApi}\n`;
-      // driver-provided text: control characters shown escaped, never sent to the terminal
-      if (t.name !== '') out += `    Name: ${escapeControls(t.name)}\n`;
-      if (t.description !== '') out += `    Description: ${escapeControls(t.description)}\n`;
+      // driver-provided text as upstream prints it, but for what a terminal would act on
+      if (t.name !== '') out += `    Name: ${escapeForTerminal(t.name)}\n`;
+      if (t.description !== '') out += `    Description: ${escapeForTerminal(t.description)}\n`;
     }
   }
   return out;

@@ -98,8 +98,18 @@ export const directKernelWriter: KernelWriter = {
   },
 };
 
+/**
+ * Whitespace as Rust's `str::trim` (upstream) sees it: Unicode White_Space. Unlike JavaScript's
+ * trim it includes U+0085 and leaves U+FEFF alone.
+ */
+const EDGE_SPACE = /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+export function trimLikeUpstream(text: string): string {
+  return text.replace(EDGE_SPACE, '');
+}
+
 function readTrimmed(file: string): string {
-  return readText(file).trim();
+  return trimLikeUpstream(readText(file));
 }
 
 function isDirFollow(p: string): boolean {
@@ -263,13 +273,13 @@ export class Sysfs {
     }
     if (text === null) return '';
     // U+FFFD: maybe bytes that are not UTF-8 (rare), checked strictly only then
-    if (!text.includes('\uFFFD')) return text.trim();
+    if (!text.includes('\uFFFD')) return trimLikeUpstream(text);
     const bytes = fs.readFileSync(file);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes).trim();
+      return trimLikeUpstream(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch {
       this.log.warn(`${file} is not valid UTF-8; showing the bytes that are not as U+FFFD`);
-      return bytes.toString('utf8').trim();
+      return trimLikeUpstream(bytes.toString('utf8'));
     }
   }
 

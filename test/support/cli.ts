@@ -3,6 +3,8 @@
  * capturing stdout, stderr and the exit status. Tests assert on exactly what a user sees.
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -24,7 +26,12 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   bin?: 'mdevctl' | 'lsmdev';
   timeoutMs?: number;
-  /** Run as this user and group (65534: nobody), to meet the permission checks root skips. */
+  /**
+   * Run as this user and group (65534: nobody), to meet the permission checks root skips. The
+   * CLI run is then a copy of the built one in a world-readable temporary directory
+   * (cliCopyFor), since that user may not be able to enter the checkout (a clone in a 0700
+   * directory such as `mktemp -d` or /root).
+   */
   uid?: number;
   gid?: number;
 }
@@ -39,7 +46,8 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     if (opts.rootFlag) argv = ['--root', opts.root, ...args];
     else env.MDEVCTL_ENV_ROOT = opts.root;
   }
-  const bin = opts.bin === 'lsmdev' ? LSMDEV : MDEVCTL;
+  const name = opts.bin === 'lsmdev' ? 'lsmdev' : 'mdevctl';
+  const bin = opts.uid !== undefined ? path.join(cliCopyFor(), 'bin', name) : name === 'lsmdev' ? LSMDEV : MDEVCTL;
   const r = spawnSync(process.execPath, [bin, ...argv], {
     env,
     input: opts.input ?? '',
@@ -54,4 +62,35 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
 /** Shorthand: run with MDEVCTL_ENV_ROOT=root. */
 export function mdevctl(root: string, ...args: string[]): RunResult {
   return run(args, { root });
+}
+
+/** The files the built CLI runs from: its launchers and the bundle (with its code cache). */
+const CLI_FILES = ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache'];
+
+let cliCopy: string | undefined;
+
+/**
+ * A copy of the built CLI (bin/ and the bundle, the same bytes, so the same code runs) in a new
+ * temporary directory that every user may read and enter, made once per test file and removed
+ * when the process exits. The bundle needs nothing else at run time.
+ */
+export function cliCopyFor(): string {
+  if (cliCopy !== undefined && fs.existsSync(cliCopy)) return cliCopy;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-cli-'));
+  fs.chmodSync(dir, 0o755);
+  for (const rel of CLI_FILES) {
+    const from = path.join(REPO, rel);
+    if (!fs.existsSync(from)) {
+      if (rel.endsWith('.cache')) continue; // optional: the build may not have made one
+      throw new Error(`${from} is missing: run npm run build first`);
+    }
+    const to = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.dirname(to), 0o755);
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, rel.startsWith('bin/') ? 0o755 : 0o644);
+  }
+  cliCopy = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -13,7 +13,8 @@
  * Facts about 1.2.0 that matter when comparing (see also test/reference-outputs/README.md):
  * - it refuses to run at all (even --version) unless /etc/mdevctl.d and
  *   /etc/mdevctl.d/scripts.d/{callouts,notifiers} exist; makeReferenceRoot creates them;
- * - list/types print one extra "\n" after their output (JSON included; "\n" alone when empty).
+ * - list/types print one extra "\n" after their output (JSON included; "\n" alone when empty);
+ *   1.4 does not (see referenceStdoutAs14).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -148,6 +149,27 @@ export function runReference(root: string, args: string[], stdin?: string): Refe
       if (madeDev) fs.rmSync(devDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * 1.2.0's stdout as 1.4 prints it. 1.2.0 ends the output of `list` and `types` with one extra
+ * newline (`println!`: an empty listing is "\n", JSON ends "]\n"); 1.4 writes that output as it
+ * is (upstream commits e9b8d56 and 56e7fff; its test data has no such newline), and so do we.
+ * That one newline, on 1.2.0's side, is the only change made before comparing; every other
+ * command's output (define's UUID line, errors) is left alone. ARGS is the command line given to
+ * 1.2.0 (the verb first: 1.2.0 has no global options but -h and -V).
+ */
+export function referenceStdoutAs14(args: readonly string[], status: number, stdout: string): string {
+  const listing = args[0] === 'list' || args[0] === 'types';
+  const help = args.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version');
+  if (!listing || help || status !== 0 || !stdout.endsWith('\n')) return stdout;
+  return stdout.slice(0, -1);
+}
+
+/** runReference, with stdout made what 1.4 prints for the same outcome (referenceStdoutAs14). */
+export function runReferenceAs14(root: string, args: string[], stdin?: string): ReferenceResult {
+  const r = runReference(root, args, stdin);
+  return { ...r, stdout: referenceStdoutAs14(args, r.status, r.stdout) };
 }
 
 function overlayPaths(): Set<string> {
