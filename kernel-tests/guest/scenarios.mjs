@@ -76,7 +76,7 @@ function ok(cond, what) {
 /** A CLI call that must succeed with exactly this stdout (after norm()). */
 function okRun(r, what, stdout) {
   if (r.status !== 0) throw new Failure(`${what}: exit ${r.status}, stderr ${JSON.stringify(r.stderr)}`);
-  if (stdout !== undefined) eq(norm(r.stdout), stdout, `${what}: stdout`);
+  if (stdout !== undefined) eq(r.stdout, stdout, `${what}: stdout`);
   return r;
 }
 /** A CLI call that must fail with one `Error: ...` line matching RE and an empty stdout. */
@@ -89,9 +89,8 @@ function failRun(r, what, re) {
 }
 
 /**
- * mdevctl 1.2.0 ends every list/types output with one extra newline, 1.4 does not (see the
- * README, "Where we differ", and REFERENCE 9): drop that one newline wherever it is there, so the
- * comparison is about everything else.
+ * mdevctl 1.2.0 ends every list/types output with one extra newline, 1.4 (and we) do not
+ * (REFERENCE 9): drop that one newline from 1.2.0's output, so the comparison is about the rest.
  */
 function norm(s) {
   if (s === '\n') return '';
@@ -246,6 +245,8 @@ function expectedListDefined() {
 }
 const parseJson = (r, what) => {
   okRun(r, what);
+  // 1.4's rule: JSON ends with its last bracket, no newline
+  ok(/[\]}]$/.test(r.stdout), `${what}: stdout does not end with ] or }: ${JSON.stringify(r.stdout.slice(-3))}`);
   try {
     return JSON.parse(r.stdout);
   } catch {
@@ -297,7 +298,7 @@ function sideBySide(when, commands, get = md) {
   for (const args of commands) {
     const ours = get(...args);
     const theirs = ref(...args);
-    eq([ours.status, norm(ours.stdout)], [theirs.status, norm(theirs.stdout)], `${when}: \`${args.join(' ')}\` ours vs 1.2.0`);
+    eq([ours.status, ours.stdout], [theirs.status, norm(theirs.stdout)], `${when}: \`${args.join(' ')}\` ours vs 1.2.0`);
   }
 }
 
