@@ -45,7 +45,10 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 // ---------------------------------------------------------------------------------------------
 // Running things
 
+const calls = { ours: 0, reference: 0 };
 function run(cmd, args, input) {
+  if (cmd === 'mdevctl' || cmd === 'lsmdev') calls.ours++;
+  else if (cmd === REF) calls.reference++;
   const r = spawnSync(cmd, args, { input: input ?? '', encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
@@ -623,7 +626,7 @@ await scenario('udev: systemd-udevd runs 60-mdevctl.rules; loading mtty autostar
 
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
-const report = [`kernel ${KVER} (${SERIES}): ${passed} passed, ${failed} failed`, ...results.map((r) =>
+const report = [`kernel ${KVER} (${SERIES}): ${passed} passed, ${failed} failed (${calls.ours} calls of our CLI, ${calls.reference} of 1.2.0)`, ...results.map((r) =>
   r.ok ? `  ok   ${r.name} (${r.secs} s)` : `  FAIL ${r.name} (${r.secs} s)\n       ${r.error.split('\n').join('\n       ')}`)];
 fs.writeFileSync(path.join(OUT, 'report.txt'), `${report.join('\n')}\n`);
 fs.writeFileSync(path.join(OUT, 'summary.txt'), `${passed} ${failed}\n`);
