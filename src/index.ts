@@ -16,6 +16,7 @@ export {
   stopDevice,
   undefineDevice,
   modifyDevice,
+  applyDefinitions,
   watchDevices,
 } from './lib/api';
 export type {
@@ -31,9 +32,11 @@ export type {
   StopDeviceOptions,
   UndefineDeviceOptions,
   ModifyDeviceOptions,
+  ApplyDefinitionsOptions,
   WatchOptions,
 } from './lib/api';
 export type { MonitorEvent, Monitor } from './lib/monitor';
+export type { ApplyResult, ApplyChange, FieldChange } from './lib/ops/apply';
 export type { DeviceConfig } from './lib/device';
 export { MdevctlError, UsageError } from './lib/errors';
 export { MemoryLog } from './lib/log';

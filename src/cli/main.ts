@@ -18,8 +18,9 @@ import * as startParentMdevs from './commands/start-parent-mdevs';
 import * as fixture from './commands/fixture';
 import * as monitor from './commands/monitor';
 import * as completion from './commands/completion';
+import * as apply from './commands/apply';
 
-const VERBS = [define, undefine, modify, start, stop, list, types, monitor, completion, startParentMdevs, fixture];
+const VERBS = [define, undefine, modify, start, stop, apply, list, types, monitor, completion, startParentMdevs, fixture];
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
 const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval']);
@@ -112,7 +113,9 @@ export function main(argv: string[], name = 'mdevctl'): void {
     }
     program.parse(argv, { from: 'user' });
   } catch (err) {
-    process.exitCode = report(err, program, argv);
+    const code = report(err, program, argv);
+    // with --detailed-exitcode (apply), 2 means "changed": a usage error exits 1 instead
+    process.exitCode = code === 2 && argv.includes('--detailed-exitcode') ? 1 : code;
   }
 }
 

@@ -20,6 +20,7 @@ import { UndefineOptions, undefineDevice as undefineOp } from './ops/undefine';
 import { ModifyOptions, modifyDevice as modifyOp } from './ops/modify';
 import { StartOptions, startDevice as startOp } from './ops/start';
 import { StopOptions, stopDevice as stopOp } from './ops/stop';
+import { ApplyOptions, ApplyResult, applyDefinitions as applyOp } from './ops/apply';
 import { devicesJsonValue, listJsonText, typesJsonText, typesJsonValue } from './format';
 import { plain } from './json';
 import { Monitor, MonitorOptions, onceLog, startMonitor } from './monitor';
@@ -78,6 +79,7 @@ export type StartDeviceOptions = StartOptions & Where;
 export type StopDeviceOptions = StopOptions & Where;
 export type UndefineDeviceOptions = UndefineOptions & Where;
 export type ModifyDeviceOptions = ModifyOptions & Where;
+export type ApplyDefinitionsOptions = ApplyOptions & Where;
 
 function contextOf(w: Where): Context {
   return w.context ?? createContext({ root: w.root, log: w.log, kernel: w.kernel });
@@ -153,6 +155,15 @@ export function undefineDevice(o: UndefineDeviceOptions): DeviceResult[] {
 /** Change a definition or a running device (`mdevctl modify`). */
 export function modifyDevice(o: ModifyDeviceOptions): DeviceResult {
   return result(modifyOp(contextOf(o), { ...o, uuid: requiredUuid(o.uuid) }));
+}
+
+/**
+ * Make the stored definitions match a file in the form `list --defined --dumpjson` prints
+ * (`mdevctl apply`): all or nothing, unchanged definitions untouched. With `dryRun` only the plan
+ * is worked out. Returns the changes made (or planned) and what was started.
+ */
+export function applyDefinitions(o: ApplyDefinitionsOptions): ApplyResult {
+  return applyOp(contextOf(o), o);
 }
 
 export interface WatchOptions extends Where, MonitorOptions {}

@@ -20,6 +20,13 @@ export interface Callouts {
    * A failing pre callout aborts unless `force`; post and notifier results are ignored.
    */
   invoke<T>(dev: MDev, action: Action, force: boolean, fn: () => T): T;
+  /**
+   * Several commands done as one (`apply`): the pre callout of every item, in order, then `fn`
+   * once, then the post callout and the notifiers of every item. A refusing pre aborts (unless
+   * `force`) before `fn`: the items already asked get their post (state failure), each asked
+   * item its notifiers, and the error is the refusal prefixed with the item's `label`.
+   */
+  invokeAll<T>(items: CalloutItem[], force: boolean, fn: () => T): T;
   /** Attributes of a running device from a script's get/attributes; [] when none. Throws on a failure or bad output. */
   getAttributes(dev: MDev): Attr[];
   /** Send a new config to a running device (live/modify through the versioned script). */
@@ -29,6 +36,14 @@ export interface Callouts {
    * get/capabilities probes (for --dry-run).
    */
   plan(dev: MDev, action: Action): CalloutPlan;
+}
+
+/** One device and what is done to it, in a batch (Callouts.invokeAll). */
+export interface CalloutItem {
+  dev: MDev;
+  action: Action;
+  /** Starts the error message when this item's pre callout refuses ("Refused to define U on P"). */
+  label: string;
 }
 
 export interface CalloutPlan {
@@ -81,6 +96,7 @@ export function createCallouts(root: Root, log: Log, opts: CalloutOptions = {}):
 /** No script installed: commands run as they are, no attributes come from scripts. */
 const noScripts: Callouts = {
   invoke: (_dev, _action, _force, fn) => fn(),
+  invokeAll: (_items, _force, fn) => fn(),
   getAttributes: () => [],
   modifyLive: () => {
     throw new CalloutError('No callout script with version support found that supports live modify');

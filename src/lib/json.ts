@@ -58,3 +58,39 @@ export function plain(value: JsonValue): unknown {
   if (Array.isArray(value)) return value.map(plain);
   return value;
 }
+
+/**
+ * The first key that appears twice in one object of TEXT (valid JSON), or null. JSON.parse keeps
+ * the last of two equal keys silently; where a repeated key would lose data (a parent listed
+ * twice in an `apply` file), it is refused instead.
+ */
+export function duplicateKey(text: string): string | null {
+  const stack: Array<Set<string> | null> = []; // a Set per open object, null per open array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const keys = stack[stack.length - 1]!;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      expectKey = false;
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+  return null;
+}

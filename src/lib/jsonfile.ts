@@ -9,7 +9,7 @@ import { ParsedConfig, parseConfigText } from './device';
 /** Largest --jsonfile accepted: far above any real config (a few hundred bytes). */
 export const MAX_JSONFILE_BYTES = 1024 * 1024;
 
-function readFd(fd: number, file: string): string {
+function readFd(fd: number, file: string, maxBytes: number): string {
   const chunks: Buffer[] = [];
   let total = 0;
   const buf = Buffer.allocUnsafe(65536);
@@ -29,8 +29,8 @@ function readFd(fd: number, file: string): string {
     }
     if (n === 0) break;
     total += n;
-    if (total > MAX_JSONFILE_BYTES) {
-      throw new MdevctlError(`Unable to read jsonfile "${file}": larger than ${MAX_JSONFILE_BYTES} bytes`);
+    if (total > maxBytes) {
+      throw new MdevctlError(`Unable to read jsonfile "${file}": larger than ${maxBytes} bytes`);
     }
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
@@ -38,8 +38,8 @@ function readFd(fd: number, file: string): string {
 }
 
 /** The text of a --jsonfile. `/dev/stdin` and `-` read the standard input. */
-export function readJsonFile(file: string): string {
-  if (file === '/dev/stdin' || file === '-') return readFd(0, file);
+export function readJsonFile(file: string, maxBytes = MAX_JSONFILE_BYTES): string {
+  if (file === '/dev/stdin' || file === '-') return readFd(0, file, maxBytes);
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -47,7 +47,7 @@ export function readJsonFile(file: string): string {
     throw new MdevctlError(`Unable to read file "${file}": ${describeSystemError(e)}`);
   }
   try {
-    return readFd(fd, file);
+    return readFd(fd, file, maxBytes);
   } finally {
     fs.closeSync(fd);
   }

@@ -47,7 +47,7 @@ export function lockTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Math.round(s * 1000);
 }
 
-interface Owner {
+export interface Owner {
   pid: number;
   start: string;
 }
@@ -78,6 +78,10 @@ function procStat(pid: number | 'self'): { start: string; state: string; ppid: n
 }
 
 let self: Owner | undefined;
+/** This process, as named in lock markers (and in the apply journal). */
+export function currentOwner(): Owner {
+  return selfOwner();
+}
 function selfOwner(): Owner {
   self ??= { pid: process.pid, start: procStat('self')?.start ?? 'x' };
   return self;

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { Root } from './root';
 import { KernelWriter } from './sysfs';
 import { StoreFiles } from './store';
-import { Action as CalloutAction, CalloutError, CalloutPlan, Callouts, Event } from './callouts';
+import { Action as CalloutAction, CalloutError, CalloutItem, CalloutPlan, Callouts, Event } from './callouts';
 import { Log } from './log';
 import { Attr, MDev } from './device';
 import { MdevctlError, describeSystemError } from './errors';
@@ -284,6 +284,27 @@ class PlanCallouts implements Callouts {
     const post = p.versioned && !p.versioned.events.includes('post') ? [] : p.callouts;
     if (!p.problem) this.record(post, dev, 'post', action, 'success', config);
     this.record(p.notifiers, dev, 'notify', action, 'success', '');
+    return result;
+  }
+
+  invokeAll<T>(items: CalloutItem[], force: boolean, fn: () => T): T {
+    const plans = items.map((item) => {
+      const p = this.runner().plan(item.dev, item.action);
+      const config = p.callouts.length > 0 ? JSON.stringify(item.dev.toConfig()) : '';
+      if (p.problem) {
+        if (!force) throw new CalloutError(`${item.label}: ${p.problem}`);
+        this.log.warn(`Forcing operation '${item.action}' despite callout failure. Error was: ${p.problem}`);
+      } else {
+        this.record(p.callouts, item.dev, 'pre', item.action, 'none', config);
+      }
+      return { item, p, config };
+    });
+    const result = fn();
+    for (const { item, p, config } of plans) {
+      const post = p.versioned && !p.versioned.events.includes('post') ? [] : p.callouts;
+      if (!p.problem) this.record(post, item.dev, 'post', item.action, 'success', config);
+      this.record(p.notifiers, item.dev, 'notify', item.action, 'success', '');
+    }
     return result;
   }
 

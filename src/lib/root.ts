@@ -27,6 +27,12 @@ export class Root {
    * etc/mdevctl.d, which libvirt watches and which holds definitions only.
    */
   readonly lockPath: string;
+  /**
+   * var/lib/mdevctl/apply.journal: the undo journal of a running `apply` (src/lib/journal.ts).
+   * Outside etc/mdevctl.d (libvirt watches that tree) and not under run/ (a tmpfs: the journal
+   * must outlive a power cut to roll back a half-done apply after the reboot).
+   */
+  readonly journalPath: string;
 
   /** Every base is joined once here: listings use them once per device. */
   constructor(dir: string) {
@@ -39,6 +45,7 @@ export class Root {
     this.configScriptsBase = path.join(this.configBase, 'scripts.d');
     this.scriptsBase = this.join('usr/lib/mdevctl/scripts.d');
     this.lockPath = this.join('run/lock/mdevctl.lock');
+    this.journalPath = this.join('var/lib/mdevctl/apply.journal');
   }
 
   /** Root chosen by the usual rule: the --root flag wins, then MDEVCTL_ENV_ROOT, then "/". */

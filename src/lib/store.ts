@@ -14,6 +14,7 @@ import { checkParentName } from './validate';
 import { removeOrphans, withLock } from './lock';
 import { readRegularText, readText } from './fastfs';
 import { byteOrder } from './order';
+import { journalOverlay, recoverJournal } from './journal';
 
 export interface DefinedFilter {
   uuid?: string;
@@ -112,6 +113,29 @@ export class ConfigStore {
    * skipped with a warning; the others are still returned.
    */
   definedDevices(filter: DefinedFilter = {}): DeviceMap {
+    // An apply in progress (or killed and not yet rolled back) shows the state before it: the
+    // journal is read before and after the walk, so one that appears meanwhile counts too.
+    const before = journalOverlay(this.root);
+    const map = this.scanDefinitions(filter);
+    const journal = before ?? journalOverlay(this.root);
+    if (journal === null) return map;
+    for (const [parent, devs] of journal) {
+      if (filter.parent !== undefined && filter.parent !== parent) continue;
+      for (const [uuid, old] of devs) {
+        if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
+        const list = (map.get(parent) ?? []).filter((d) => d.uuid !== uuid);
+        if (old !== null) {
+          const dev = this.parseDefinition(parent, uuid, old, this.root.definitionPath(parent, uuid));
+          if (dev) list.push(dev);
+        }
+        if (list.length > 0) map.set(parent, list);
+        else map.delete(parent);
+      }
+    }
+    return sortDeviceMap(map);
+  }
+
+  private scanDefinitions(filter: DefinedFilter): DeviceMap {
     const result: DeviceMap = new Map();
     const parents = filter.parent !== undefined ? this.parentDirs().filter((p) => p === filter.parent) : this.parentDirs();
     for (const parent of parents) {
@@ -161,6 +185,10 @@ export class ConfigStore {
       this.log.warn(`Unable to read definition ${file}: ${describeSystemError(e)}`);
       return null;
     }
+    return this.parseDefinition(parent, uuid, text, file);
+  }
+
+  private parseDefinition(parent: string, uuid: string, text: string, file: string): MDev | null {
     try {
       const cfg = parseConfigText(text);
       const dev = new MDev(uuid, parent);
@@ -225,6 +253,8 @@ export class ConfigStore {
     if (this.files.dryRun) return fn(); // a dry run writes nothing: no lock, no run/lock created
     return withLock(this.root, (lock) => {
       if (lock.recovered) for (const p of this.parentDirs()) removeStaleTemps(this.root.parentConfigDir(p));
+      // an apply killed half way (src/lib/journal.ts) is rolled back before anything else
+      recoverJournal(this.root, this.log);
       return fn();
     });
   }
@@ -258,13 +288,13 @@ export function removeStaleTemps(dir: string): void {
 }
 
 /** Write a file so that it is either the old or the new content, never partial. */
-export function writeFileAtomic(file: string, content: string, what: string): void {
+export function writeFileAtomic(file: string, content: string | Buffer, what: string): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-    fs.writeSync(fd, content);
+    fs.writeFileSync(fd, content);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -287,7 +317,7 @@ export function writeFileAtomic(file: string, content: string, what: string): vo
   fsyncDir(dir);
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   try {
     const fd = fs.openSync(dir, 'r');
     try {

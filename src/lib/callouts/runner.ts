@@ -3,7 +3,7 @@
  * means, and the pre → command → post → notify sequence around each command.
  */
 import * as path from 'node:path';
-import type { Callouts, CalloutPlan } from '../callouts';
+import type { CalloutItem, Callouts, CalloutPlan } from '../callouts';
 import { Attr, MDev } from '../device';
 import { MdevctlError } from '../errors';
 import { Log } from '../log';
@@ -108,6 +108,43 @@ export class CalloutRunner implements Callouts {
     }
     this.post(call, action, config);
     this.notify(call, action);
+    return result;
+  }
+
+  invokeAll<T>(items: CalloutItem[], force: boolean, fn: () => T): T {
+    const asked: Array<{ call: Call; action: Action; config: string }> = [];
+    const finish = (state: State) => {
+      for (const a of asked) {
+        a.call.state = state;
+        this.post(a.call, a.action, a.config);
+        this.notify(a.call, a.action);
+      }
+    };
+    for (const item of items) {
+      const dev = item.dev;
+      if (!hasTypeAndParent(dev)) continue;
+      const call: Call = { dev, state: 'none', script: this.findVersioned(dev) };
+      const config = JSON.stringify(dev.toConfig());
+      try {
+        this.callout(call, 'pre', item.action, config);
+      } catch (e) {
+        if (!force) {
+          this.notify(call, item.action);
+          finish('failure');
+          throw new CalloutError(`${item.label}: ${(e as Error).message}`);
+        }
+        this.log.warn(`Forcing operation '${item.action}' despite callout failure. Error was: ${(e as Error).message}`);
+      }
+      asked.push({ call, action: item.action, config });
+    }
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      finish('failure');
+      throw e;
+    }
+    finish('success');
     return result;
   }
 

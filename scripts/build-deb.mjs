@@ -1,0 +1,241 @@
+// Builds the Debian package dist/mdevctl-ts_VERSION_all.deb with Debian's own dpkg-deb, from the
+// built CLI (scripts/build.mjs) and the packaging files in packaging/debian/ (see the README
+// there for what goes where and why).
+//
+//   node scripts/build-deb.mjs                  build dist/ first (npm run build), then the .deb
+//   node scripts/build-deb.mjs --no-build       package the dist/ that is there (the tests do this)
+//   node scripts/build-deb.mjs --node PATH      build dist/ with another Node (e.g. the one the
+//                                               target hosts run), so the V8 code cache the build
+//                                               makes (dist/cli.cjs.cache) is one that Node accepts
+//   node scripts/build-deb.mjs --out DIR        write the .deb into DIR instead of dist/
+//
+// VERSION is the version at the top of packaging/debian/changelog, which must be package.json's
+// version plus a Debian revision (1.4.0-1). Prints the path of the .deb on stdout.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, constants as zlib } from 'node:zlib';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PKG = path.join(REPO, 'packaging', 'debian');
+const NAME = 'mdevctl-ts';
+const LIB = `usr/lib/${NAME}`; // the bundle, laid out as in the npm package (bin/ beside dist/)
+/** Units from systemd/ that are installed (the product's own; none enabled by the package). */
+const UNIT_SUFFIXES = ['.service', '.socket', '.timer', '.path', '.target'];
+
+function die(msg) {
+  process.stderr.write(`build-deb: ${msg}\n`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const o = { build: true, node: process.execPath, out: path.join(REPO, 'dist') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-build') o.build = false;
+    else if (a === '--node' && argv[i + 1]) o.node = path.resolve(argv[++i]);
+    else if (a === '--out' && argv[i + 1]) o.out = path.resolve(argv[++i]);
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0].replace(/^\/\/ ?/gm, ''));
+      process.exit(0);
+    } else die(`unknown argument '${a}' (see --help)`);
+  }
+  return o;
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.error) die(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) die(`${cmd} ${args.join(' ')} failed (status ${r.status}): ${(r.stderr || '').trim()}`);
+  return r.stdout;
+}
+
+/** Version and date of the newest changelog entry; its upstream part must be package.json's. */
+function changelogTop(upstream) {
+  const text = fs.readFileSync(path.join(PKG, 'changelog'), 'utf8');
+  const head = /^mdevctl-ts \(([^)\s]+)\) [a-z-]+; urgency=\w+$/m.exec(text.split('\n')[0]);
+  if (!head) die('packaging/debian/changelog: the first line is not "mdevctl-ts (VERSION) DIST; urgency=U"');
+  const version = head[1];
+  if (!version.startsWith(`${upstream}-`)) {
+    die(`packaging/debian/changelog: newest entry is ${version}, package.json says ${upstream} (add an entry ${upstream}-1)`);
+  }
+  const trailer = /^ -- .+ <.+>  (.+)$/m.exec(text);
+  const when = trailer && Date.parse(trailer[1]);
+  if (!when) die('packaging/debian/changelog: no " -- NAME <EMAIL>  DATE" line after the first entry');
+  return { version, epoch: Math.floor(when / 1000), text };
+}
+
+/** npm packages the CLI bundle carries, each of which packaging/debian/copyright must name. */
+async function checkCopyright() {
+  const { build } = await import('esbuild');
+  const r = await build({
+    entryPoints: [path.join(REPO, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    outfile: 'cli.cjs',
+  });
+  const bundled = new Set();
+  for (const f of Object.keys(r.metafile.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f);
+    if (m) bundled.add(m[1]);
+  }
+  const copyright = fs.readFileSync(path.join(PKG, 'copyright'), 'utf8');
+  const missing = [...bundled].filter((p) => !copyright.includes(`\nFiles: node_modules/${p}/*\n`)).sort();
+  if (missing.length) {
+    die(`packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into dist/cli.cjs`);
+  }
+}
+
+class Stage {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  p(rel) {
+    return path.join(this.dir, rel);
+  }
+  mkdir(rel) {
+    fs.mkdirSync(this.p(rel), { recursive: true, mode: 0o755 });
+  }
+  write(rel, content, mode = 0o644) {
+    this.mkdir(path.dirname(rel));
+    fs.writeFileSync(this.p(rel), content);
+    fs.chmodSync(this.p(rel), mode);
+  }
+  copy(from, rel, mode = 0o644) {
+    this.write(rel, fs.readFileSync(from), mode);
+  }
+  link(target, rel) {
+    this.mkdir(path.dirname(rel));
+    fs.symlinkSync(target, this.p(rel));
+  }
+}
+
+const gz = (buf) => {
+  // gzip -9n: no name or time in the header, so the same input gives the same bytes
+  const out = gzipSync(buf, { level: zlib.Z_BEST_COMPRESSION });
+  out[4] = out[5] = out[6] = out[7] = 0;
+  out[9] = 3; // OS = Unix, as gzip(1) writes it
+  return out;
+};
+
+/** The shipped launchers run /usr/bin/node (Debian's nodejs), not whatever `env` finds first. */
+function launcher(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.startsWith('#!/usr/bin/env node\n')) die(`${file}: expected a "#!/usr/bin/env node" first line`);
+  return `#!/usr/bin/node\n${text.slice(text.indexOf('\n') + 1)}`;
+}
+
+/** The udev rule with its command pointing at /usr/bin/mdevctl. */
+function udevRule() {
+  const text = fs.readFileSync(path.join(REPO, 'udev/60-mdevctl.rules'), 'utf8');
+  const re = /(?<=[; '])mdevctl start-parent-mdevs /g;
+  const n = (text.match(re) || []).length;
+  if (n === 0) die('udev/60-mdevctl.rules: no "mdevctl start-parent-mdevs" command to point at /usr/bin/mdevctl');
+  return text.replace(re, '/usr/bin/mdevctl start-parent-mdevs ');
+}
+
+function maintainerScript(name, units) {
+  let text = fs.readFileSync(path.join(PKG, name), 'utf8');
+  const reload = units.length
+    ? 'if [ -d /run/systemd/system ]; then\n      systemctl --system daemon-reload >/dev/null || true\n    fi'
+    : '';
+  text = text.replace(/^( *)#SYSTEMD#\n/m, (_m, indent) => (reload ? `${indent}${reload}\n` : ''));
+  return text;
+}
+
+function walk(dir, rel = '') {
+  const out = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    out.push({ rel: r, kind: e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : 'file' });
+    if (e.isDirectory() && !e.isSymbolicLink()) out.push(...walk(dir, r));
+  }
+  return out;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const pkgJson = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+  const { version, epoch, text: changelog } = changelogTop(pkgJson.version);
+  for (const tool of ['dpkg-deb']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) die(`${tool} not found (Debian package dpkg)`);
+  }
+  await checkCopyright();
+  if (o.build) run(o.node, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  const dist = path.join(REPO, 'dist');
+  if (!fs.existsSync(path.join(dist, 'cli.cjs'))) die('dist/cli.cjs missing: run `npm run build` first (or drop --no-build)');
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-deb-'));
+  try {
+    const s = new Stage(path.join(tmp, `${NAME}_${version}_all`));
+    // the bundle: the launchers, the loader, the CLI and whatever the build left beside it
+    // (the V8 code cache dist/cli.cjs.cache, when the build made one)
+    for (const b of ['mdevctl', 'lsmdev']) {
+      s.write(`${LIB}/bin/${b}`, launcher(path.join(REPO, 'bin', b)), 0o755);
+      s.link(`../lib/${NAME}/bin/${b}`, `usr/bin/${b}`);
+    }
+    s.copy(path.join(REPO, 'bin/load-cli.cjs'), `${LIB}/bin/load-cli.cjs`);
+    for (const f of fs.readdirSync(dist).filter((f) => f === 'cli.cjs' || f.startsWith('cli.cjs.')).sort()) {
+      s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
+    }
+    s.write('usr/lib/udev/rules.d/60-mdevctl.rules', udevRule());
+    for (const page of fs.readdirSync(path.join(REPO, 'man')).filter((f) => /\.8$/.test(f)).sort()) {
+      s.write(`usr/share/man/man8/${page}.gz`, gz(fs.readFileSync(path.join(REPO, 'man', page))));
+    }
+    const cli = (shell) => run(o.node, [path.join(REPO, 'bin/mdevctl'), 'completion', shell], { cwd: REPO });
+    s.write('usr/share/bash-completion/completions/mdevctl', cli('bash'));
+    s.link('mdevctl', 'usr/share/bash-completion/completions/lsmdev'); // bash-completion looks by command name
+    s.write('usr/share/zsh/vendor-completions/_mdevctl', cli('zsh'));
+    for (const d of ['usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'etc/mdevctl.d']) s.mkdir(d);
+    const unitDir = path.join(REPO, 'systemd');
+    const units = fs.existsSync(unitDir)
+      ? fs.readdirSync(unitDir).filter((f) => UNIT_SUFFIXES.some((x) => f.endsWith(x))).sort()
+      : [];
+    for (const u of units) s.copy(path.join(unitDir, u), `usr/lib/systemd/system/${u}`);
+    s.copy(path.join(PKG, 'copyright'), `usr/share/doc/${NAME}/copyright`);
+    s.write(`usr/share/doc/${NAME}/changelog.Debian.gz`, gz(Buffer.from(changelog)));
+    s.copy(path.join(PKG, 'lintian-overrides'), `usr/share/lintian/overrides/${NAME}`);
+
+    // control area
+    const entries = walk(s.dir);
+    const installedSize = entries.reduce(
+      (n, e) => n + (e.kind === 'file' ? Math.ceil(fs.statSync(s.p(e.rel)).size / 1024) : 1),
+      0,
+    );
+    const control = fs
+      .readFileSync(path.join(PKG, 'control'), 'utf8')
+      .replace('@VERSION@', version)
+      .replace('@UPSTREAM_VERSION@', pkgJson.version)
+      .replace('@INSTALLED_SIZE@', String(installedSize));
+    const md5sums = entries
+      .filter((e) => e.kind === 'file')
+      .map((e) => `${createHash('md5').update(fs.readFileSync(s.p(e.rel))).digest('hex')}  ${e.rel}\n`)
+      .join('');
+    s.write('DEBIAN/control', control);
+    s.write('DEBIAN/md5sums', md5sums);
+    for (const m of ['preinst', 'postinst', 'postrm']) s.write(`DEBIAN/${m}`, maintainerScript(m, units), 0o755);
+
+    for (const e of walk(s.dir)) if (e.kind === 'dir') fs.chmodSync(s.p(e.rel), 0o755); // whatever the umask
+    // every time stamp is the changelog's, so a rebuild of the same tree gives the same .deb
+    for (const e of walk(s.dir).reverse()) fs.lutimesSync(s.p(e.rel), epoch, epoch);
+    fs.lutimesSync(s.dir, epoch, epoch);
+
+    fs.mkdirSync(o.out, { recursive: true });
+    const deb = path.join(o.out, `${NAME}_${version}_all.deb`);
+    run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', s.dir, deb], {
+      env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    process.stdout.write(`${deb}\n`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,333 @@
+/**
+ * The Debian package (`npm run deb`, scripts/build-deb.mjs), installed for real: built from the
+ * dist/ that `npm test` has just made, checked by lintian, then installed with apt and dpkg into a
+ * throwaway Debian bookworm root (scripts/deb-test-root.sh: debootstrap, cached once per machine,
+ * copied per run) that already has Debian's own mdevctl 1.2.0 with definitions it made. Every
+ * command runs inside that root through chroot, with dpkg's own database.
+ *
+ * Node: the package depends on nodejs (>= 20), which bookworm's archive cannot give (18; no
+ * nodejs in bookworm-backports). The root gets a "nodejs" package built by deb-test-root.sh that
+ * carries the real node binary running this test, installed with dpkg, so the dependency is
+ * checked by dpkg as on a host with Debian's or NodeSource's Node 20+. That also makes the code
+ * cache the build made (for this Node) the right one for the root's Node, which is checked.
+ *
+ * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian; .ci/run
+ * installs them. Where they are missing the file fails with the reason, unless
+ * MDEVCTL_DEB_TESTS=skip. The steps share one root and run in order.
+ *
+ * Time (this 2-core machine, shared, load 7-10): cold, the first run on a machine makes the base
+ * root with debootstrap, 50 s to 2.5 min (about 60 MB from the mirror); warm, each run copies it
+ * and installs Node into the copy (5-12 s), and the whole file takes about a minute, lintian
+ * 10-20 s of it.
+ */
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO, run } from './support/cli';
+
+const SKIP = process.env.MDEVCTL_DEB_TESTS === 'skip';
+const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+const DEB_VERSION = /^mdevctl-ts \(([^)]+)\)/.exec(fs.readFileSync(path.join(REPO, 'packaging/debian/changelog'), 'utf8'))![1];
+const PATH_IN_ROOT = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const U_AUTO = '11111111-2222-4333-8444-555555555555';
+const U_MANUAL = '66666666-7777-4888-9999-aaaaaaaaaaaa';
+const PARENT = '0000:00:02.0';
+
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+interface Ready {
+  tmp: string;
+  deb: string;
+  root: string;
+}
+
+/** Builds the .deb and a fresh root, or says why it cannot. Runs while the file is collected. */
+function prepare(): { ready?: Ready; reason?: string } {
+  if (process.getuid?.() !== 0) return { reason: 'not root (dpkg in a chroot needs root)' };
+  for (const t of ['chroot', 'dpkg-deb', 'lintian']) if (!has(t)) return { reason: `no ${t} on PATH` };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-deb-'));
+  const fail = (reason: string) => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return { reason };
+  };
+  const b = spawnSync(process.execPath, [path.join(REPO, 'scripts/build-deb.mjs'), '--no-build', '--out', tmp], { encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`build-deb failed (${b.status}): ${b.stderr}`); // a bug, never a skip
+  const root = path.join(tmp, 'root');
+  const r = spawnSync(path.join(REPO, 'scripts/deb-test-root.sh'), ['--new', root], {
+    encoding: 'utf8',
+    timeout: 20 * 60000,
+    env: { ...process.env, MDEVCTL_DEB_NODE: process.execPath },
+  });
+  if (r.status === 125) return fail(r.stderr.trim().split('\n').pop()!);
+  if (r.status !== 0) throw new Error(`deb-test-root.sh --new failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return { ready: { tmp, deb: b.stdout.trim(), root } };
+}
+
+const prepared = prepare();
+
+if (!prepared.ready) {
+  test('the Debian package tests can run here', () => {
+    if (!SKIP) throw new Error(`cannot run: ${prepared.reason} (set MDEVCTL_DEB_TESTS=skip to skip)`);
+    console.log(`deb.test.ts skipped (MDEVCTL_DEB_TESTS=skip): ${prepared.reason}`);
+    expect(SKIP).toBe(true);
+  });
+} else {
+  const { tmp, deb, root } = prepared.ready;
+  jest.setTimeout(300000); // lintian and dpkg runs on a shared, loaded machine
+  const debInRoot = `/tmp/${path.basename(deb)}`;
+  afterAll(() => {
+    // the /proc mounts lived in the commands' own namespaces; never remove a tree with one in it
+    if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${root}/`)) throw new Error(`${root} has a mount; not removed`);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /**
+   * Runs CMD inside the root with a clean environment, with /proc mounted there as on a real
+   * system (bash's process substitution needs /dev/fd) in a mount namespace of its own, so the
+   * mount ends with the command and never shows outside.
+   */
+  function inRoot(cmd: string[], env: Record<string, string> = {}, input = ''): SpawnSyncReturns<string> {
+    const e = Object.entries({ PATH: PATH_IN_ROOT, HOME: '/root', LC_ALL: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    const enter = 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"';
+    return spawnSync('unshare', ['--mount', '--propagation', 'private', '--fork', '--', 'sh', '-c', enter, root, 'env', '-i', ...e, ...cmd], {
+      encoding: 'utf8',
+      input,
+      timeout: 120000,
+    });
+  }
+  const sh = (script: string, env: Record<string, string> = {}) => inRoot(['sh', '-c', script], env);
+  const ok = (r: SpawnSyncReturns<string>) => {
+    if (r.status !== 0) throw new Error(`status ${r.status}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  /** "ii VERSION", "rc VERSION", or '' when dpkg has it as not installed or not at all. */
+  const status = (p: string) => inRoot(['dpkg-query', '-W', '-f', '${db:Status-Abbrev}${Version}', p]).stdout.trim().replace(/^un$/, '');
+  const R = (p: string) => path.join(root, p);
+  /** The definitions under /etc/mdevctl.d, relative name -> content. */
+  const definitions = () => {
+    const out: Record<string, string> = {};
+    for (const d of fs.readdirSync(R('etc/mdevctl.d'), { withFileTypes: true })) {
+      if (!d.isDirectory() || d.name === 'scripts.d') continue;
+      for (const f of fs.readdirSync(R(`etc/mdevctl.d/${d.name}`))) out[`${d.name}/${f}`] = fs.readFileSync(R(`etc/mdevctl.d/${d.name}/${f}`), 'utf8');
+    }
+    return out;
+  };
+  /** A stand-in udevadm that records its arguments, found first on the PATH dpkg gives scripts. */
+  const udevLog = R('var/log/udevadm-calls');
+  beforeAll(() => {
+    fs.mkdirSync(R('usr/local/sbin'), { recursive: true });
+    fs.writeFileSync(R('usr/local/sbin/udevadm'), '#!/bin/sh\necho "$*" >> /var/log/udevadm-calls\n', { mode: 0o755 });
+    fs.copyFileSync(deb, path.join(root, debInRoot));
+  });
+  const udevCalls = () => (fs.existsSync(udevLog) ? fs.readFileSync(udevLog, 'utf8') : '');
+
+  test('lintian: no error, and no warning that is not overridden with a reason', () => {
+    const r = spawnSync('lintian', ['--fail-on', 'error,warning', '--pedantic', deb], { encoding: 'utf8', timeout: 300000 });
+    expect(r.stdout.split('\n').filter((l) => /^[EW]: /.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+    // every override has its reason written above it
+    const overrides = fs.readFileSync(path.join(REPO, 'packaging/debian/lintian-overrides'), 'utf8').split('\n');
+    overrides.forEach((l, i) => {
+      if (l && !l.startsWith('#')) expect(overrides[i - 1]).toMatch(/^# |^[a-z]/);
+    });
+    expect(overrides.filter((l) => l && !l.startsWith('#')).length).toBeGreaterThan(0);
+  });
+
+  test('control: name, version, Depends nodejs (>= 20), Provides/Conflicts/Replaces mdevctl, admin, all', () => {
+    const f = (field: string) => spawnSync('dpkg-deb', ['-f', deb, field], { encoding: 'utf8' }).stdout.trim();
+    expect(path.basename(deb)).toBe(`mdevctl-ts_${DEB_VERSION}_all.deb`);
+    expect(DEB_VERSION.startsWith(`${pkg.version}-`)).toBe(true);
+    expect([f('Package'), f('Version'), f('Architecture'), f('Section')]).toEqual(['mdevctl-ts', DEB_VERSION, 'all', 'admin']);
+    expect(f('Depends')).toBe('nodejs (>= 20)');
+    expect(f('Provides')).toBe(`mdevctl (= ${pkg.version})`);
+    expect(f('Conflicts')).toBe('mdevctl');
+    expect(f('Replaces')).toBe('mdevctl');
+  });
+
+  test('the build is reproducible: the same dist/ gives the same .deb, byte for byte', () => {
+    const again = path.join(tmp, 'again');
+    const b = spawnSync(process.execPath, [path.join(REPO, 'scripts/build-deb.mjs'), '--no-build', '--out', again], { encoding: 'utf8' });
+    expect(b.status).toBe(0);
+    expect(fs.readFileSync(path.join(again, path.basename(deb))).equals(fs.readFileSync(deb))).toBe(true);
+  });
+
+  test("the root starts with Debian's mdevctl 1.2.0, which stores two definitions", () => {
+    expect(status('mdevctl')).toMatch(/^ii 1\.2\.0/);
+    expect(status('mdevctl-ts')).toBe('');
+    ok(inRoot(['mdevctl', 'define', '-u', U_AUTO, '-p', PARENT, '-t', 'i915-GVTg_V5_4', '--auto']));
+    ok(inRoot(['mdevctl', 'define', '-u', U_MANUAL, '-p', PARENT, '-t', 'i915-GVTg_V5_8']));
+    expect(Object.keys(definitions()).sort()).toEqual([`${PARENT}/${U_AUTO}`, `${PARENT}/${U_MANUAL}`]);
+  });
+
+  let before: Record<string, string> = {};
+  test("apt install ./mdevctl-ts_*.deb replaces Debian's mdevctl; its definitions are untouched", () => {
+    before = definitions();
+    const r = inRoot(['apt-get', 'install', '-y', '--no-install-recommends', debInRoot], { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' });
+    expect(r.stdout).toMatch(/The following packages will be REMOVED:\s+mdevctl\n/);
+    expect(r.stdout).toMatch(/The following NEW packages will be installed:\s+mdevctl-ts\n/);
+    expect(r.status).toBe(0);
+    expect(status('mdevctl-ts')).toBe(`ii ${DEB_VERSION}`);
+    expect(status('mdevctl')).toBe(''); // gone, not even config files left (it had none)
+    for (const f of ['/usr/bin/mdevctl', '/usr/bin/lsmdev', '/usr/lib/udev/rules.d/60-mdevctl.rules', '/usr/share/bash-completion/completions/mdevctl']) {
+      expect(ok(inRoot(['dpkg', '-S', f]))).toBe(`mdevctl-ts: ${f}\n`);
+    }
+    expect(fs.existsSync(R('lib/udev/rules.d/60-mdevctl.rules')) && fs.realpathSync(R('lib/udev/rules.d/60-mdevctl.rules'))).not.toBe(
+      R('lib/udev/rules.d/60-mdevctl.rules'), // 1.2.0's own rule (in /lib) is gone, not shadowing ours
+    );
+    expect(ok(inRoot(['dpkg', '--audit']))).toBe('');
+    expect(definitions()).toEqual(before);
+    // no udev in a chroot: the maintainer scripts did not call udevadm
+    expect(udevCalls()).toBe('');
+  });
+
+  test('mdevctl --version, lsmdev, and list -d of the definitions 1.2.0 made', () => {
+    expect(inRoot(['mdevctl', '--version'])).toMatchObject({ status: 0, stdout: `mdevctl ${pkg.version}\n`, stderr: '' });
+    expect(fs.readlinkSync(R('usr/bin/mdevctl'))).toBe('../lib/mdevctl-ts/bin/mdevctl');
+    expect(fs.readFileSync(R('usr/lib/mdevctl-ts/bin/mdevctl'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
+    // no sysfs in the chroot: nothing runs, so lsmdev prints what an empty root gives
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    expect(inRoot(['lsmdev'])).toMatchObject({ status: 0, stdout: run(['list'], { root: empty }).stdout, stderr: '' });
+    const copy = path.join(tmp, 'defs');
+    fs.cpSync(R('etc/mdevctl.d'), path.join(copy, 'etc/mdevctl.d'), { recursive: true });
+    const expected = run(['list', '-d'], { root: copy }).stdout;
+    expect(expected).toContain(`${U_AUTO} ${PARENT} i915-GVTg_V5_4 auto\n`);
+    expect(inRoot(['mdevctl', 'list', '-d'])).toMatchObject({ status: 0, stdout: expected, stderr: '' });
+    expect(inRoot(['lsmdev', '-d'])).toMatchObject({ status: 0, stdout: expected, stderr: '' });
+  });
+
+  test('mdevctl --root on a fixture made in the root prints what the repository build prints', () => {
+    ok(inRoot(['mdevctl', 'fixture', 'vfio_ccw', '/usr/share/mdevctl-test/ccw']));
+    const host = path.join(tmp, 'ccw');
+    expect(run(['fixture', 'vfio_ccw', host]).status).toBe(0);
+    for (const args of [['list', '-d'], ['list'], ['types', '--dumpjson'], ['list', '-d', '--dumpjson']]) {
+      const mine = run(['--root', host, ...args]);
+      expect(mine.stdout).not.toBe('');
+      expect(inRoot(['mdevctl', '--root', '/usr/share/mdevctl-test/ccw', ...args])).toMatchObject({ status: 0, stdout: mine.stdout, stderr: '' });
+    }
+  });
+
+  test("the code cache shipped is the build's, accepted by the root's Node", () => {
+    expect(fs.readFileSync(R('usr/lib/mdevctl-ts/dist/cli.cjs.cache'))).toEqual(fs.readFileSync(path.join(REPO, 'dist/cli.cjs.cache')));
+    const probe = `const l = require('/usr/lib/mdevctl-ts/bin/load-cli.cjs'), fs = require('fs');
+      const c = fs.readFileSync(l.FILE + '.cache'), nl = c.indexOf(10), src = fs.readFileSync(l.FILE, 'utf8');
+      console.log(l.FILE, c.toString('latin1', 0, nl) === l.buildLine(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected)`;
+    expect(inRoot(['node', '-e', probe])).toMatchObject({ status: 0, stdout: '/usr/lib/mdevctl-ts/dist/cli.cjs true false\n', stderr: '' });
+  });
+
+  test("the udev rule's command is /usr/bin/mdevctl, and run as udev would it starts a parent's auto devices", () => {
+    const rule = fs.readFileSync(R('usr/lib/udev/rules.d/60-mdevctl.rules'), 'utf8');
+    const runs = [...rule.matchAll(/RUN\+="\/bin\/sh -c '(.*)'"/g)].map((m) => m[1]);
+    expect(runs).toHaveLength(2);
+    for (const c of runs) expect(c).toMatch(/; \/usr\/bin\/mdevctl start-parent-mdevs %k 2>&1 \| logger -t mdevctl$/);
+    expect(ok(inRoot(['readlink', '-e', '/usr/bin/mdevctl']))).toBe('/usr/lib/mdevctl-ts/bin/mdevctl\n');
+    expect(inRoot(['test', '-x', '/usr/bin/mdevctl']).status).toBe(0);
+    // on a fixture: an auto device defined on parent 0.0.26ab, then the rule's command for it
+    const fx = '/var/tmp/ccw-udev';
+    ok(inRoot(['mdevctl', 'fixture', 'vfio_ccw', fx]));
+    const uuid = ok(inRoot(['mdevctl', '--root', fx, 'define', '-p', '0.0.26ab', '-t', 'vfio_ccw-io', '--auto'])).trim();
+    expect(ok(inRoot(['mdevctl', '--root', fx, 'list']))).not.toContain(uuid);
+    const r = inRoot(['/bin/sh', '-c', runs[0].replace('%k', '0.0.26ab')], { MDEVCTL_ENV_ROOT: fx, MDEVCTL_SIMULATE: '1' });
+    expect(r).toMatchObject({ status: 0, stdout: '', stderr: '' }); // its output goes to logger
+    expect(ok(inRoot(['mdevctl', '--root', fx, 'list']))).toContain(`${uuid} 0.0.26ab vfio_ccw-io auto`);
+  });
+
+  test('man -w finds both pages (man-db), gzipped in man8', () => {
+    expect(inRoot(['man', '-w', 'mdevctl'])).toMatchObject({ status: 0, stdout: '/usr/share/man/man8/mdevctl.8.gz\n' });
+    expect(inRoot(['man', '-w', 'lsmdev'])).toMatchObject({ status: 0, stdout: '/usr/share/man/man8/lsmdev.8.gz\n' });
+    expect(ok(sh('zcat /usr/share/man/man8/mdevctl.8.gz'))).toBe(fs.readFileSync(path.join(REPO, 'man/mdevctl.8'), 'utf8'));
+  });
+
+  test("bash completion is loaded on demand by bash-completion, for mdevctl and lsmdev, and completes from the system's mdevctl", () => {
+    const complete = (line: string) => `
+      source /usr/share/bash-completion/bash_completion
+      COMP_LINE='${line}'; COMP_POINT=\${#COMP_LINE}
+      read -ra COMP_WORDS <<< "$COMP_LINE"; [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+      COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))
+      complete -p "\${COMP_WORDS[0]}" >/dev/null 2>&1 && { echo 'registered before loading'; exit 3; }
+      _completion_loader "\${COMP_WORDS[0]}"
+      spec=$(complete -p "\${COMP_WORDS[0]}") || exit 4
+      echo "$spec"
+      fn=\${spec##*-F }; fn=\${fn%% *}
+      "$fn" "\${COMP_WORDS[0]}" "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
+      printf '%s\\n' "\${COMPREPLY[@]}"`;
+    expect(inRoot(['bash', '--norc', '--noprofile', '-c', complete('mdevctl st')])).toMatchObject({
+      status: 0,
+      stdout: 'complete -F _mdevctl mdevctl\nstart\nstop\n',
+      stderr: '',
+    });
+    // UUIDs come from running the installed mdevctl on the --root of the line
+    expect(inRoot(['bash', '--norc', '--noprofile', '-c', complete('lsmdev --root /usr/share/mdevctl-test/ccw -u 3')])).toMatchObject({
+      status: 0,
+      stdout: 'complete -F _mdevctl lsmdev\n318ee8dd-c4ae-456b-8831-66fa1227c3df\n3a0f4deb-fc2c-4607-88dc-62ffddc3588c\n',
+      stderr: '',
+    });
+    expect(fs.readFileSync(R('usr/share/zsh/vendor-completions/_mdevctl'), 'utf8')).toBe(run(['completion', 'zsh']).stdout);
+  });
+
+  test('the script directories and /etc/mdevctl.d are there; systemd units of systemd/ are installed', () => {
+    for (const d of ['usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'etc/mdevctl.d']) {
+      expect(fs.statSync(R(d)).isDirectory()).toBe(true);
+    }
+    expect(fs.readdirSync(R('usr/lib/mdevctl/scripts.d/callouts'))).toEqual([]);
+    const units = fs.existsSync(path.join(REPO, 'systemd')) ? fs.readdirSync(path.join(REPO, 'systemd')).filter((f) => f.endsWith('.service')) : [];
+    for (const u of units) {
+      expect(ok(inRoot(['dpkg', '-S', `/usr/lib/systemd/system/${u}`]))).toBe(`mdevctl-ts: /usr/lib/systemd/system/${u}\n`);
+    }
+    expect(fs.readFileSync(R('usr/share/doc/mdevctl-ts/copyright'), 'utf8')).toMatch(/^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/\n/);
+    expect(ok(sh('zcat /usr/share/doc/mdevctl-ts/changelog.Debian.gz'))).toBe(fs.readFileSync(path.join(REPO, 'packaging/debian/changelog'), 'utf8'));
+  });
+
+  test('with udev running, installing and removing make it reload its rules', () => {
+    fs.mkdirSync(R('run/udev'), { recursive: true });
+    fs.writeFileSync(R('run/udev/control'), ''); // stands in for udevd's socket
+    try {
+      ok(inRoot(['dpkg', '-i', debInRoot], { LC_ALL: 'C' })); // reinstall
+      expect(udevCalls()).toBe('control --reload-rules\n');
+      ok(inRoot(['dpkg', '-r', 'mdevctl-ts'], { LC_ALL: 'C' }));
+      expect(udevCalls()).toBe('control --reload-rules\ncontrol --reload-rules\n');
+    } finally {
+      fs.rmSync(R('run/udev'), { recursive: true, force: true });
+      fs.rmSync(udevLog, { force: true });
+    }
+  });
+
+  test('removed: the commands are gone, the definitions stay', () => {
+    expect(status('mdevctl-ts')).toMatch(/^rc |^$/);
+    for (const f of ['usr/bin/mdevctl', 'usr/bin/lsmdev', 'usr/lib/mdevctl-ts', 'usr/lib/udev/rules.d/60-mdevctl.rules']) expect(fs.existsSync(R(f))).toBe(false);
+    expect(definitions()).toEqual(before);
+  });
+
+  test('purged: the definitions and /etc/mdevctl.d still stay; nothing of the package is left', () => {
+    const r = inRoot(['dpkg', '--purge', 'mdevctl-ts'], { LC_ALL: 'C' });
+    expect(r.status).toBe(0);
+    expect(status('mdevctl-ts')).toBe('');
+    expect(definitions()).toEqual(before);
+    expect(fs.existsSync(R('usr/share/doc/mdevctl-ts'))).toBe(false);
+    expect(ok(inRoot(['dpkg', '--audit']))).toBe('');
+  });
+
+  test('a fresh dpkg -i into the root (no mdevctl at all) works, and reads the kept definitions', () => {
+    expect(status('mdevctl')).toBe('');
+    ok(inRoot(['dpkg', '-i', debInRoot], { LC_ALL: 'C' }));
+    expect(status('mdevctl-ts')).toBe(`ii ${DEB_VERSION}`);
+    expect(ok(inRoot(['mdevctl', 'list', '-d']))).toContain(`${U_MANUAL} ${PARENT} i915-GVTg_V5_8 manual\n`);
+    ok(inRoot(['dpkg', '--purge', 'mdevctl-ts'], { LC_ALL: 'C' }));
+    expect(definitions()).toEqual(before);
+  });
+
+  test("dpkg -i over Debian's mdevctl keeps our udev rule (its /lib name is the same file on merged /usr)", () => {
+    ok(sh('dpkg -i /root/debian-mdevctl/mdevctl_*.deb'));
+    expect(status('mdevctl')).toMatch(/^ii 1\.2\.0/);
+    const r = inRoot(['dpkg', '-i', debInRoot], { LC_ALL: 'C' });
+    expect(r.stdout).toContain('Removing mdevctl (');
+    expect(r.status).toBe(0);
+    expect([status('mdevctl'), status('mdevctl-ts')]).toEqual(['', `ii ${DEB_VERSION}`]);
+    const rule = fs.readFileSync(R('usr/lib/udev/rules.d/60-mdevctl.rules'), 'utf8');
+    expect(rule).toContain('/usr/bin/mdevctl start-parent-mdevs %k');
+    expect(ok(inRoot(['dpkg-divert', '--list']))).not.toContain('60-mdevctl.rules'); // the protective diversion is gone
+    expect(ok(inRoot(['dpkg', '--verify', 'mdevctl-ts']))).toBe('');
+    expect(ok(inRoot(['dpkg', '--audit']))).toBe('');
+    expect(definitions()).toEqual(before);
+  });
+}
