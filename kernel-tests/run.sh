@@ -31,6 +31,9 @@ cannot() {
 [ "$(uname -s)" = Linux ] || cannot "not Linux"
 [ "$(id -u)" = 0 ] || cannot "not root (installing packages, chroot and 9p sharing of / need root)"
 [ -f "$REPO/dist/cli.cjs" ] || cannot "the CLI is not built (npm run build)"
+command -v node >/dev/null || cannot "no node on PATH"
+NODE_DIR="$(dirname "$(readlink -f "$(command -v node)")")"
+case "$NODE_DIR" in *' '*) cannot "node's directory $NODE_DIR has a space (the kernel command line cannot carry it)" ;; esac
 
 # Setup (idempotent, cached): packages, kernels, samples, udev. Its own "cannot" exits with 2.
 setup_out="$(mktemp)"
@@ -95,7 +98,7 @@ boot() {
   timeout -k 5 "$bound" qemu-system-x86_64 "${accel_opts[@]}" -smp 2 -m 1536 \
     -nographic -no-reboot -nic none -serial "file:$log" -monitor none \
     -kernel "$CACHE/$kver/vmlinux" -initrd "$initrd" \
-    -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root $*" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root mdevctl.nodedir=$NODE_DIR $*" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap" \
     </dev/null >/dev/null 2>"$log.qemu"

@@ -4,6 +4,7 @@
 # powers off. Parameters come from the kernel command line:
 #   mdevctl.repo=DIR   the repository on the host (its built CLI and kernel-tests/guest/)
 #   mdevctl.kver=KVER  the kernel release; its modules are at mdevctl.mods=DIR on the host
+#   mdevctl.nodedir=D  the directory of the host's node, put first on PATH
 #   mdevctl.probe=1    only prove the kernel boots (acceleration probe): print a marker, power off
 # Results go to the writable 9p share "results" (mounted at /results in the chroot).
 /bin/busybox --install -s /bin
@@ -44,7 +45,8 @@ mount --bind "/newroot$mods" "/newroot/usr/lib/modules/$kver" || fail "no module
 
 repo="$(arg repo)"
 echo "MDEVCTL-GUEST-RUNNING $kver"
-chroot /newroot /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+# the host's node first (it may live outside the standard directories, e.g. /usr/local or /opt)
+chroot /newroot /usr/bin/env -i PATH="$(arg nodedir):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   HOME=/root LANG=C.UTF-8 /bin/sh "$repo/kernel-tests/guest/run-in-guest.sh" "$repo" "$kver" "$(arg udev)" \
   >/newroot/results/guest.log 2>&1
 echo "MDEVCTL-GUEST-DONE rc=$?"

@@ -8,6 +8,8 @@ repo="$1"
 kver="$2"
 udev="$3"
 mkdir -p /usr/local/sbin
+# the udev rule runs mdevctl with the standard PATH: node must be found there too
+[ -x /usr/bin/node ] || [ -x /usr/local/bin/node ] || ln -s "$(command -v node)" /usr/local/bin/node
 ln -sf "$repo/bin/mdevctl" /usr/local/sbin/mdevctl
 ln -sf "$repo/bin/lsmdev" /usr/local/sbin/lsmdev
 rm -rf /etc/mdevctl.d
