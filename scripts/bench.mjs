@@ -3,11 +3,18 @@
 // it can be had, Debian's mdevctl 1.2.0 on the same trees in the same run, alternating with ours.
 //
 //   npm run bench                      full sizes (the issue's trees A and B), 10 runs, 1 warm-up
+//   npm run bench -- --scale 1,4       the same at ×1 and ×4, and the per-item ratio between them
+//   npm run bench -- --node /opt/node24/bin/node   our CLI (and the floor) under another Node
 //   node scripts/bench.mjs --quick     tiny trees, 1 run, no warm-up (what the test runs)
 //
 // Options (each takes a number unless noted):
 //   --parents-a 64 --types-a 16 --defined 10000 --running 2000    tree A (list, define, memory)
 //   --parents-b 256 --types-b 32                                   tree B (types; nothing defined)
+//   --scale K[,K...]              sizes × K (parents and devices; types per parent stay), one
+//                                 table per size, then per command the ratio at each size and the
+//                                 per-item ratio between the smallest and largest size (default 1)
+//   --node PATH                   run our CLI, and `node -e 0`, with this Node (default: the one
+//                                 running the bench)
 //   --runs 10 --warmup 1
 //   --reference auto|no|require   run mdevctl 1.2.0 too (auto: when it can be set up; it needs
 //                                 root and the package, see scripts/reference-mdevctl.sh)
@@ -23,6 +30,9 @@
 // the bench exits 1 when they are not (a time for a different answer means nothing). 1.2.0 ends
 // `list`/`types` output with one extra newline that 1.4 (and we) do not print; that newline is
 // dropped from 1.2.0's stdout before comparing (as test/support/reference.ts does).
+//
+// Per item: (ours at the largest size - ours at the smallest) / (the same for 1.2.0), i.e. the
+// cost of each further parent, type or device with start-up and fixed costs taken out.
 // mdevctl 1.2.0 differs from 1.4 in the active listing (`list` without -d): it takes a running
 // device's type and attributes from its definition, 1.4 from sysfs (type) and callouts (attrs).
 // Tree A is built so that the two rules agree: each running device has a definition with the same
@@ -45,6 +55,7 @@ const MAX_BUFFER = 1 << 30;
 const DEFAULTS = {
   'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
   'parents-b': 256, 'types-b': 32, runs: 10, warmup: 1, reference: 'auto', keep: false, only: null,
+  scale: [1], node: process.execPath,
 };
 const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, warmup: 0 };
 
@@ -69,6 +80,15 @@ function parseArgs(argv) {
     if (v === undefined) usage(`${a} needs a value`);
     if (m[1] === 'only') {
       o.only = new RegExp(v);
+    } else if (m[1] === 'scale') {
+      if (!/^\d+(,\d+)*$/.test(v)) usage(`--scale: sizes as numbers, comma-separated (1,4), not ${v}`);
+      o.scale = [...new Set(v.split(',').map(Number))].sort((x, y) => x - y);
+      if (o.scale[0] < 1) usage('--scale: each size at least 1');
+    } else if (m[1] === 'node') {
+      o.node = path.resolve(v);
+      const r = spawnSync(o.node, ['-p', 'process.version'], { encoding: 'utf8' });
+      if (r.status !== 0) usage(`--node ${v}: cannot run it (${r.error?.message ?? r.stderr.trim()})`);
+      o.nodeVersion = r.stdout.trim();
     } else if (m[1] === 'reference') {
       if (!['auto', 'no', 'require'].includes(v)) usage(`--reference: auto, no or require, not ${v}`);
       o.reference = v;
@@ -80,6 +100,7 @@ function parseArgs(argv) {
   if (o.running > o.defined) usage('--running cannot exceed --defined (running devices are defined ones)');
   if (o.runs < 1) usage('--runs must be at least 1');
   if (o['parents-a'] < 1 || o['types-a'] < 1) usage('tree A needs at least one parent and one type');
+  o.nodeVersion ??= process.version;
   return o;
 }
 
@@ -206,7 +227,8 @@ const REF_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 /** A runner: how to run ARGS on ROOT as a process (root null: no root given). */
 const ours = {
   name: 'ours',
-  argv: (root, args) => [process.execPath, [BIN, ...(root ? ['--root', root] : []), ...args]],
+  node: process.execPath, // --node
+  argv: (root, args) => [ours.node, [BIN, ...(root ? ['--root', root] : []), ...args]],
   env: OUR_ENV,
 };
 const theirs = {
@@ -214,7 +236,7 @@ const theirs = {
   argv: (root, args) => ['chroot', [root, '/usr/bin/mdevctl', ...args]],
   env: REF_ENV,
 };
-const nodeFloor = { name: 'node', argv: () => [process.execPath, ['-e', '0']], env: OUR_ENV };
+const nodeFloor = { name: 'node', argv: () => [ours.node, ['-e', '0']], env: OUR_ENV };
 
 /** 1.2.0's stdout as 1.4 prints it: without the newline 1.2.0 adds after list/types output. */
 function stdoutAs14(args, status, stdout) {
@@ -265,114 +287,180 @@ function setupReference(roots) {
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
+/** Tree sizes at scale K: parents and devices × K, types per parent unchanged. */
+function scaled(o, k) {
+  return {
+    ...o,
+    'parents-a': o['parents-a'] * k, defined: o.defined * k, running: o.running * k, 'parents-b': o['parents-b'] * k,
+  };
+}
+
+/** The rows at one size; start-up rows only with START (they do not depend on the size). */
+function rowsFor(o, roots, a, start) {
+  const defArgs = ['define', '-u', a.freeUuid, '-p', a.parent, '-t', a.type];
+  const undefArgs = ['undefine', '-u', a.freeUuid];
+  /** Rows: label, tree, root, steps (each a list of args run in sequence and timed together). */
+  const rows = [
+    { label: 'list', tree: 'A', root: roots.a, steps: [['list']] },
+    { label: 'list -d', tree: 'A', root: roots.a, steps: [['list', '-d']] },
+    { label: 'list -d --dumpjson', tree: 'A', root: roots.a, steps: [['list', '-d', '--dumpjson']] },
+    { label: 'list --dumpjson', tree: 'A', root: roots.a, steps: [['list', '--dumpjson']] },
+    { label: 'types', tree: 'B', root: roots.b, steps: [['types']] },
+    { label: 'types --dumpjson', tree: 'B', root: roots.b, steps: [['types', '--dumpjson']] },
+    { label: 'define + undefine', tree: 'A', root: roots.a, steps: [defArgs, undefArgs] },
+  ];
+  if (start) {
+    rows.push(
+      { label: 'node -e 0', tree: '-', root: null, steps: [[]], floor: true },
+      // the version strings differ by design (1.4.0 / 1.2.0): not compared
+      { label: '--version', tree: '-', root: roots.empty, steps: [['--version']], startup: true, differs: true },
+      { label: 'list (empty root)', tree: 'empty', root: roots.empty, steps: [['list']], startup: true },
+    );
+  }
+  return o.only ? rows.filter((r) => r.floor || o.only.test(r.label)) : rows;
+}
+
+/** Times every row (ours and 1.2.0 alternately); mismatches pushed onto MISMATCHES. */
+function measure(o, rows, withRef, mismatches) {
+  const sample = (row, runner) => {
+    let total = 0;
+    const outs = [];
+    for (const args of row.steps) {
+      const r = runOnce(row.floor ? nodeFloor : runner, row.root, args);
+      total += r.ms;
+      outs.push(r);
+    }
+    return { ms: total, outs };
+  };
+  for (const row of rows) {
+    row.ours = [];
+    row.theirs = [];
+    const both = withRef && !row.floor;
+    const compare = both && !row.differs;
+    for (let i = 0; i < o.warmup + o.runs; i++) {
+      // alternate who goes first, so neither always runs on a warmer cache
+      const order = both ? (i % 2 ? [theirs, ours] : [ours, theirs]) : [ours];
+      const got = {};
+      for (const runner of order) got[runner.name] = sample(row, runner);
+      for (const r of got.ours.outs) {
+        if (r.status !== 0 && !row.floor) {
+          mismatches.push(`${row.label}: ours exited ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
+        }
+      }
+      if (compare) {
+        got['1.2.0'].outs.forEach((t, k) => {
+          const u = got.ours.outs[k];
+          if (u.stdout !== stdoutAs14(row.steps[k], t.status, t.stdout) || u.status !== t.status) {
+            mismatches.push(`${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
+              `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`);
+          }
+        });
+      }
+      if (i < o.warmup) continue;
+      row.ours.push(got.ours.ms);
+      if (both) row.theirs.push(got['1.2.0'].ms);
+    }
+    if (row.tree === 'A' && row.steps.length === 1) {
+      row.oursKiB = peakKiB(ours, row.root, row.steps[0]);
+      if (withRef) row.theirsKiB = peakKiB(theirs, row.root, row.steps[0]);
+    }
+  }
+}
+
+/** A markdown table: HEADER cells, ROWS of cells; the first LEFT columns left-aligned. */
+function markdown(header, rows, left) {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((t) => t[c].length)));
+  const line = (cells) => `| ${cells.map((c, k) => (k < left ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join(' | ')} |`;
+  return `${line(header)}\n|${widths.map((w, k) => (k < left ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n` +
+    `${rows.map(line).join('\n')}\n`;
+}
+
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+function sizeTable(o, k, rows, floor) {
+  const s = scaled(o, k);
+  const fmtMs = (xs) => (xs.length ? median(xs).toFixed(1) : '-');
+  const fmtMiB = (kib) => (kib == null ? '-' : (kib / 1024).toFixed(1));
+  const header = ['command', 'tree', 'ours ms', '1.2.0 ms', 'ours/1.2.0', 'ours/node', 'ours MiB', '1.2.0 MiB'];
+  const cells = rows.map((r) => [
+    r.label, r.tree, fmtMs(r.ours), fmtMs(r.theirs),
+    r.theirs.length ? (median(r.ours) / median(r.theirs)).toFixed(2) : '-',
+    (r.startup || r.floor) && floor ? (median(r.ours) / floor).toFixed(2) : '-',
+    fmtMiB(r.oursKiB), fmtMiB(r.theirsKiB),
+  ]);
+  return `\nx${k}: tree A: ${s['parents-a']} parents x ${s['types-a']} types, ${s.defined} defined, ${s.running} running; ` +
+    `tree B: ${s['parents-b']} parents x ${s['types-b']} types, nothing defined (load after: ${load()})\n\n` +
+    markdown(header, cells, 2);
+}
+
+/** Per command: ours/1.2.0 at each size, and per item between the smallest and largest size. */
+function summary(o, bySize) {
+  const ks = o.scale;
+  const labels = bySize.get(ks[0]).filter((r) => !r.floor && !r.startup && r.theirs.length).map((r) => r.label);
+  if (labels.length === 0) return '';
+  const first = ks[0];
+  const last = ks[ks.length - 1];
+  const header = ['command', ...ks.map((k) => `x${k}`), ...(ks.length > 1 ? [`per item x${first}-x${last}`] : [])];
+  const cells = labels.map((label) => {
+    const at = (k) => bySize.get(k).find((r) => r.label === label);
+    const row = [label, ...ks.map((k) => (median(at(k).ours) / median(at(k).theirs)).toFixed(2))];
+    if (ks.length > 1) {
+      const dOurs = median(at(last).ours) - median(at(first).ours);
+      const dTheirs = median(at(last).theirs) - median(at(first).theirs);
+      row.push(dTheirs > 0 ? (dOurs / dTheirs).toFixed(2) : '-');
+    }
+    return row;
+  });
+  return `\nours/1.2.0 by size${ks.length > 1 ? ', and per item (the difference between sizes)' : ''}:\n\n${markdown(header, cells, 1)}`;
+}
+
 function main() {
   const o = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(path.join(REPO, 'dist', 'cli.cjs'))) {
-    process.stderr.write('bench: dist/cli.cjs missing: run `npm run build` first\n');
+    process.stderr.write('bench: dist/cli.cjs missing: run `npm run bench` or `npm run build` first\n');
     process.exit(2);
   }
+  ours.node = o.node;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
-  const treeA = path.join(work, 'a');
-  const treeB = path.join(work, 'b');
-  const empty = path.join(work, 'empty');
-  let failed = false;
+  const mismatches = [];
+  const bySize = new Map();
+  let refWhy = o.reference === 'no' ? 'not asked for (--reference no)' : undefined;
+  let out = '';
+  let floor;
+  const loadBefore = load();
   try {
-    const t0 = Date.now();
-    const a = makeTreeA(treeA, o);
-    makeParents(treeB, o['parents-b'], o['types-b']);
-    makeParents(empty, 0, 0);
-    process.stderr.write(`bench: trees generated in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${work}\n`);
-
-    let refWhy = o.reference === 'no' ? 'not asked for (--reference no)' : setupReference([treeA, treeB, empty]);
-    if (refWhy && o.reference === 'require') {
-      process.stderr.write(`bench: mdevctl 1.2.0 is required but not available: ${refWhy}\n`);
-      process.exit(1);
+    for (const k of o.scale) {
+      const s = scaled(o, k);
+      const roots = { a: path.join(work, `a${k}`), b: path.join(work, `b${k}`), empty: path.join(work, 'empty') };
+      const t0 = Date.now();
+      const a = makeTreeA(roots.a, s);
+      makeParents(roots.b, s['parents-b'], s['types-b']);
+      const start = k === o.scale[0];
+      if (start) makeParents(roots.empty, 0, 0);
+      process.stderr.write(`bench: x${k} trees generated in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${work}\n`);
+      if (refWhy == null) {
+        refWhy = setupReference(start ? [roots.a, roots.b, roots.empty] : [roots.a, roots.b]);
+      }
+      if (refWhy && o.reference === 'require') {
+        process.stderr.write(`bench: mdevctl 1.2.0 is required but not available: ${refWhy}\n`);
+        process.exit(1);
+      }
+      const rows = rowsFor(o, roots, a, start);
+      measure(o, rows, refWhy === null, mismatches);
+      if (start) floor = rows.find((r) => r.floor) ? median(rows.find((r) => r.floor).ours) : undefined;
+      bySize.set(k, rows);
+      out += sizeTable(o, k, rows, floor);
+      if (!o.keep) {
+        fs.rmSync(roots.a, { recursive: true, force: true });
+        fs.rmSync(roots.b, { recursive: true, force: true });
+      }
     }
     const withRef = refWhy === null;
-
-    const defArgs = ['define', '-u', a.freeUuid, '-p', a.parent, '-t', a.type];
-    const undefArgs = ['undefine', '-u', a.freeUuid];
-    /** Rows: label, tree, root, steps (each a list of args run in sequence and timed together). */
-    const rows = [
-      { label: 'list', tree: 'A', root: treeA, steps: [['list']] },
-      { label: 'list -d', tree: 'A', root: treeA, steps: [['list', '-d']] },
-      { label: 'list -d --dumpjson', tree: 'A', root: treeA, steps: [['list', '-d', '--dumpjson']] },
-      { label: 'list --dumpjson', tree: 'A', root: treeA, steps: [['list', '--dumpjson']] },
-      { label: 'types', tree: 'B', root: treeB, steps: [['types']] },
-      { label: 'types --dumpjson', tree: 'B', root: treeB, steps: [['types', '--dumpjson']] },
-      { label: 'define + undefine', tree: 'A', root: treeA, steps: [defArgs, undefArgs] },
-      { label: 'node -e 0', tree: '-', root: null, steps: [[]], floor: true },
-      // the version strings differ by design (1.4.0 / 1.2.0): not compared
-      { label: '--version', tree: '-', root: empty, steps: [['--version']], startup: true, differs: true },
-      { label: 'list (empty root)', tree: 'empty', root: empty, steps: [['list']], startup: true },
-    ];
-    if (o.only) rows.splice(0, rows.length, ...rows.filter((r) => r.floor || o.only.test(r.label)));
-    const mismatches = [];
-    const sample = (row, runner) => {
-      let total = 0;
-      const outs = [];
-      for (const args of row.steps) {
-        const r = runOnce(row.floor ? nodeFloor : runner, row.root, args);
-        total += r.ms;
-        outs.push(r);
-      }
-      return { ms: total, outs };
-    };
-    for (const row of rows) {
-      row.ours = [];
-      row.theirs = [];
-      const both = withRef && !row.floor;
-      const compare = both && !row.differs;
-      for (let i = 0; i < o.warmup + o.runs; i++) {
-        // alternate who goes first, so neither always runs on a warmer cache
-        const order = both ? (i % 2 ? [theirs, ours] : [ours, theirs]) : [ours];
-        const got = {};
-        for (const runner of order) got[runner.name] = sample(row, runner);
-        for (const r of got.ours.outs) {
-          if (r.status !== 0 && !row.floor) {
-            mismatches.push(`${row.label}: ours exited ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
-          }
-        }
-        if (compare) {
-          got['1.2.0'].outs.forEach((t, k) => {
-            const u = got.ours.outs[k];
-            if (u.stdout !== stdoutAs14(row.steps[k], t.status, t.stdout) || u.status !== t.status) {
-              mismatches.push(`${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
-                `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`);
-            }
-          });
-        }
-        if (i < o.warmup) continue;
-        row.ours.push(got.ours.ms);
-        if (both) row.theirs.push(got['1.2.0'].ms);
-      }
-      if (row.tree === 'A' && row.steps.length === 1) {
-        row.oursKiB = peakKiB(ours, row.root, row.steps[0]);
-        if (withRef) row.theirsKiB = peakKiB(theirs, row.root, row.steps[0]);
-      }
-    }
-
-    const floor = median(rows.find((r) => r.floor).ours);
-    const fmtMs = (xs) => (xs.length ? median(xs).toFixed(1) : '-');
-    const fmtMiB = (k) => (k == null ? '-' : (k / 1024).toFixed(1));
-    const header = ['command', 'tree', 'ours ms', '1.2.0 ms', 'ours/1.2.0', 'ours/node', 'ours MiB', '1.2.0 MiB'];
-    const table = rows.map((r) => [
-      r.label, r.tree, fmtMs(r.ours), fmtMs(r.theirs),
-      r.theirs.length ? (median(r.ours) / median(r.theirs)).toFixed(2) : '-',
-      r.startup || r.floor ? (median(r.ours) / floor).toFixed(2) : '-',
-      fmtMiB(r.oursKiB), fmtMiB(r.theirsKiB),
-    ]);
-    const widths = header.map((h, c) => Math.max(h.length, ...table.map((t) => t[c].length)));
-    const line = (cells) => `| ${cells.map((c, k) => (k < 2 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join(' | ')} |`;
-    const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-    let out = `mdevctl-ts bench: node ${process.version}, ${os.cpus().length} cores, load ${load}; ` +
-      `median of ${o.runs} run(s) after ${o.warmup} warm-up, ms per process\n`;
-    out += `tree A: ${o['parents-a']} parents x ${o['types-a']} types, ${o.defined} defined, ${o.running} running; ` +
-      `tree B: ${o['parents-b']} parents x ${o['types-b']} types, nothing defined\n`;
-    out += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n'
+    let head = `mdevctl-ts bench: ours on node ${o.nodeVersion} (${o.node}), ${os.cpus().length} cores, load ${loadBefore} ` +
+      `before, ${load()} after; median of ${o.runs} run(s) after ${o.warmup} warm-up, ms per process\n`;
+    head += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n'
       : `reference: none (${refWhy})\n`;
-    out += `\n${line(header)}\n|${widths.map((w, k) => (k < 2 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n`;
-    out += table.map(line).join('\n') + '\n';
+    out = head + out + (withRef ? summary(o, bySize) : '');
     if (withRef) {
       const seen = new Set();
       const uniq = mismatches.filter((m) => !seen.has(m) && seen.add(m));
@@ -381,13 +469,12 @@ function main() {
     } else if (mismatches.length) {
       out += `\nfailures:\n${[...new Set(mismatches)].map((m) => `  ${m}`).join('\n')}\n`;
     }
-    failed = mismatches.length > 0;
     process.stdout.write(out);
   } finally {
     if (o.keep) process.stderr.write(`bench: trees kept under ${work}\n`);
     else fs.rmSync(work, { recursive: true, force: true });
   }
-  process.exitCode = failed ? 1 : 0;
+  process.exitCode = mismatches.length > 0 ? 1 : 0;
 }
 
 main();

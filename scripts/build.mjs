@@ -68,44 +68,18 @@ await Promise.all([
 declarations();
 
 /**
- * dist/cli.cjs.cache: V8's code cache for the CLI bundle, made after running the listing commands
- * once on a tiny tree (so the functions they use are in it too), by the Node that builds. A Node
- * of another version rejects it and compiles as usual. Never fails the build.
+ * dist/cli.cjs.cache: V8's code cache for the CLI bundle (scripts/code-cache.cjs), made by the Node
+ * that builds, or by MDEVCTL_CACHE_NODE (a path) when set: the Node the package will run on. Any
+ * other Node ignores it (bin/load-cli.cjs then keeps a cache of its own). Never fails the build.
  */
 function codeCache() {
-  const r = spawnSync(process.execPath, ['-e', CACHE_MAKER], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const node = process.env.MDEVCTL_CACHE_NODE || process.execPath;
+  const r = spawnSync(node, ['scripts/code-cache.cjs'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {
     rmSync('dist/cli.cjs.cache', { force: true });
-    process.stderr.write(`build: no code cache (${(r.stderr || `status ${r.status}`).trim().split('\n')[0]})\n`);
+    const why = r.error ? r.error.message : (r.stderr || `status ${r.status}`).trim().split('\n')[0];
+    process.stderr.write(`build: no code cache (${why})\n`);
   }
 }
-
-const CACHE_MAKER = `
-const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
-const { compile, run, buildLine, FILE } = require(path.resolve('bin/load-cli.cjs'));
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-cache-'));
-try {
-  const U = '0b6a8f3e-7d2c-4f1a-9e5b-3c4d5e6f7a8b';
-  const w = (f, t) => { fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true }); fs.writeFileSync(path.join(root, f), t); };
-  const l = (f, t) => { fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true }); fs.symlinkSync(t, path.join(root, f)); };
-  for (const [f, t] of [['available_instances', '1\\n'], ['device_api', 'vfio-pci\\n'], ['name', 'n\\n'], ['description', 'd\\n']]) w('sys/devices/p/mdev_supported_types/t/' + f, t);
-  l('sys/class/mdev_bus/p', '../../devices/p');
-  l('sys/devices/p/' + U + '/mdev_type', '../mdev_supported_types/t');
-  l('sys/bus/mdev/devices/' + U, '../../../devices/p/' + U);
-  w('etc/mdevctl.d/p/' + U, JSON.stringify({ mdev_type: 't', start: 'auto', attrs: [{ a: 'b' }] }, null, 2));
-  const source = fs.readFileSync(FILE, 'utf8');
-  const script = compile(source);
-  const cli = run(script);
-  for (const args of [['list'], ['list', '-d'], ['list', '-d', '--dumpjson'], ['list', '--dumpjson'], ['types'], ['types', '--dumpjson'], ['list', '-d', '-v']]) {
-    cli.main(['--root', root, ...args], 'mdevctl');
-    if (process.exitCode) throw new Error('mdevctl ' + args.join(' ') + ' failed while making the cache');
-  }
-  cli.main(['--version'], 'mdevctl');
-  process.exitCode = 0;
-  fs.writeFileSync(FILE + '.cache', Buffer.concat([Buffer.from(buildLine(source) + '\\n', 'latin1'), script.createCachedData()]));
-} finally {
-  fs.rmSync(root, { recursive: true, force: true });
-}
-`;
 
 codeCache();

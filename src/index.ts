@@ -18,6 +18,14 @@ export {
   modifyDevice,
   applyDefinitions,
   watchDevices,
+  listVgpuTypes,
+  listVgpus,
+  defineVgpu,
+  undefineVgpu,
+  modifyVgpu,
+  startVgpu,
+  stopVgpu,
+  startAllVgpus,
 } from './lib/api';
 export type {
   Where,
@@ -34,7 +42,23 @@ export type {
   ModifyDeviceOptions,
   ApplyDefinitionsOptions,
   WatchOptions,
+  PfTypes,
+  VfTypes,
+  VgpuTypesOptions,
+  DefinedVgpu,
+  RunningVgpu,
+  VgpuDefineOptions,
+  VgpuUndefineOptions,
+  VgpuModifyOptions,
+  VgpuStartOptions,
+  VgpuStartResult,
+  VgpuStopOptions,
+  VgpuStopResult,
+  VgpuStartAllOptions,
+  VgpuStartAllResult,
+  VgpuDefinition,
 } from './lib/api';
+export { simulateVgpuReboot } from './lib/vgpu/model';
 export type { MonitorEvent, Monitor } from './lib/monitor';
 export type { ApplyResult, ApplyChange, FieldChange } from './lib/ops/apply';
 export type { DeviceConfig } from './lib/device';

@@ -25,11 +25,15 @@ test.each([[['--quick']], [['--quick', '--reference', 'no']]])('bench %p complet
     encoding: 'utf8',
     timeout: 600_000,
   });
-  expect(r.stderr).toMatch(/^bench: trees generated in /);
+  expect(r.stderr).toMatch(/^bench: x1 trees generated in /);
   expect(r.status).toBe(0);
   const lines = r.stdout.split('\n');
-  expect(lines[0]).toMatch(/^mdevctl-ts bench: node v\d+\.\d+\.\d+, \d+ cores, load [\d. ]+; median of 1 run\(s\) after 0 warm-up/);
-  expect(lines[1]).toBe('tree A: 2 parents x 2 types, 6 defined, 2 running; tree B: 2 parents x 3 types, nothing defined');
+  expect(lines[0]).toMatch(
+    /^mdevctl-ts bench: ours on node v\d+\.\d+\.\d+ \(.+\), \d+ cores, load [\d. ]+ before, [\d. ]+ after; median of 1 run\(s\) after 0 warm-up/,
+  );
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^x1: tree A: 2 parents x 2 types, 6 defined, 2 running; tree B: 2 parents x 3 types, nothing defined \(load after: [\d. ]+\)$/),
+  );
   const header = lines.findIndex((l) => l.startsWith('| command '));
   expect(header).toBeGreaterThan(1);
   expect(lines[header].split('|').map((c) => c.trim()).filter(Boolean)).toEqual([
@@ -58,4 +62,33 @@ test('bench refuses unknown arguments with usage, exit 2', () => {
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/^bench: unknown argument --frobnicate\n/);
   expect(r.stderr).toContain('npm run bench');
+});
+
+test('bench --scale 1,2 --node NODE: a table per size, the ratio at each size and per item', () => {
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--scale', '2,1', '--node', process.execPath, '--only', '^types$'],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(/^bench: x1 trees generated in .*\nbench: x2 trees generated in /);
+  expect(r.stdout).toContain(`ours on node ${process.version} (${process.execPath})`);
+  const lines = r.stdout.split('\n');
+  expect(lines).toContainEqual(expect.stringMatching(/^x1: tree A: 2 parents x 2 types, 6 defined, 2 running; tree B: 2 parents x 3 types,/));
+  expect(lines).toContainEqual(expect.stringMatching(/^x2: tree A: 4 parents x 2 types, 12 defined, 4 running; tree B: 4 parents x 3 types,/));
+  // start-up rows once (they do not depend on the size), the command at each size
+  expect(lines.filter((l) => /^\| node -e 0 /.test(l))).toHaveLength(1);
+  expect(lines.filter((l) => /^\| types +\| B /.test(l))).toHaveLength(2);
+  if (lines.some((l) => l.startsWith('reference: mdevctl 1.2.0'))) {
+    const h = lines.findIndex((l) => l.startsWith('| command ') && l.includes('per item'));
+    expect(lines[h].split('|').map((c) => c.trim()).filter(Boolean)).toEqual(['command', 'x1', 'x2', 'per item x1-x2']);
+    expect(lines[h + 2]).toMatch(/^\| types +\| +\d+\.\d\d \| +\d+\.\d\d \| +(-?\d+\.\d\d|-) \|$/);
+  }
+});
+
+test('bench --node refuses a Node it cannot run, exit 2', () => {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--node', '/nonexistent/node'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^bench: --node \/nonexistent\/node: cannot run it \(/);
 });

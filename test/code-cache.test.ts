@@ -1,63 +1,199 @@
 /**
- * bin/load-cli.cjs loads dist/cli.cjs with the V8 code cache the build writes beside it. The cache
- * must be accepted by the Node that built it, and a cache that is missing, of another build or
- * damaged must never change what the CLI does. Runs on a copy of bin/ and dist/ (other test
- * files use the real ones at the same time).
+ * bin/load-cli.cjs loads dist/cli.cjs with a V8 code cache: the one the build writes beside it
+ * (scripts/code-cache.cjs) when it belongs to this build and this Node, else one of its own for
+ * this Node in the cache directory (NODE_COMPILE_CACHE, /var/cache/mdevctl-ts, the user's cache
+ * directory). A cache that is missing, foreign or damaged, or a cache directory that cannot be
+ * written, must never change what the CLI does, nor make it write anywhere else. Runs on a copy of
+ * bin/, dist/ and scripts/code-cache.cjs (other test files use the real ones at the same time);
+ * every run here points NODE_COMPILE_CACHE (or HOME, for the user's directory) at a temporary
+ * directory, so the machine's /var/cache is never touched but where a test says so.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './support/cli';
 
 let dir: string;
+let tmp: string;
+let n = 0;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-cache-test-'));
-  for (const f of ['bin/mdevctl', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache']) {
+  fs.chmodSync(dir, 0o755);
+  for (const f of ['bin/mdevctl', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache', 'scripts/code-cache.cjs']) {
     fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
   }
+  // a build id of its own (same length, so V8 still takes the cache): caches that runs of the real
+  // build left in the machine's cache directories are not this build's
+  const id = crypto.randomBytes(6).toString('hex');
+  const unique = (s: string) => s.replace(/(\/\/ mdevctl-ts build [0-9a-z]+\.)[0-9a-f]{12}/, `$1${id}`);
+  const bundle = path.join(dir, 'dist/cli.cjs');
+  fs.writeFileSync(bundle, unique(fs.readFileSync(bundle, 'latin1')), 'latin1');
+  const c = fs.readFileSync(cacheFile());
+  const nl = c.indexOf(10);
+  builtCache = Buffer.concat([Buffer.from(`${unique(c.toString('latin1', 0, nl))}\n`, 'latin1'), c.subarray(nl + 1)]);
+  fs.writeFileSync(cacheFile(), builtCache);
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const cacheFile = () => path.join(dir, 'dist/cli.cjs.cache');
+/** A fresh directory for one test's caches. */
+beforeEach(() => {
+  tmp = path.join(dir, `t${++n}`);
+  fs.mkdirSync(tmp, { mode: 0o755 });
+});
 
-function version(): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, [path.join(dir, 'bin/mdevctl'), '--version'], { encoding: 'utf8' });
+const cacheFile = () => path.join(dir, 'dist/cli.cjs.cache');
+let builtCache: Buffer;
+const built = () => builtCache;
+const ownName = `cli.cjs-${process.version}-${process.arch}.cache`;
+
+function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete e.NODE_OPTIONS;
+  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
+  return e;
 }
 
-test('the build leaves a cache that this Node accepts, for this build', () => {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      `const l = require(${JSON.stringify(path.join(dir, 'bin/load-cli.cjs'))});
-       const fs = require('fs');
-       const c = fs.readFileSync(l.FILE + '.cache');
-       const nl = c.indexOf(10);
-       const src = fs.readFileSync(l.FILE, 'utf8');
-       console.log(c.toString('latin1', 0, nl) === l.buildLine(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected);`,
-    ],
-    { encoding: 'utf8' },
-  );
+function version(extra: Record<string, string | undefined>, uid?: number) {
+  return spawnSync(process.execPath, [path.join(dir, 'bin/mdevctl'), '--version'], {
+    encoding: 'utf8',
+    env: env(extra),
+    ...(uid === undefined ? {} : { uid, gid: uid }),
+  });
+}
+
+/** Node code, with the copy's loader as `l`, printing what it logs. */
+function probe(code: string, extra: Record<string, string | undefined> = {}): string {
+  const r = spawnSync(process.execPath, ['-e', `const l = require(${JSON.stringify(path.join(dir, 'bin/load-cli.cjs'))});\n${code}`], {
+    encoding: 'utf8',
+    env: env(extra),
+  });
   expect(r.stderr).toBe('');
-  expect(r.stdout).toBe('true false\n');
+  return r.stdout;
+}
+
+/** Does V8 accept the cache data in FILE (after its header line) for the bundle? And the header. */
+function accepted(file: string): string {
+  return probe(`const fs = require('fs');
+    const c = fs.readFileSync(${JSON.stringify(file)});
+    const nl = c.indexOf(10);
+    const src = fs.readFileSync(l.FILE, 'utf8');
+    console.log(c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected);`);
+}
+
+/** A cache file as another Node would have made it: same build, another version in the header. */
+function foreignCache(): Buffer {
+  const c = built();
+  const nl = c.indexOf(10);
+  const header = c.toString('latin1', 0, nl).replace(/ node v[\d.]+ /, ' node v0.0.1 ');
+  return Buffer.concat([Buffer.from(`${header}\n`, 'latin1'), Buffer.alloc(4000, 0x5a)]);
+}
+
+test('the build leaves a cache that this Node accepts, naming this build and this Node', () => {
+  fs.writeFileSync(cacheFile(), built());
+  expect(accepted(cacheFile())).toBe('true false\n');
   expect(fs.readFileSync(path.join(dir, 'dist/cli.cjs'), 'utf8')).toMatch(/\n\/\/ mdevctl-ts build [0-9a-z]+\.[0-9a-f]{12}\n?$/);
+  const header = built().toString('latin1', 0, built().indexOf(10));
+  expect(header).toMatch(new RegExp(`^// mdevctl-ts build [0-9a-z]+\\.[0-9a-f]{12} node ${process.version.replace(/\./g, '\\.')} ${process.arch}$`));
+});
+
+test('with its own cache the CLI writes no cache of its own', () => {
+  fs.writeFileSync(cacheFile(), built());
+  expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(fs.readdirSync(tmp)).toEqual([]);
 });
 
 test.each([
-  ['with the cache', () => {}],
-  ['with a cache of another build', () => fs.writeFileSync(cacheFile(), '// mdevctl-ts build other\nxxxx')],
-  ['with a damaged cache of this build', () => {
-    const c = fs.readFileSync(path.join(REPO, 'dist/cli.cjs.cache'));
+  ['of another Node', () => fs.writeFileSync(cacheFile(), foreignCache())],
+  ['of another build', () => fs.writeFileSync(cacheFile(), '// mdevctl-ts build other node v0.0.1 x64\nxxxx')],
+  ['damaged, of this build and Node', () => {
+    const c = built();
     const nl = c.indexOf(10);
     fs.writeFileSync(cacheFile(), Buffer.concat([c.subarray(0, nl + 1), Buffer.alloc(5000, 0x5a)]));
   }],
-  ['with an empty cache file', () => fs.writeFileSync(cacheFile(), '')],
-  ['without a cache', () => fs.rmSync(cacheFile(), { force: true })],
-])('the CLI works the same %s', (_name, prepare) => {
+  ['empty', () => fs.writeFileSync(cacheFile(), '')],
+  ['missing', () => fs.rmSync(cacheFile(), { force: true })],
+])('with a build cache %s: the same output, and a cache of its own in NODE_COMPILE_CACHE, used next time', (_name, prepare) => {
   prepare();
-  expect(version()).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  // only our file, in our subdirectory: no temp file left
+  expect(fs.readdirSync(tmp)).toEqual(['mdevctl-ts']);
+  expect(fs.readdirSync(path.join(tmp, 'mdevctl-ts'))).toEqual([ownName]);
+  const own = path.join(tmp, 'mdevctl-ts', ownName);
+  expect(accepted(own)).toBe('true false\n');
+  // the next run reads it and, as V8 accepts it, leaves it as it is
+  const before = fs.statSync(own);
+  expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(fs.statSync(own).mtimeMs).toBe(before.mtimeMs);
+  expect(fs.statSync(own).ino).toBe(before.ino);
+});
+
+test('a damaged cache of its own is replaced by a good one', () => {
+  fs.writeFileSync(cacheFile(), foreignCache());
+  const own = path.join(tmp, 'mdevctl-ts', ownName);
+  fs.mkdirSync(path.dirname(own), { mode: 0o755 });
+  const header = probe(`console.log(l.cacheHeader(require('fs').readFileSync(l.FILE, 'utf8')))`).trim();
+  fs.writeFileSync(own, `${header}\n${'z'.repeat(3000)}`);
+  expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(accepted(own)).toBe('true false\n');
+});
+
+test('a cache directory that cannot be made: the same output, nothing written anywhere', () => {
+  fs.writeFileSync(cacheFile(), foreignCache());
+  const file = path.join(tmp, 'a-file');
+  fs.writeFileSync(file, 'x');
+  const r = version({ NODE_COMPILE_CACHE: path.join(file, 'cache') });
+  expect(r).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(fs.readdirSync(tmp)).toEqual(['a-file']);
+  expect(fs.readFileSync(file, 'utf8')).toBe('x');
+  // the CLI's own directories were not written either
+  expect(fs.readdirSync(path.join(dir, 'dist')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache']);
+  expect(fs.readdirSync(path.join(dir, 'bin')).sort()).toEqual(['load-cli.cjs', 'mdevctl']);
+});
+
+test('a cache directory others may write is neither read nor written', () => {
+  fs.writeFileSync(cacheFile(), foreignCache());
+  const own = path.join(tmp, 'mdevctl-ts');
+  fs.mkdirSync(own);
+  fs.chmodSync(own, 0o777);
+  expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(fs.readdirSync(own)).toEqual([]);
+});
+
+test('without NODE_COMPILE_CACHE the directories are /var/cache/mdevctl-ts, then the user\'s cache directory', () => {
+  const dirs = (e: Record<string, string | undefined>) =>
+    JSON.parse(probe('console.log(JSON.stringify(l.cacheDirs().map((d) => d.dir)))', { NODE_COMPILE_CACHE: undefined, ...e }));
+  expect(dirs({ XDG_CACHE_HOME: '/xdg', HOME: '/home/u' })).toEqual(['/var/cache/mdevctl-ts', '/xdg/mdevctl-ts']);
+  expect(dirs({ XDG_CACHE_HOME: undefined, HOME: '/home/u' })).toEqual(['/var/cache/mdevctl-ts', '/home/u/.cache/mdevctl-ts']);
+  expect(dirs({ XDG_CACHE_HOME: 'relative', HOME: 'relative' })).toEqual(['/var/cache/mdevctl-ts']);
+  expect(dirs({ NODE_COMPILE_CACHE: '/ncc' })).toEqual(['/ncc/mdevctl-ts']);
+});
+
+// as root: run as nobody (root could write /var/cache, and the machine's /var/cache stays as it is)
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+test('a user who cannot write /var/cache/mdevctl-ts gets the cache in ~/.cache/mdevctl-ts', () => {
+  fs.writeFileSync(cacheFile(), foreignCache());
+  const home = path.join(tmp, 'home');
+  fs.mkdirSync(path.join(home, '.cache'), { recursive: true });
+  if (isRoot) {
+    fs.chownSync(home, 65534, 65534);
+    fs.chownSync(path.join(home, '.cache'), 65534, 65534);
+  }
+  const r = version({ NODE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: undefined, HOME: home }, isRoot ? 65534 : undefined);
+  expect(r).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  expect(fs.readdirSync(path.join(home, '.cache', 'mdevctl-ts'))).toEqual([ownName]);
+  expect(accepted(path.join(home, '.cache', 'mdevctl-ts', ownName))).toBe('true false\n');
+});
+
+test('scripts/code-cache.cjs makes the cache for the Node that runs it, for a package directory given', () => {
+  fs.rmSync(cacheFile(), { force: true });
+  const r = spawnSync(process.execPath, [path.join(dir, 'scripts/code-cache.cjs'), dir], { encoding: 'utf8', env: env({}) });
+  expect(r).toMatchObject({ status: 0, stderr: '' });
+  expect(r.stdout).toMatch(new RegExp(`^code-cache: .*dist/cli\\.cjs\\.cache made for node ${process.version.replace(/\./g, '\\.')}\\n$`));
+  expect(accepted(cacheFile())).toBe('true false\n');
 });

@@ -124,6 +124,8 @@ describe('bash', () => {
     expect(complete('mdevctl completion ')).toEqual(['bash', 'zsh']);
     expect(complete('mdevctl completion bash ')).toEqual(helpFlags('completion'));
     expect(complete('mdevctl fixture vfio_')).toEqual(['vfio_ap', 'vfio_ccw']);
+    expect(complete('mdevctl vgpu ')).toEqual(['types', 'list', 'define', 'undefine', 'modify', 'start', 'stop', 'start-all']);
+    expect(complete('mdevctl vgpu st')).toEqual(['start', 'stop', 'start-all']);
     fs.mkdirSync(path.join(tmp, 'roots'), { recursive: true });
     expect(complete(`mdevctl fixture gvt ${tmp}/ro`)).toEqual([`${tmp}/roots`]);
     fs.writeFileSync(path.join(tmp, 'dev.json'), '{}');

@@ -211,7 +211,7 @@ if (!prepared.ready) {
     expect(fs.readFileSync(R('usr/lib/mdevctl-ts/dist/cli.cjs.cache'))).toEqual(fs.readFileSync(path.join(REPO, 'dist/cli.cjs.cache')));
     const probe = `const l = require('/usr/lib/mdevctl-ts/bin/load-cli.cjs'), fs = require('fs');
       const c = fs.readFileSync(l.FILE + '.cache'), nl = c.indexOf(10), src = fs.readFileSync(l.FILE, 'utf8');
-      console.log(l.FILE, c.toString('latin1', 0, nl) === l.buildLine(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected)`;
+      console.log(l.FILE, c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected)`;
     expect(inRoot(['node', '-e', probe])).toMatchObject({ status: 0, stdout: '/usr/lib/mdevctl-ts/dist/cli.cjs true false\n', stderr: '' });
   });
 
@@ -299,10 +299,16 @@ if (!prepared.ready) {
   });
 
   test('purged: the definitions and /etc/mdevctl.d still stay; nothing of the package is left', () => {
+    // what the CLI may have made at run time: a code cache for another Node, an empty journal dir
+    fs.mkdirSync(R('var/cache/mdevctl-ts'), { recursive: true });
+    fs.writeFileSync(R('var/cache/mdevctl-ts/cli.cjs.cache'), 'x');
+    fs.mkdirSync(R('var/lib/mdevctl'), { recursive: true });
     const r = inRoot(['dpkg', '--purge', 'mdevctl-ts'], { LC_ALL: 'C' });
     expect(r.status).toBe(0);
     expect(status('mdevctl-ts')).toBe('');
     expect(definitions()).toEqual(before);
+    expect(fs.existsSync(R('var/cache/mdevctl-ts'))).toBe(false);
+    expect(fs.existsSync(R('var/lib/mdevctl'))).toBe(false);
     expect(fs.existsSync(R('usr/share/doc/mdevctl-ts'))).toBe(false);
     expect(ok(inRoot(['dpkg', '--audit']))).toBe('');
   });
@@ -312,8 +318,13 @@ if (!prepared.ready) {
     ok(inRoot(['dpkg', '-i', debInRoot], { LC_ALL: 'C' }));
     expect(status('mdevctl-ts')).toBe(`ii ${DEB_VERSION}`);
     expect(ok(inRoot(['mdevctl', 'list', '-d']))).toContain(`${U_MANUAL} ${PARENT} i915-GVTg_V5_8 manual\n`);
+    // an interrupted apply's undo journal is state the next mdevctl needs: purge leaves it
+    fs.mkdirSync(R('var/lib/mdevctl'), { recursive: true });
+    fs.writeFileSync(R('var/lib/mdevctl/apply.journal'), 'kept');
     ok(inRoot(['dpkg', '--purge', 'mdevctl-ts'], { LC_ALL: 'C' }));
     expect(definitions()).toEqual(before);
+    expect(fs.readFileSync(R('var/lib/mdevctl/apply.journal'), 'utf8')).toBe('kept');
+    fs.rmSync(R('var/lib/mdevctl'), { recursive: true });
   });
 
   test("dpkg -i over Debian's mdevctl keeps our udev rule (its /lib name is the same file on merged /usr)", () => {

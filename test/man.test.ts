@@ -78,6 +78,15 @@ describe('mdevctl.8 covers the CLI', () => {
     for (const o of new Set(options)) expect({ verb, option: o, documented: text.includes(o) }).toEqual({ verb, option: o, documented: true });
   });
 
+  test.each(['types', 'list', 'define', 'undefine', 'modify', 'start', 'stop', 'start-all'])('vgpu %s and each of its options', (verb) => {
+    expect(text).toMatch(new RegExp(`vgpu ${verb}\\b`));
+    const vhelp = run(['vgpu', verb, '--help']);
+    expect(vhelp.status).toBe(0);
+    expect(vhelp.stdout).toMatch(new RegExp(`^Usage: mdevctl vgpu ${verb} `));
+    const options = [...vhelp.stdout.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)].map((m) => m[1]);
+    for (const o of new Set(options)) expect({ verb, option: o, documented: text.includes(o) }).toEqual({ verb, option: o, documented: true });
+  });
+
   test.each([
     '--root',
     '--dry-run',
@@ -94,6 +103,11 @@ describe('mdevctl.8 covers the CLI', () => {
     'capabilities',
     'notify',
     'Error: MESSAGE',
+    '/etc/mdevctl-vgpu.d/VF.json',
+    'mdevctl-vgpu.service',
+    'MDEVCTL_VGPU_WAIT',
+    'MDEVCTL_VGPU_STOP_TIMEOUT',
+    'SCRIPT -t nvidia-ID -e EVENT -a ACTION -s STATE -u VF -p PF',
   ])('documents %s', (word) => {
     expect(text).toContain(word);
   });

@@ -44,7 +44,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('the tarball', () => {
   test('holds the bins, both bundles, the declarations and the man pages, and no sources or tests', () => {
-    for (const f of ['bin/mdevctl', 'bin/lsmdev', 'dist/cli.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'man/mdevctl.8', 'man/lsmdev.8', 'udev/60-mdevctl.rules', 'package.json', 'README.md']) {
+    for (const f of ['bin/mdevctl', 'bin/lsmdev', 'dist/cli.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'man/mdevctl.8', 'man/lsmdev.8', 'udev/60-mdevctl.rules', 'systemd/mdevctl-vgpu.service', 'package.json', 'README.md']) {
       expect(packedFiles).toContain(f);
     }
     expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);

@@ -83,8 +83,8 @@ test('parents deeper than the scan bound, and links, are not followed', () => {
 describe('NVIDIA vendor-specific VFIO (nvidia_vfio)', () => {
   const root = makeFixture('nvidia_vfio', path.join(base, 'nvidia_vfio'));
   const note =
-    "Note: no mdev parent device, but 4 NVIDIA vGPU functions (0000:3d:00.4 ... 0000:3d:00.7) use NVIDIA's vendor-specific VFIO " +
-    `and are not managed through mdev: see ${root}/sys/bus/pci/devices/<VF>/nvidia/creatable_vgpu_types and set a vGPU type in current_vgpu_type\n`;
+    "Note: no mdev parent device, but 7 NVIDIA vGPU functions (0000:3d:00.4 ... 0000:5e:00.6) use NVIDIA's vendor-specific VFIO " +
+    'and are not managed through mdev: see mdevctl vgpu types (their types) and mdevctl vgpu define/start\n';
 
   test('types: stdout as on a host without parents, one note on stderr', () => {
     expect(run(['types'], { root })).toEqual({ status: 0, stdout: '', stderr: note });
@@ -94,10 +94,10 @@ describe('NVIDIA vendor-specific VFIO (nvidia_vfio)', () => {
 
   test('one function: singular wording', () => {
     const one = makeFixture('nvidia_vfio', path.join(base, 'nvidia_vfio_one'));
-    for (const vf of ['0000:3d:00.5', '0000:3d:00.6', '0000:3d:00.7']) fs.unlinkSync(path.join(one, 'sys/bus/pci/devices', vf));
+    for (const vf of ['0000:3d:00.5', '0000:3d:00.6', '0000:3d:00.7', '0000:5e:00.4', '0000:5e:00.5', '0000:5e:00.6']) fs.unlinkSync(path.join(one, 'sys/bus/pci/devices', vf));
     expect(run(['types'], { root: one }).stderr).toBe(
       "Note: no mdev parent device, but 1 NVIDIA vGPU function 0000:3d:00.4 uses NVIDIA's vendor-specific VFIO " +
-        `and is not managed through mdev: see ${one}/sys/bus/pci/devices/<VF>/nvidia/creatable_vgpu_types and set a vGPU type in current_vgpu_type\n`,
+        'and is not managed through mdev: see mdevctl vgpu types (their types) and mdevctl vgpu define/start\n',
     );
   });
 

@@ -100,6 +100,10 @@ export function cliSpec(program: Command, version: string): CliSpec {
   for (const v of verbs) {
     if (v.name === 'completion') v.positional = [{ from: 'words', words: ['bash', 'zsh'] }];
     if (v.name === 'start-parent-mdevs') v.positional = [{ from: 'live', kind: 'parents' }];
+    if (v.name === 'vgpu') {
+      const vgpu = program.commands.find((c) => c.name() === 'vgpu')!;
+      v.positional = [{ from: 'words', words: vgpu.commands.map((c) => c.name()).filter((n) => n !== 'help') }];
+    }
     if (v.name === 'fixture') v.positional = [{ from: 'words', words: [...templateNames] }, { from: 'dir' }];
   }
   verbs.push({ name: 'help', summary: 'Print help for a command', hidden: false, options: [], positional: [{ from: 'words', words: names }] });

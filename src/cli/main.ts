@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { MdevctlError, UsageError, escapeControls } from '../lib/errors';
 import { VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
+import { allowRelativeReads } from '../lib/fastfs';
 import { addListOptions, runList, LIST_LONG } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
@@ -19,11 +20,12 @@ import * as fixture from './commands/fixture';
 import * as monitor from './commands/monitor';
 import * as completion from './commands/completion';
 import * as apply from './commands/apply';
+import * as vgpu from './commands/vgpu';
 
-const VERBS = [define, undefine, modify, start, stop, apply, list, types, monitor, completion, startParentMdevs, fixture];
+const VERBS = [define, undefine, modify, start, stop, apply, list, types, monitor, completion, vgpu, startParentMdevs, fixture];
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
-const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval']);
+const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval', '--vf', '--pf']);
 
 /** Does the command line ask for help? Help wins over every other check (libvirt probes this way). */
 function helpRequested(argv: string[]): boolean {
@@ -65,13 +67,30 @@ export function buildProgram(name = 'mdevctl'): Command {
     .option('--simulate', 'On a fixture root, act as the kernel would on sysfs writes (or MDEVCTL_SIMULATE=1; refused on /)')
     .helpCommand('help [command]', 'Print help for a command');
   for (const verb of VERBS) verb.register(program, env);
-  for (const cmd of program.commands) configure(cmd, name);
+  for (const cmd of allCommands(program)) configure(cmd, name);
   return program;
 }
 
+/** Every command below CMD (the verbs, and the verbs of a namespace like `vgpu`). */
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/**
+ * The command the words of a command line name: the verb, or the verb inside a namespace
+ * (`vgpu start`). The first word naming a verb decides, so `vgpu start` is not `start`.
+ */
+function commandFor(program: Command, words: string[]): Command | undefined {
+  const i = words.findIndex((w) => program.commands.some((c) => c.name() === w));
+  if (i < 0) return undefined;
+  const sub = program.commands.find((c) => c.name() === words[i])!;
+  if (sub.commands.length === 0) return sub;
+  const inner = words.slice(i + 1).find((w) => sub.commands.some((c) => c.name() === w));
+  return inner === undefined ? sub : sub.commands.find((c) => c.name() === inner);
+}
+
 function usageFor(program: Command, argv: string[]): string {
-  const sub = program.commands.find((c) => argv.includes(c.name()));
-  const cmd = sub ?? program;
+  const cmd = commandFor(program, argv) ?? program;
   return `\n\nUsage: ${commandPath(cmd)} ${cmd.usage()}\n\nFor more information, try '--help'.`;
 }
 
@@ -102,11 +121,13 @@ function installCrashHandler(): void {
 /** Run the CLI; sets process.exitCode (never throws). */
 export function main(argv: string[], name = 'mdevctl'): void {
   installCrashHandler();
+  // the CLI owns its working directory: big listings open names relative to their directory
+  allowRelativeReads(true);
   const program = buildProgram(name);
   try {
     if (helpRequested(argv)) {
       const words = argv.filter((a) => !a.startsWith('-'));
-      const sub = name === 'mdevctl' ? program.commands.find((c) => words[0] === c.name() || words.includes(c.name())) : undefined;
+      const sub = name === 'mdevctl' ? commandFor(program, words) : undefined;
       writeStdout((sub ?? program).helpInformation());
       process.exitCode = 0;
       return;

@@ -2,7 +2,7 @@
  * The one output channel of the CLI. stdout carries only what scripts parse (listings, JSON, the
  * bare UUID); warnings, progress and errors go to stderr. Colour is decided here, once.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { Style, plainStyle } from '../lib/format';
 
 export interface Output {

@@ -94,6 +94,8 @@ const VALUE_NAMES: Record<string, string> = {
   addattr: '--addattr <attr_name>',
   value: '--value <attr_value>',
   index: '--index <INDEX>',
+  vf: '--vf <VF>',
+  pf: '--pf <PF>',
 };
 
 function flagName(name: string): string {

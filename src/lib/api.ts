@@ -24,6 +24,20 @@ import { ApplyOptions, ApplyResult, applyDefinitions as applyOp } from './ops/ap
 import { devicesJsonValue, listJsonText, typesJsonText, typesJsonValue } from './format';
 import { plain } from './json';
 import { Monitor, MonitorOptions, onceLog, startMonitor } from './monitor';
+import { vgpuContext } from './vgpu/ops/common';
+import { PfTypes, VfTypes, VgpuTypesOptions, vgpuTypes as vgpuTypesOp } from './vgpu/ops/types';
+import { DefinedVgpu, RunningVgpu, definedVgpus, runningVgpus } from './vgpu/ops/list';
+import { VgpuDefineOptions, defineVgpu as defineVgpuOp } from './vgpu/ops/define';
+import { VgpuUndefineOptions, undefineVgpu as undefineVgpuOp } from './vgpu/ops/undefine';
+import { VgpuModifyOptions, modifyVgpu as modifyVgpuOp } from './vgpu/ops/modify';
+import { VgpuStartOptions, VgpuStartResult, startVgpu as startVgpuOp } from './vgpu/ops/start';
+import { VgpuStopOptions, VgpuStopResult, stopVgpu as stopVgpuOp } from './vgpu/ops/stop';
+import { VgpuStartAllOptions, VgpuStartAllResult, startAllVgpus as startAllVgpusOp } from './vgpu/ops/start-all';
+import { VgpuDefinition } from './vgpu/store';
+
+export type { PfTypes, VfTypes, VgpuTypesOptions, DefinedVgpu, RunningVgpu, VgpuDefineOptions, VgpuUndefineOptions };
+export type { VgpuModifyOptions, VgpuStartOptions, VgpuStartResult, VgpuStopOptions, VgpuStopResult };
+export type { VgpuStartAllOptions, VgpuStartAllResult, VgpuDefinition };
 
 /** Where a library call works. */
 export interface Where {
@@ -175,4 +189,50 @@ export interface WatchOptions extends Where, MonitorOptions {}
 export function watchDevices(o: WatchOptions): Monitor {
   const ctx = contextOf(o);
   return startMonitor(createContext({ root: ctx.root, log: onceLog(ctx.log) }), o);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NVIDIA vGPUs on SR-IOV VFs without mdev (vendor-specific VFIO): `mdevctl vgpu ...`
+
+/** `vgpu types`: per PF what its VFs can create now, or with `vf` that VF's own list. */
+export function listVgpuTypes(o: VgpuTypesOptions & Where = {}): PfTypes[] | VfTypes {
+  return vgpuTypesOp(vgpuContext(contextOf(o)), o);
+}
+
+/** `vgpu list`: the running vGPUs, or with `defined` the stored definitions and their state. */
+export function listVgpus(o: Where & { defined: true }): DefinedVgpu[];
+export function listVgpus(o?: Where & { defined?: false }): RunningVgpu[];
+export function listVgpus(o: Where & { defined?: boolean } = {}): RunningVgpu[] | DefinedVgpu[] {
+  const v = vgpuContext(contextOf(o));
+  return o.defined ? definedVgpus(v) : runningVgpus(v);
+}
+
+/** `vgpu define`: store a VF's definition. */
+export function defineVgpu(o: VgpuDefineOptions & Where): VgpuDefinition {
+  return defineVgpuOp(vgpuContext(contextOf(o)), o);
+}
+
+/** `vgpu undefine`: remove a VF's definition (returns what it was). */
+export function undefineVgpu(o: VgpuUndefineOptions & Where): VgpuDefinition {
+  return undefineVgpuOp(vgpuContext(contextOf(o)), o);
+}
+
+/** `vgpu modify`: change a VF's definition (type, start policy). */
+export function modifyVgpu(o: VgpuModifyOptions & Where): VgpuDefinition {
+  return modifyVgpuOp(vgpuContext(contextOf(o)), o);
+}
+
+/** `vgpu start`: set the VF's vGPU type (from its definition, or `type`). */
+export function startVgpu(o: VgpuStartOptions & Where): VgpuStartResult {
+  return startVgpuOp(vgpuContext(contextOf(o)), o);
+}
+
+/** `vgpu stop`: clear the VF's vGPU type. */
+export function stopVgpu(o: VgpuStopOptions & Where): VgpuStopResult {
+  return stopVgpuOp(vgpuContext(contextOf(o)), o);
+}
+
+/** `vgpu start-all`: start every `auto` definition (boot). */
+export function startAllVgpus(o: VgpuStartAllOptions & Where = {}): VgpuStartAllResult {
+  return startAllVgpusOp(vgpuContext(contextOf(o)), o);
 }

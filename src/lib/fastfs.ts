@@ -8,7 +8,7 @@
  * Files are opened non-blocking, so a FIFO planted where a file should be cannot hang the command,
  * and read up to MAX_BYTES (a character device such as /dev/zero never ends).
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -76,5 +76,38 @@ function readAndClose(fd: number): string {
     return buf.toString('utf8', 0, n);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+let relativeReads = false;
+
+/**
+ * Let withDir change the working directory. The CLI does (src/cli/main.ts); the library API never
+ * changes its caller's working directory, so there withDir always gives absolute paths.
+ */
+export function allowRelativeReads(on: boolean): void {
+  relativeReads = on;
+}
+
+/**
+ * Run FN on names under DIR: FN gets the prefix to put before a name (or a relative path) under
+ * DIR. With relative reads allowed that is '' and the working directory is DIR while FN runs (the
+ * kernel then walks a name or two per open instead of the whole path from the root: a quarter less
+ * system time on a big sysfs listing), else `DIR/`. FN must be synchronous and start no process;
+ * the working directory is restored before withDir returns or throws.
+ */
+export function withDir<T>(dir: string, fn: (base: string) => T): T {
+  if (!relativeReads) return fn(`${dir}/`);
+  let saved: string;
+  try {
+    saved = process.cwd();
+    process.chdir(dir);
+  } catch {
+    return fn(`${dir}/`);
+  }
+  try {
+    return fn('');
+  } finally {
+    process.chdir(saved);
   }
 }

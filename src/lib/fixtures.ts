@@ -4,10 +4,11 @@
  * `mdevctl fixture TEMPLATE DIR`, by scripts/make-fixtures.mjs (which regenerates fixtures/) and
  * by the tests. Deterministic: fixed UUIDs, sorted creation order, no dependencies.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { MdevctlError, describeSystemError } from './errors';
 import { byteOrder } from './order';
+import { layOutVgpuHost } from './vgpu/model';
 
 const P = path.posix;
 
@@ -131,22 +132,6 @@ const A40_TYPES = nvTypes([
 function sriovAvailable(_type: FixtureType, runningTypes: string[]): number {
   return runningTypes.length === 0 ? 1 : 0;
 }
-
-// L40S (48 GB), vGPU 17+ vendor-specific VFIO (no mdev).
-const L40S_VGPU_TYPES: Array<[number, string]> = [
-  [1145, 'NVIDIA L40S-1B'],
-  [1146, 'NVIDIA L40S-2B'],
-  [1147, 'NVIDIA L40S-1Q'],
-  [1148, 'NVIDIA L40S-2Q'],
-  [1149, 'NVIDIA L40S-3Q'],
-  [1150, 'NVIDIA L40S-4Q'],
-  [1151, 'NVIDIA L40S-6Q'],
-  [1152, 'NVIDIA L40S-8Q'],
-  [1153, 'NVIDIA L40S-12Q'],
-  [1154, 'NVIDIA L40S-16Q'],
-  [1155, 'NVIDIA L40S-24Q'],
-  [1156, 'NVIDIA L40S-48Q'],
-];
 
 // ---------------------------------------------------------------------------------------------
 // Parent builders
@@ -432,30 +417,11 @@ const TEMPLATES: Record<string, Template> = {
   },
 
   nvidia_vfio: {
-    // vGPU 17+ vendor-specific VFIO: no mdev at all.
+    // vGPU 17+ vendor-specific VFIO: no mdev at all (the model: src/lib/vgpu/model.ts).
     parents: [],
     devices: [],
     noMdev: true,
-    extra(tree) {
-      const bridge = 'pci0000:3a/0000:3a:00.0';
-      const vfs = ['0000:3d:00.4', '0000:3d:00.5', '0000:3d:00.6', '0000:3d:00.7'];
-      const virtfn: Record<string, string> = {};
-      vfs.forEach((vf, i) => {
-        virtfn[`virtfn${i}`] = `sys/devices/${bridge}/${vf}`;
-      });
-      plainPci(tree, '0000:3d:00.0', bridge, ['0x10de', '0x26b9', '0x030200'], { sriov_totalvfs: '32\n', sriov_numvfs: '4\n' }, virtfn);
-      const creatable = 'ID    : vGPU Name\n' + L40S_VGPU_TYPES.map(([id, name]) => `${id}  : ${name}\n`).join('');
-      for (const vf of vfs) {
-        plainPci(
-          tree,
-          vf,
-          bridge,
-          ['0x10de', '0x26b9', '0x030200'],
-          { 'nvidia/creatable_vgpu_types': creatable, 'nvidia/current_vgpu_type': '0\n' },
-          { physfn: `sys/devices/${bridge}/0000:3d:00.0` },
-        );
-      }
-    },
+    extra: layOutVgpuHost,
   },
 };
 

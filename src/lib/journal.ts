@@ -22,8 +22,8 @@
  * are taken from it (`journalOverlay`, read by ConfigStore.definedDevices). So `list -d` shows the
  * old state until the commit and the new state after it, never a mix.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';

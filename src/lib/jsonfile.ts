@@ -2,7 +2,7 @@
  * Reading a --jsonfile: any readable path, including /dev/stdin (libvirt pipes the config in),
  * with a size bound so a wrong file cannot exhaust memory.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { MdevctlError, describeSystemError } from './errors';
 import { ParsedConfig, parseConfigText } from './device';
 

@@ -22,8 +22,8 @@
  * change, and it must hold definitions only; run/ is the runtime state directory (a tmpfs on a
  * real system, so leftovers vanish at boot).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { randomBytes } from 'node:crypto';
 import { Root } from './root';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';

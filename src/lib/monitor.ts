@@ -6,7 +6,7 @@
  * second). The config directory and, on fixture roots, the sysfs directories are also watched
  * with fs.watch, which makes a rescan happen at once instead of at the next poll.
  */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { Context } from './context';
 import { DeviceConfig, parseConfigText } from './device';
 import { Log } from './log';

@@ -1,10 +1,11 @@
 /**
  * NVIDIA vGPU 17+ on recent GPUs uses NVIDIA's vendor-specific VFIO, not mdev: each virtual
  * function has nvidia/creatable_vgpu_types and nvidia/current_vgpu_type, and there is no mdev
- * parent at all. `types` then tells the user why it shows nothing (on stderr only).
+ * parent at all. `types` then tells the user why it shows nothing and where to look instead:
+ * `mdevctl vgpu` (src/lib/vgpu/), on stderr only.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 
 /** PCI functions (names under sys/bus/pci/devices) that offer NVIDIA vendor-specific vGPU types. */
@@ -26,7 +27,6 @@ export function nvidiaVfioNote(root: Root): string | null {
   const are = vfs.length === 1 ? 'is' : 'are';
   return (
     `Note: no mdev parent device, but ${vfs.length} NVIDIA vGPU ${which} NVIDIA's vendor-specific VFIO and ` +
-    `${are} not managed through mdev: see ${path.join(root.pciDevicesBase, '<VF>', 'nvidia')}/creatable_vgpu_types ` +
-    `and set a vGPU type in current_vgpu_type`
+    `${are} not managed through mdev: see mdevctl vgpu types (their types) and mdevctl vgpu define/start`
   );
 }

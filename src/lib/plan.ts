@@ -10,8 +10,8 @@
  * `write-file` line) or as a JSON array of actions. Paths are shown as seen from the root (as in
  * a chroot), so a plan does not depend on where a fixture tree lives.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { KernelWriter } from './sysfs';
 import { StoreFiles } from './store';

@@ -3,7 +3,7 @@
  * (as upstream's `Environment`), so a test, a dry run or a CI script can point the whole tool at
  * a fixture tree by choosing a different root.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 
 export class Root {
   /** Absolute path of the root directory ("/" on a real system). */
@@ -33,6 +33,14 @@ export class Root {
    * must outlive a power cut to roll back a half-done apply after the reboot).
    */
   readonly journalPath: string;
+  /**
+   * etc/mdevctl-vgpu.d: NVIDIA vGPU (vendor-specific VFIO) definitions, one file per VF. Outside
+   * etc/mdevctl.d on purpose: upstream mdevctl takes every directory there for a parent, and
+   * libvirt watches that tree.
+   */
+  readonly vgpuConfigBase: string;
+  /** proc: process fds, to see who holds a VF's VFIO device open. */
+  readonly procBase: string;
 
   /** Every base is joined once here: listings use them once per device. */
   constructor(dir: string) {
@@ -46,6 +54,8 @@ export class Root {
     this.scriptsBase = this.join('usr/lib/mdevctl/scripts.d');
     this.lockPath = this.join('run/lock/mdevctl.lock');
     this.journalPath = this.join('var/lib/mdevctl/apply.journal');
+    this.vgpuConfigBase = this.join('etc/mdevctl-vgpu.d');
+    this.procBase = this.join('proc');
   }
 
   /** Root chosen by the usual rule: the --root flag wins, then MDEVCTL_ENV_ROOT, then "/". */
@@ -86,6 +96,16 @@ export class Root {
   /** etc/mdevctl.d/PARENT */
   parentConfigDir(parent: string): string {
     return path.join(this.configBase, parent);
+  }
+
+  /** sys/bus/pci/devices/BDF: a PCI function (an SR-IOV VF or PF). */
+  pciDevicePath(bdf: string): string {
+    return path.join(this.pciDevicesBase, bdf);
+  }
+
+  /** etc/mdevctl-vgpu.d/VF.json: the vGPU definition of one VF. */
+  vgpuDefinitionPath(vf: string): string {
+    return path.join(this.vgpuConfigBase, `${vf}.json`);
   }
 
   /** etc/mdevctl.d/PARENT/UUID */

@@ -16,11 +16,12 @@
  * Writing an attribute stores the value written in its file, so a test can read back what was
  * written.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { KernelWriter } from './sysfs';
 import { MdevctlError, errnoCode } from './errors';
+import { isVgpuTypeFile, writeVgpuType } from './vgpu/model';
 
 /** sysfs's statfs magic: a root whose sys/ is a real sysfs is never simulated. */
 const SYSFS_MAGIC = 0x62656572;
@@ -284,6 +285,8 @@ export class SimulatedKernel implements KernelWriter {
   }
 
   writeAttribute(deviceDir: string, name: string, value: string): void {
+    // NVIDIA vendor-specific VFIO: the VF's vGPU type (src/lib/vgpu/model.ts)
+    if (isVgpuTypeFile(name)) return writeVgpuType(deviceDir, value);
     const p = path.join(deviceDir, name);
     const st = fs.statSync(p);
     if (st.isDirectory()) throw kernelError('EISDIR', 'open', p);

@@ -3,8 +3,8 @@
  * malformed file is skipped with a warning naming it); writes are atomic (temp file in the same
  * directory, fsync, rename), so a reader or a crash never sees a partial definition.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { Log } from './log';
 import { MDev, parseConfigText } from './device';
@@ -12,7 +12,7 @@ import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
 import { removeOrphans, withLock } from './lock';
-import { readRegularText, readText } from './fastfs';
+import { readRegularText, readText, withDir } from './fastfs';
 import { byteOrder } from './order';
 import { journalOverlay, recoverJournal } from './journal';
 
@@ -150,37 +150,42 @@ export class ConfigStore {
       const devs: MDev[] = [];
       // byte order, so that warnings come out in the same order as the listing
       entries.sort((x, y) => byteOrder(x.name, y.name));
-      for (const ent of entries) {
-        const uuid = parseUuid(ent.name);
-        if (uuid === null) continue;
-        if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
-        const file = `${dir}/${ent.name}`; // dir is normalized, a name has no slash
-        if (!ent.isFile()) {
-          let st: fs.Stats | undefined;
-          try {
-            st = ent.isSymbolicLink() ? fs.statSync(file) : undefined;
-          } catch {
-            this.log.warn(`Ignoring definition ${file}: the link points nowhere`);
-            continue;
+      // names relative to dir (see withDir); messages name the whole path
+      withDir(dir, (base) => {
+        for (const ent of entries) {
+          const uuid = parseUuid(ent.name);
+          if (uuid === null) continue;
+          if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
+          const file = `${dir}/${ent.name}`; // dir is normalized, a name has no slash
+          const at = `${base}${ent.name}`;
+          if (!ent.isFile()) {
+            let st: fs.Stats | undefined;
+            try {
+              st = ent.isSymbolicLink() ? fs.statSync(at) : undefined;
+            } catch {
+              this.log.warn(`Ignoring definition ${file}: the link points nowhere`);
+              continue;
+            }
+            if (!st?.isFile()) {
+              this.log.warn(`Ignoring definition ${file}: not a regular file`);
+              continue;
+            }
           }
-          if (!st?.isFile()) {
-            this.log.warn(`Ignoring definition ${file}: not a regular file`);
-            continue;
-          }
+          const dev = this.readFile(parent, uuid, file, at);
+          if (dev) devs.push(dev);
         }
-        const dev = this.readFile(parent, uuid, file);
-        if (dev) devs.push(dev);
-      }
+      });
       if (devs.length > 0) result.set(parent, devs);
     }
     return sortDeviceMap(result);
   }
 
-  private readFile(parent: string, uuid: string, file: string): MDev | null {
+  /** The definition FILE, read through AT (FILE, or FILE relative to the working directory). */
+  private readFile(parent: string, uuid: string, file: string, at: string): MDev | null {
     let text: string;
     try {
       // the listing vouched for a regular file (or a link to one): no fstat
-      text = readText(file);
+      text = readText(at);
     } catch (e) {
       this.log.warn(`Unable to read definition ${file}: ${describeSystemError(e)}`);
       return null;
@@ -201,6 +206,25 @@ export class ConfigStore {
     }
   }
 
+  /** Prefix of PARENT/UUID for opening a definition: see inConfigDir. */
+  private readBase: string | undefined;
+
+  /**
+   * Run FN (synchronous, starting no process) with `read` opening definitions relative to the
+   * config directory (see withDir): for reading many, as `list` does for every running device.
+   */
+  inConfigDir<T>(fn: () => T): T {
+    return withDir(this.root.configBase, (base) => {
+      const saved = this.readBase;
+      this.readBase = base;
+      try {
+        return fn();
+      } finally {
+        this.readBase = saved;
+      }
+    });
+  }
+
   /** The definition of (parent, uuid), null when there is none; throws when it is malformed. */
   read(parent: string, uuid: string): MDev | null {
     checkParentName(parent);
@@ -208,7 +232,7 @@ export class ConfigStore {
     const file = `${this.root.configBase}/${parent}/${uuid}`;
     let text: string;
     try {
-      text = readRegularText(file);
+      text = readRegularText(this.readBase === undefined ? file : `${this.readBase}${parent}/${uuid}`);
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;

@@ -3,13 +3,13 @@
  * fixture /sys under the root, and performs the kernel writes (create, remove, attributes)
  * through a pluggable KernelWriter (the real kernel, or the simulated one for fixture roots).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
-import { readText, readTextIfExists } from './fastfs';
+import { readText, readTextIfExists, withDir } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
 import { byteOrder } from './order';
 
@@ -229,52 +229,57 @@ export class Sysfs {
       throw new MdevctlError(`Unable to read ${typesDir}: ${describeSystemError(e)}`);
     }
     const out: MdevType[] = [];
-    for (const ent of entries) {
-      const dir = `${typesDir}/${ent.name}`; // typesDir is normalized, names have no slash
-
-      if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirFollow(dir))) continue;
-      out.push(this.readType(p.name, ent.name, dir));
-    }
+    // names relative to typesDir (see withDir); messages name the whole path
+    withDir(typesDir, (base) => {
+      for (const ent of entries) {
+        const at = `${base}${ent.name}`;
+        if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirFollow(at))) continue;
+        out.push(this.readType(p.name, ent.name, `${typesDir}/${ent.name}`, at)); // typesDir is normalized, names have no slash
+      }
+    });
     out.sort((a, b) => byteOrder(a.type, b.type));
     return out;
   }
 
-  private readType(parent: string, type: string, dir: string): MdevType {
-    const availFile = `${dir}/available_instances`;
+  /** The type in DIR, read through AT (DIR, or DIR relative to the working directory). */
+  private readType(parent: string, type: string, dir: string, at: string): MdevType {
     let availText: string;
     let deviceApi: string;
     try {
-      availText = readTrimmed(availFile);
-      deviceApi = readTrimmed(`${dir}/device_api`);
+      availText = readTrimmed(`${at}/available_instances`);
+      deviceApi = readTrimmed(`${at}/device_api`);
     } catch (e) {
       throw new MdevctlError(`Unable to read mdev type ${type} of ${parent}: ${describeSystemError(e)} (${dir})`);
     }
     const available = parseInstances(availText);
     if (available === null) {
-      throw new MdevctlError(`Invalid available_instances '${shown(availText)}' in ${availFile}: not an integer`);
+      throw new MdevctlError(`Invalid available_instances '${shown(availText)}' in ${dir}/available_instances: not an integer`);
     }
     return {
       parent,
       type,
       availableInstances: available,
       deviceApi,
-      name: this.readOptionalText(`${dir}/name`),
-      description: this.readOptionalText(`${dir}/description`).split('\n').join(', '),
+      name: this.readOptionalText(`${dir}/name`, `${at}/name`),
+      description: this.readOptionalText(`${dir}/description`, `${at}/description`).split('\n').join(', '),
     };
   }
 
-  /** A name or description file: trimmed, '' when absent; bytes that are not UTF-8 warned about. */
-  private readOptionalText(file: string): string {
+  /**
+   * A name or description FILE (read through AT, see readType): trimmed, '' when absent; bytes
+   * that are not UTF-8 warned about.
+   */
+  private readOptionalText(file: string, at = file): string {
     let text: string | null;
     try {
-      text = readTextIfExists(file);
+      text = readTextIfExists(at);
     } catch (e) {
       throw new MdevctlError(`Unable to read ${file}: ${describeSystemError(e)}`);
     }
     if (text === null) return '';
     // U+FFFD: maybe bytes that are not UTF-8 (rare), checked strictly only then
     if (!text.includes('\uFFFD')) return trimLikeUpstream(text);
-    const bytes = fs.readFileSync(file);
+    const bytes = fs.readFileSync(at);
     try {
       return trimLikeUpstream(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch {
@@ -302,11 +307,15 @@ export class Sysfs {
   /** All active devices whose links resolve; dangling ones are skipped with a warning. */
   activeDevices(uuidFilter?: string): ActiveDevice[] {
     const out: ActiveDevice[] = [];
-    for (const { uuid, entry } of this.activeUuids()) {
-      if (uuidFilter !== undefined && uuid !== uuidFilter) continue;
-      const dev = this.resolveActive(uuid, `${this.root.mdevBase}/${entry}`, true);
-      if (dev) out.push(dev);
-    }
+    const uuids = this.activeUuids();
+    // links relative to mdevBase (see withDir); devices and messages name the whole path
+    withDir(this.root.mdevBase, (base) => {
+      for (const { uuid, entry } of uuids) {
+        if (uuidFilter !== undefined && uuid !== uuidFilter) continue;
+        const dev = this.resolveActive(uuid, `${this.root.mdevBase}/${entry}`, true, `${base}${entry}`);
+        if (dev) out.push(dev);
+      }
+    });
     return out;
   }
 
@@ -315,8 +324,9 @@ export class Sysfs {
     return this.resolveActive(uuid, this.root.activePath(uuid), false);
   }
 
-  private resolveActive(uuid: string, link: string, warn: boolean): ActiveDevice | null {
-    const fast = this.resolveByLinks(uuid, link);
+  /** The device at LINK (read through AT: LINK, or LINK relative to the working directory). */
+  private resolveActive(uuid: string, link: string, warn: boolean, at = link): ActiveDevice | null {
+    const fast = this.resolveByLinks(uuid, link, at);
     if (fast !== undefined) return fast;
     let dir: string;
     try {
@@ -343,16 +353,16 @@ export class Sysfs {
    * anything unusual (not a link, a target not ending in PARENT/UUID, a dangling mdev_type), where
    * the realpath code decides and words the warnings.
    */
-  private resolveByLinks(uuid: string, link: string): ActiveDevice | null | undefined {
+  private resolveByLinks(uuid: string, link: string, at: string): ActiveDevice | null | undefined {
     let target: string;
     try {
-      target = fs.readlinkSync(link);
+      target = fs.readlinkSync(at);
     } catch (e) {
       return errnoCode(e) === 'ENOENT' ? null : undefined;
     }
     const parent = lastComponent(target, 1);
     if (parent === undefined || lastComponent(target, 0) === undefined) return undefined;
-    const typeLink = `${link}/mdev_type`;
+    const typeLink = `${at}/mdev_type`;
     let typeTarget: string;
     try {
       typeTarget = fs.readlinkSync(typeLink);

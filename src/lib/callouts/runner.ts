@@ -2,7 +2,7 @@
  * The callout policy (REFERENCE §8): which script answers for a device, what its exit status
  * means, and the pre → command → post → notify sequence around each command.
  */
-import * as path from 'node:path';
+import path = require('node:path');
 import type { CalloutItem, Callouts, CalloutPlan } from '../callouts';
 import { Attr, MDev } from '../device';
 import { MdevctlError } from '../errors';

@@ -3,8 +3,8 @@
  * per run; entries are taken in byte order of their names. Only regular executable files count;
  * a world-writable one is refused with a warning (anyone could have put code in it).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Log } from '../log';
 import { utf8Order } from '../order';
 

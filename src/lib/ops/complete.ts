@@ -1,5 +1,5 @@
 /** Candidate words for shell completion: cheap directory listings, no definition is parsed. */
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { Context } from '../context';
 import { parseUuid } from '../uuid';
 import { byteOrder } from '../order';

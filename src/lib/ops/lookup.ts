@@ -39,20 +39,27 @@ export function activeDevices(
   opts: { attributes?: boolean } = {},
 ): DeviceMap {
   const map: DeviceMap = new Map();
-  for (const a of ctx.sysfs.activeDevices(filter.uuid)) {
-    if (filter.parent !== undefined && filter.parent !== a.parent) continue;
-    const dev = new MDev(a.uuid, a.parent, a.type);
-    dev.active = true;
-    try {
-      const def = ctx.store.read(a.parent, a.uuid);
-      if (def) {
+  const active = ctx.sysfs.activeDevices(filter.uuid).filter((a) => filter.parent === undefined || filter.parent === a.parent);
+  // all definitions first, read together (no script runs meanwhile: see Store.inConfigDir)
+  const devs = ctx.store.inConfigDir(() =>
+    active.map((a) => {
+      const dev = new MDev(a.uuid, a.parent, a.type);
+      dev.active = true;
+      try {
+        const def = ctx.store.read(a.parent, a.uuid);
+        if (def) {
+          dev.defined = true;
+          dev.autostart = def.autostart;
+        }
+      } catch {
+        // a malformed definition still counts as defined; its start mode is unknown (manual)
         dev.defined = true;
-        dev.autostart = def.autostart;
       }
-    } catch {
-      // a malformed definition still counts as defined; its start mode is unknown (manual)
-      dev.defined = true;
-    }
+      return dev;
+    }),
+  );
+  for (let i = 0; i < devs.length; i++) {
+    const dev = devs[i];
     if (opts.attributes !== false) {
       try {
         dev.attrs.push(...ctx.callouts.getAttributes(dev));
@@ -61,8 +68,8 @@ export function activeDevices(
         if (e instanceof CalloutTimeoutError) ctx.log.warn(e.message);
       }
     }
-    let list = map.get(a.parent);
-    if (!list) map.set(a.parent, (list = []));
+    let list = map.get(active[i].parent);
+    if (!list) map.set(active[i].parent, (list = []));
     list.push(dev);
   }
   return sortDeviceMap(map);

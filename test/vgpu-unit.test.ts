@@ -1,0 +1,90 @@
+/**
+ * The systemd unit shipped in systemd/mdevctl-vgpu.service: a oneshot ordered after the NVIDIA
+ * vGPU manager and the VF set-up and before libvirt, whose command really brings back the auto
+ * vGPU definitions of a rebooted fixture host when run as systemd would run it.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MDEVCTL, REPO, run } from './support/cli';
+import { makeFixture } from '../src/lib/fixtures';
+import { simulateVgpuReboot } from '../src/lib/vgpu/model';
+import { Root } from '../src/lib/root';
+
+const UNIT_FILE = path.join(REPO, 'systemd', 'mdevctl-vgpu.service');
+const UNIT = fs.readFileSync(UNIT_FILE, 'utf8');
+
+/** Section -> key -> values (repeated keys and space-separated lists joined). */
+function parse(text: string): Record<string, Record<string, string[]>> {
+  const out: Record<string, Record<string, string[]>> = {};
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const s = /^\[(\w+)\]$/.exec(line);
+    if (s) {
+      section = s[1];
+      out[section] = {};
+      continue;
+    }
+    const eq = line.indexOf('=');
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    const list = ['After', 'Before', 'Wants'].includes(key) ? value.split(/\s+/) : [value];
+    (out[section][key] ??= []).push(...list);
+  }
+  return out;
+}
+
+const unit = parse(UNIT);
+
+test('a oneshot after the vGPU manager and VF set-up, before libvirt and the guests', () => {
+  expect(unit.Service.Type).toEqual(['oneshot']);
+  expect(unit.Service.RemainAfterExit).toEqual(['yes']);
+  expect(unit.Unit.After).toEqual(expect.arrayContaining(['nvidia-vgpu-mgr.service', 'nvidia-sriov-manage@ALL.service', 'pve-nvidia-sriov@ALL.service']));
+  expect(unit.Unit.Before).toEqual(expect.arrayContaining(['libvirtd.service', 'virtqemud.service', 'pve-guests.service', 'nova-compute.service']));
+  expect(unit.Unit.ConditionDirectoryNotEmpty).toEqual(['/etc/mdevctl-vgpu.d']);
+  expect(unit.Install.WantedBy).toEqual(['multi-user.target']);
+  expect(unit.Service.ExecStart).toEqual(['/usr/bin/env mdevctl vgpu start-all']);
+});
+
+test('systemd-analyze verify accepts it (where systemd-analyze is installed)', () => {
+  const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+  if (probe.error) {
+    console.warn('systemd-analyze is not installed: unit not verified');
+    return;
+  }
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', UNIT_FILE], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});
+
+test('its command, run as systemd runs it, brings back the auto definitions after a reboot', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-unit-'));
+  try {
+    const root = makeFixture('nvidia_vfio', path.join(dir, 'host'));
+    fs.rmSync(path.join(root, 'proc'), { recursive: true });
+    simulateVgpuReboot(new Root(root));
+    expect(run(['--root', root, 'vgpu', 'list']).stdout).toBe('');
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec '${process.execPath}' '${MDEVCTL}' "$@"\n`, { mode: 0o755 });
+    const env: NodeJS.ProcessEnv = { PATH: `${bin}:/usr/bin:/bin`, MDEVCTL_ENV_ROOT: root, MDEVCTL_SIMULATE: '1' };
+    for (const e of unit.Service.Environment ?? []) {
+      const [k, v] = e.split('=');
+      env[k] = v;
+    }
+    const [cmd, ...args] = unit.Service.ExecStart[0].split(' ');
+    const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+    expect(r.stderr).toBe(
+      'VF 0000:3d:00.4: vGPU type 1150 (NVIDIA L40S-4Q) started\nVF 0000:5e:00.4: vGPU type 1148 (NVIDIA L40S-2Q) started\n',
+    );
+    expect(r.status).toBe(0);
+    expect(run(['--root', root, 'vgpu', 'list']).stdout).toBe(
+      '0000:3d:00.4 0000:3d:00.0 1150 NVIDIA L40S-4Q\n0000:5e:00.4 0000:5e:00.0 1148 NVIDIA L40S-2Q\n',
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
