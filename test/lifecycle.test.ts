@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree, UPSTREAM_TESTDATA } from './support/tree';
-import { mdevctl, run, RunResult } from './support/cli';
+import { MDEVCTL, mdevctl, run, RunResult } from './support/cli';
+import { freshFixture, removeFixture } from './support/fixture';
 
 const U = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
 const P = '0000:00:03.0';
@@ -428,6 +429,35 @@ describe('start-parent-mdevs', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`Warning: Failed to start ${BROKEN} on ${P}: Parent ${P} does not support mdev type missing_type\n`);
     expect(t.read(`sys/devices/pci0000:00/${P}/mdev_supported_types/${TYPE}/create`)).toBe(AUTO);
+  });
+
+  test('a device another run started meanwhile (udev fires two at once) is skipped, not a failure', () => {
+    // The other run is played by a pre-start callout script that starts the device itself (once),
+    // between this run's "is it running?" and its write to create; the simulated kernel then
+    // refuses the UUID (EEXIST), as a real kernel did under kernel-tests' udev scenario.
+    const root = freshFixture('mtty');
+    try {
+      const uuid = '11111111-0000-4000-8000-0000000000aa';
+      const env = { MDEVCTL_SIMULATE: '1' };
+      ok(run(['define', '-u', uuid, '-p', 'mtty', '-t', 'mtty-1', '--auto'], { root, env }));
+      const marker = path.join(root, 'other-run-done');
+      const script = path.join(root, 'usr/lib/mdevctl/scripts.d/callouts/other-run');
+      fs.writeFileSync(script, [
+        '#!/bin/sh',
+        'cat >/dev/null',
+        `[ -e '${marker}' ] && exit 0`,
+        `: > '${marker}'`,
+        `'${process.execPath}' '${MDEVCTL}' start -u ${uuid} >/dev/null`,
+        '',
+      ].join('\n'), { mode: 0o755 });
+      ok(run(['start-parent-mdevs', 'mtty'], { root, env }));
+      expect(fs.existsSync(marker)).toBe(true);
+      const dev = path.join(root, 'sys/bus/mdev/devices', uuid);
+      expect(path.basename(fs.readlinkSync(path.join(dev, 'mdev_type')))).toBe('mtty-1');
+      expect(fs.readdirSync(path.join(root, 'sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/devices'))).toEqual([uuid]);
+    } finally {
+      removeFixture(root);
+    }
   });
 
   test('a parent without definitions is nothing to do', () => {

@@ -171,7 +171,7 @@ describe('driver models match the running devices the fixtures lay out', () => {
         walk(dir, '');
         const model = driverOf(type);
         expect(model).toBeDefined();
-        expect(model!.files(uuid, path.dirname(dir)).map((f) => f.name).sort()).toEqual(files.sort());
+        expect(model!.files(uuid, path.dirname(dir), type).map((f) => f.name).sort()).toEqual(files.sort());
         expect(fs.readlinkSync(path.join(dir, 'driver')).endsWith(`/drivers/${model!.mdevDriver}`)).toBe(true);
       }
     } finally {

@@ -210,7 +210,10 @@ function mttyParent(): FixtureParent {
       return Math.floor((24 - used) / (type as MttyType).ports);
     },
     files: {},
-    links: { 'sys/class/mtty/mtty': 'sys/devices/virtual/mtty/mtty' },
+    links: {
+      'sys/class/mtty/mtty': 'sys/devices/virtual/mtty/mtty',
+      'sys/devices/virtual/mtty/mtty/subsystem': 'sys/class/mtty',
+    },
   };
 }
 
@@ -274,7 +277,8 @@ interface FixtureDevice {
   uuid: string;
   parent: string;
   type: string;
-  run?: { group: number; files?: Record<string, string> };
+  /** files: the vendor driver's attributes in the device dir; readOnly: those of them mode 0444. */
+  run?: { group: number; files?: Record<string, string>; readOnly?: string[] };
   def?: { start: 'auto' | 'manual'; attrs?: Array<Record<string, string>> };
 }
 
@@ -301,6 +305,7 @@ function apFiles(matrix: string[], controlDomains: string[]): Record<string, str
 function mttyFiles(uuid: string): Record<string, string> {
   return { 'vendor/sample_mdev_dev': `This is MDEV ${uuid}\n` };
 }
+const MTTY_READ_ONLY = ['vendor/sample_mdev_dev'];
 
 const TEMPLATES: Record<string, Template> = {
   gvt: {
@@ -379,7 +384,7 @@ const TEMPLATES: Record<string, Template> = {
     parents: [mttyParent()],
     devices: [
       { uuid: '92d520f0-448a-4137-a327-380a8f353b4c', parent: 'mtty', type: 'mtty-2',
-        run: { group: 0, files: mttyFiles('92d520f0-448a-4137-a327-380a8f353b4c') } },
+        run: { group: 0, files: mttyFiles('92d520f0-448a-4137-a327-380a8f353b4c'), readOnly: MTTY_READ_ONLY } },
     ],
   },
 
@@ -395,7 +400,7 @@ const TEMPLATES: Record<string, Template> = {
         def: { start: 'manual', attrs: [{ assign_adapter: '5' }, { assign_adapter: '6' }, { assign_domain: '0xab' },
           { assign_control_domain: '0xab' }] } },
       { uuid: '0f88138a-0fa9-49b4-bde9-3376dcb017a8', parent: 'mtty', type: 'mtty-1',
-        run: { group: 18, files: mttyFiles('0f88138a-0fa9-49b4-bde9-3376dcb017a8') } },
+        run: { group: 18, files: mttyFiles('0f88138a-0fa9-49b4-bde9-3376dcb017a8'), readOnly: MTTY_READ_ONLY } },
       { uuid: '406deb96-c9c9-4f73-8f0a-0b97a42ecb0b', parent: 'mtty', type: 'mtty-2',
         def: { start: 'auto' } },
     ],
@@ -426,15 +431,20 @@ export const templateNames: readonly string[] = Object.keys(TEMPLATES);
 // ---------------------------------------------------------------------------------------------
 // Building
 
-type Entry = { kind: 'dir' } | { kind: 'file'; content: string } | { kind: 'link'; target: string };
+type Entry = { kind: 'dir' } | { kind: 'file'; content: string; mode?: number } | { kind: 'link'; target: string };
+
+// Modes as a real kernel gives them (mdev core; captured from Linux 6.1 and 6.12 in
+// kernel-tests/layouts/): a type's attributes read-only, `create` and `remove` write-only.
+const READ_ONLY = 0o444;
+const WRITE_ONLY = 0o200;
 
 class Tree {
   readonly entries = new Map<string, Entry>();
   dir(p: string): void {
     this.add(p, { kind: 'dir' });
   }
-  file(p: string, content: string): void {
-    this.add(p, { kind: 'file', content });
+  file(p: string, content: string, mode?: number): void {
+    this.add(p, mode === undefined ? { kind: 'file', content } : { kind: 'file', content, mode });
   }
   /** Symlink at p pointing at target (both relative to the root); stored as a relative link. */
   link(p: string, target: string): void {
@@ -481,13 +491,14 @@ function build(name: string): Tree {
     const running = t.devices.filter((d) => d.run && d.parent === p.name).map((d) => d.type);
     for (const type of p.types) {
       const tdir = `${pdir}/mdev_supported_types/${type.id}`;
-      tree.file(`${tdir}/available_instances`, `${p.available(type, running)}\n`);
-      tree.file(`${tdir}/device_api`, `${type.deviceApi}\n`);
-      if (type.name !== undefined) tree.file(`${tdir}/name`, `${type.name}\n`);
+      tree.file(`${tdir}/available_instances`, `${p.available(type, running)}\n`, READ_ONLY);
+      tree.file(`${tdir}/device_api`, `${type.deviceApi}\n`, READ_ONLY);
+      if (type.name !== undefined) tree.file(`${tdir}/name`, `${type.name}\n`, READ_ONLY);
       if (type.description !== undefined) {
-        tree.file(`${tdir}/description`, type.description.endsWith('\n') ? type.description : `${type.description}\n`);
+        const text = type.description.endsWith('\n') ? type.description : `${type.description}\n`;
+        tree.file(`${tdir}/description`, text, READ_ONLY);
       }
-      tree.file(`${tdir}/create`, '');
+      tree.file(`${tdir}/create`, '', WRITE_ONLY);
       tree.dir(`${tdir}/devices`);
     }
   }
@@ -502,13 +513,15 @@ function build(name: string): Tree {
       const tdir = `${pdir}/mdev_supported_types/${d.type}`;
       tree.link(`${ddir}/mdev_type`, tdir);
       tree.link(`${tdir}/devices/${d.uuid}`, ddir);
-      tree.file(`${ddir}/remove`, '');
+      tree.file(`${ddir}/remove`, '', WRITE_ONLY);
       tree.link(`${ddir}/iommu_group`, `sys/kernel/iommu_groups/${d.run.group}`);
       tree.link(`sys/kernel/iommu_groups/${d.run.group}/devices/${d.uuid}`, ddir);
       tree.link(`${ddir}/subsystem`, 'sys/bus/mdev');
       tree.link(`${ddir}/driver`, `sys/bus/mdev/drivers/${p.mdevDriver}`);
       tree.link(`sys/bus/mdev/drivers/${p.mdevDriver}/${d.uuid}`, ddir);
-      for (const [k, v] of Object.entries(d.run.files ?? {})) tree.file(`${ddir}/${k}`, v);
+      for (const [k, v] of Object.entries(d.run.files ?? {})) {
+        tree.file(`${ddir}/${k}`, v, d.run.readOnly?.includes(k) ? READ_ONLY : undefined);
+      }
       tree.link(`sys/bus/mdev/devices/${d.uuid}`, ddir);
     }
     if (d.def) {
@@ -546,7 +559,10 @@ export function makeFixture(name: string, dest: string): string {
     const abs = path.join(dest, ...p.split('/'));
     try {
       if (e.kind === 'dir') fse.ensureDirSync(abs);
-      else if (e.kind === 'file') fse.outputFileSync(abs, e.content);
+      else if (e.kind === 'file') {
+        fse.outputFileSync(abs, e.content);
+        if (e.mode !== undefined) fs.chmodSync(abs, e.mode);
+      }
       else {
         // links may point at what is made later, or nowhere (as in sysfs): no existence check
         fse.ensureDirSync(path.dirname(abs));

@@ -38,10 +38,16 @@ export interface DeviceFile {
 interface DriverModel {
   /** Name of the mdev driver the device binds to (sys/bus/mdev/drivers/NAME). */
   mdevDriver: string;
-  files(uuid: string, parentDir: string): DeviceFile[];
+  files(uuid: string, parentDir: string, type: string): DeviceFile[];
 }
 
 const file = (name: string, access: Access, content = ''): DeviceFile => ({ name, access, content });
+
+/** The file modes the kernel gives attributes with a show method only, a store method only, both. */
+const MODES: Record<Access, number> = { ro: 0o444, wo: 0o200, rw: 0o644 };
+
+const MDPY_RESOLUTIONS: Record<string, string> = { 'mdpy-vga': '640x480', 'mdpy-xga': '1024x768', 'mdpy-hd': '1920x1080' };
+const MBOCHS_MEMORY_MB: Record<string, number> = { 'mbochs-small': 4, 'mbochs-medium': 16, 'mbochs-large': 64 };
 
 /** The smallest positive GVT-g vGPU id not used by another device of the parent. */
 function nextVgpuId(parentDir: string): number {
@@ -83,7 +89,17 @@ export const DRIVERS: Record<string, DriverModel> = {
     ],
   },
   vfio_ccw: { mdevDriver: 'vfio_ccw_mdev', files: () => [] },
+  // The kernel's mdev samples (samples/vfio-mdev), as Linux 6.1 and 6.12 make them
+  // (kernel-tests/layouts/): one read-only vendor attribute each.
   mtty: { mdevDriver: 'mtty', files: (uuid) => [file('vendor/sample_mdev_dev', 'ro', `This is MDEV ${uuid}\n`)] },
+  mdpy: {
+    mdevDriver: 'mdpy',
+    files: (_uuid, _parentDir, type) => [file('vendor/resolution', 'ro', `${MDPY_RESOLUTIONS[type] ?? ''}\n`)],
+  },
+  mbochs: {
+    mdevDriver: 'mbochs',
+    files: (_uuid, _parentDir, type) => [file('vendor/memory', 'ro', `${MBOCHS_MEMORY_MB[type] ?? 0} MB\n`)],
+  },
 };
 
 function kernelError(code: string, op: string, p: string): NodeJS.ErrnoException {
@@ -132,7 +148,7 @@ function filesLike(deviceDir: string): DeviceFile[] {
       const name = prefix + e.name;
       if (e.isFile() && name !== 'remove') {
         const mode = fs.statSync(path.join(dir, e.name)).mode;
-        out.push(file(name, (mode & 0o222) === 0 ? 'ro' : 'rw'));
+        out.push(file(name, (mode & 0o222) === 0 ? 'ro' : (mode & 0o444) === 0 ? 'wo' : 'rw'));
       } else if (e.isDirectory() && depth < 2) walk(path.join(dir, e.name), `${name}/`, depth + 1);
     }
   };
@@ -154,7 +170,7 @@ export function driverOf(typeName: string): DriverModel | undefined {
 export function declaredDeviceFiles(typeDir: string, uuid: string): DeviceFile[] | null {
   const parentDir = path.dirname(path.dirname(typeDir));
   const model = driverOf(path.basename(typeDir));
-  if (model) return model.files(uuid, parentDir);
+  if (model) return model.files(uuid, parentDir, path.basename(typeDir));
   let siblings: string[] = [];
   try {
     siblings = fs.readdirSync(path.join(typeDir, 'devices')).sort();
@@ -232,7 +248,7 @@ export class SimulatedKernel implements KernelWriter {
     try {
       fs.mkdirSync(devDir);
       relLink(realType, path.join(devDir, 'mdev_type'));
-      fs.writeFileSync(path.join(devDir, 'remove'), '');
+      fs.writeFileSync(path.join(devDir, 'remove'), '', { mode: MODES.wo });
       relLink(this.root.join('sys/bus/mdev'), path.join(devDir, 'subsystem'));
       const groupsDir = this.root.join('sys/kernel/iommu_groups');
       const group = path.join(groupsDir, String(freeGroup(groupsDir)));
@@ -246,7 +262,7 @@ export class SimulatedKernel implements KernelWriter {
       for (const f of files) {
         const p = path.join(devDir, f.name);
         fs.mkdirSync(path.dirname(p), { recursive: true });
-        fs.writeFileSync(p, f.content, { mode: f.access === 'ro' ? 0o444 : 0o644 });
+        fs.writeFileSync(p, f.content, { mode: MODES[f.access] });
       }
       relLink(devDir, path.join(realType, 'devices', id));
       relLink(devDir, busLink);

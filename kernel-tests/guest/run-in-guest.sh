@@ -1,0 +1,22 @@
+#!/bin/sh
+# Runs inside the guest, chrooted into the host's / (read-only, under a throw-away tmpfs overlay):
+# puts the built CLI on PATH as mdevctl/lsmdev, gives mdevctl a clean /etc/mdevctl.d (with the
+# script directories 1.2.0 insists on), installs udev's daemon and our rule (udev is not
+# installed on the host: its package is unpacked in the cache), starts a syslog for the rule's
+# `logger`, then runs the scenarios. Usage: run-in-guest.sh REPO KVER UDEV_ROOT
+repo="$1"
+kver="$2"
+udev="$3"
+mkdir -p /usr/local/sbin
+# the udev rule runs mdevctl with the standard PATH: node must be found there too
+[ -x /usr/bin/node ] || [ -x /usr/local/bin/node ] || ln -s "$(command -v node)" /usr/local/bin/node
+ln -sf "$repo/bin/mdevctl" /usr/local/sbin/mdevctl
+ln -sf "$repo/bin/lsmdev" /usr/local/sbin/lsmdev
+rm -rf /etc/mdevctl.d
+mkdir -p /etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers /run/lock
+mkdir -p /lib/systemd /etc/udev/rules.d /run/udev
+[ -e /lib/systemd/systemd-udevd ] || cp "$udev/lib/systemd/systemd-udevd" /lib/systemd/systemd-udevd
+[ -e /bin/udevadm ] || cp "$udev/bin/udevadm" /bin/udevadm
+cp "$repo/udev/60-mdevctl.rules" /etc/udev/rules.d/60-mdevctl.rules
+busybox syslogd -O /results/syslog
+exec node "$repo/kernel-tests/guest/scenarios.mjs" "$kver" /results
