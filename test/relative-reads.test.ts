@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO, MDEVCTL } from './support/cli';
+import { REPO, MDEVCTL, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 let root: string;
@@ -105,5 +105,29 @@ test('a callout script run by list starts in the caller\'s working directory', (
   } finally {
     fs.rmSync(script);
     fs.rmSync(log, { force: true });
+  }
+});
+
+test('a user who cannot enter their own working directory again (sudo -u nobody from /root) gets the same listings', () => {
+  if (process.getuid?.() !== 0) {
+    console.log('not root: cannot run as nobody; checked as root only');
+    return;
+  }
+  // the fixture readable by all; the working directory one nobody was started in but cannot enter
+  fs.chmodSync(path.dirname(root), 0o755);
+  const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-locked-'));
+  const inside = path.join(locked, 'here');
+  fs.mkdirSync(inside, { mode: 0o755 });
+  fs.chmodSync(locked, 0o700);
+  try {
+    for (const args of [['list', '-d'], ['list'], ['types'], ['types', '--dumpjson'], ['list', '-d', '-v']]) {
+      const expected = cli(['--root', root, ...args]);
+      expect(expected).toMatchObject({ status: 0, stderr: '' });
+      expect(expected.stdout).not.toBe('');
+      const r = run(['--root', root, ...args], { uid: 65534, cwd: inside });
+      expect(r).toEqual({ status: 0, stdout: expected.stdout, stderr: '' });
+    }
+  } finally {
+    fs.rmSync(locked, { recursive: true, force: true });
   }
 });

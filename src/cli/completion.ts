@@ -264,7 +264,8 @@ complete -F _mdevctl mdevctl lsmdev
 
 /** Text safe inside a single-quoted zsh word and an _arguments [description]. */
 function zq(s: string): string {
-  return s.replace(/\n.*/s, '').replace(/'/g, `'\\''`).replace(/([[\]:\\])/g, '\\$1');
+  // the description's own [ ] : \ first, then the quote (whose escape holds a backslash)
+  return s.replace(/\n.*/s, '').replace(/([[\]:\\])/g, '\\$1').replace(/'/g, `'\\''`);
 }
 
 function zshAction(v: ValueKind, label: string): string {

@@ -57,5 +57,8 @@ export function errnoCode(err: unknown): string | undefined {
  * the line breaks a message means to have (an attribute list after "index is invalid").
  */
 export function escapeControls(text: string, keepNewlines = false): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (keepNewlines && c === '\n' ? c : JSON.stringify(c).slice(1, -1)));
+  // JSON.stringify escapes the C0 range but leaves DEL as it is
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) =>
+    keepNewlines && c === '\n' ? c : c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1),
+  );
 }

@@ -81,6 +81,25 @@ function readAndClose(fd: number): string {
 }
 
 let relativeReads = false;
+let returnable: boolean | undefined;
+
+/**
+ * Can this process chdir back into its working directory? Not always: `sudo -u nobody mdevctl`
+ * run from /root, or any directory below one the user cannot search, is a working directory the
+ * process was started in but cannot enter again. Asked once per process (withDir always restores
+ * the same directory).
+ */
+function canReturn(): boolean {
+  if (returnable === undefined) {
+    try {
+      fs.accessSync(process.cwd(), fs.constants.X_OK);
+      returnable = true;
+    } catch {
+      returnable = false;
+    }
+  }
+  return returnable;
+}
 
 /**
  * Let withDir change the working directory. The CLI does (src/cli/main.ts); the library API never
@@ -98,7 +117,7 @@ export function allowRelativeReads(on: boolean): void {
  * the working directory is restored before withDir returns or throws.
  */
 export function withDir<T>(dir: string, fn: (base: string) => T): T {
-  if (!relativeReads) return fn(`${dir}/`);
+  if (!relativeReads || !canReturn()) return fn(`${dir}/`);
   let saved: string;
   try {
     saved = process.cwd();

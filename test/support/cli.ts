@@ -34,6 +34,8 @@ export interface RunOptions {
    */
   uid?: number;
   gid?: number;
+  /** The working directory of the run (default: the test's). */
+  cwd?: string;
 }
 
 export function run(args: string[], opts: RunOptions = {}): RunResult {
@@ -53,6 +55,7 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 30000,
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
   });
   if (r.error) throw r.error;
