@@ -80,9 +80,6 @@ function procStat(pid: number | 'self'): { start: string; state: string; ppid: n
 let self: Owner | undefined;
 /** This process, as named in lock markers (and in the apply journal). */
 export function currentOwner(): Owner {
-  return selfOwner();
-}
-function selfOwner(): Owner {
   self ??= { pid: process.pid, start: procStat('self')?.start ?? 'x' };
   return self;
 }
@@ -183,7 +180,7 @@ function heldByAncestor(lockDir: string): boolean {
 }
 
 function acquire(lockDir: string, timeoutMs: number): { marker: string; recovered: boolean } {
-  const owner = selfOwner();
+  const owner = currentOwner();
   const tag = randomBytes(4).toString('hex');
   const marker = markerName(owner, tag);
   // the private directory that becomes the lock: a sibling, so rename stays in one filesystem

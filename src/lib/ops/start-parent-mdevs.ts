@@ -9,14 +9,17 @@ export interface StartParentResult {
   failed: Array<{ uuid: string; reason: string }>;
 }
 
-/**
- * Start every auto-start definition of PARENT (run by the udev rule when a parent appears).
- * Idempotent: a device already running as defined is skipped silently, since udev fires this
- * more than once per parent, also when another run started it while this one was at it. Each failure is logged on one line and the next device is tried.
- */
+/** Is UUID running on PARENT as its definition says (same parent and type)? */
 function runningAsDefined(ctx: Context, parent: string, uuid: string): boolean {
   return (definedDevices(ctx, { parent }).get(parent) ?? []).some((d) => d.uuid === uuid && d.active);
 }
+
+/**
+ * Start every auto-start definition of PARENT (run by the udev rule when a parent appears).
+ * Idempotent: a device already running as defined is skipped silently, since udev fires this
+ * more than once per parent, also when another run started it while this one was at it. Each
+ * failure is logged on one line and the next device is tried.
+ */
 
 export function startParentMdevs(ctx: Context, parent: string): StartParentResult {
   checkParentName(parent);
