@@ -10,6 +10,8 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
+import util = require('node:util');
+import { fastIo, nativeThreads } from './native';
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -130,6 +132,133 @@ export function withDir<T>(dir: string, fn: (base: string) => T): T {
   } finally {
     process.chdir(saved);
   }
+}
+
+/** What a batch read gives for one name: its text (or link target), or the error reading it. */
+export type ReadResult = string | NodeJS.ErrnoException;
+
+/**
+ * Names under directories, to be read in one batch (readFiles, readLinks, exists): with the
+ * native reader (src/lib/native.ts) one call for the lot, split across threads when it is big;
+ * without it, one read per name through withDir. Results come in the order names were added.
+ */
+export class Batch {
+  readonly dirs: string[] = [];
+  readonly names: string[] = [];
+  readonly dirOf: number[] = [];
+
+  /** The names added next are relative to DIR. */
+  dir(dir: string): this {
+    this.dirs.push(dir);
+    return this;
+  }
+
+  /** NAME (relative to the last dir given, may contain '/'). */
+  add(name: string): this {
+    this.names.push(name);
+    this.dirOf.push(this.dirs.length - 1);
+    return this;
+  }
+
+  /** The path of the Ith name, for messages. */
+  path(i: number): string {
+    return `${this.dirs[this.dirOf[i]]}/${this.names[i]}`;
+  }
+}
+
+/** The text of each of NAMES under DIR, or the error reading it: see readFiles. */
+export function readFilesAt(dir: string, names: string[], regularOnly = false): ReadResult[] {
+  const batch = new Batch().dir(dir);
+  for (const n of names) batch.add(n);
+  return readFiles(batch, regularOnly);
+}
+
+/** The target of each link in NAMES under DIR, or the error readlink gave: see readFiles. */
+export function readLinksAt(dir: string, names: string[]): ReadResult[] {
+  const batch = new Batch().dir(dir);
+  for (const n of names) batch.add(n);
+  return readLinks(batch);
+}
+
+/**
+ * The text of each file of BATCH, or the error reading it gave (err.code as fs sets it).
+ * REGULAR_ONLY: as readRegularText, else as readText.
+ */
+export function readFiles(batch: Batch, regularOnly = false): ReadResult[] {
+  const io = fastIo();
+  if (io) return fromNative(io.readFilesAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads(), regularOnly), batch, 'open');
+  const read = regularOnly ? readRegularText : readText;
+  return eachName(batch, (at) => {
+    try {
+      return read(at);
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+  });
+}
+
+/** The target of each link of BATCH, or the error readlink gave: see readFiles. */
+export function readLinks(batch: Batch): ReadResult[] {
+  const io = fastIo();
+  if (io) return fromNative(io.readLinksAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()), batch, 'readlink');
+  return eachName(batch, (at) => {
+    try {
+      return fs.readlinkSync(at);
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+  });
+}
+
+/** Does each name of BATCH exist, links followed? See readFiles. */
+export function exists(batch: Batch): boolean[] {
+  const io = fastIo();
+  if (io) return io.accessAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()).map((errno) => errno === 0);
+  return eachName(batch, (at) => fs.existsSync(at));
+}
+
+/** FN on every name of BATCH, given as a path to open (relative inside withDir), in order. */
+function eachName<T>(batch: Batch, fn: (at: string) => T): T[] {
+  const out: T[] = new Array(batch.names.length);
+  quietly(() => {
+    let i = 0;
+    while (i < batch.names.length) {
+      const d = batch.dirOf[i];
+      withDir(batch.dirs[d], (base) => {
+        for (; i < batch.names.length && batch.dirOf[i] === d; i++) out[i] = fn(`${base}${batch.names[i]}`);
+      });
+    }
+  });
+  return out;
+}
+
+/** FN with errors made without stack traces (a missing optional file is common, its trace waste). */
+function quietly<T>(fn: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** The native reader's answer as ReadResults: errno numbers become errors like fs's. */
+function fromNative(out: Array<string | number>, batch: Batch, syscall: string): ReadResult[] {
+  quietly(() => {
+    for (let i = 0; i < out.length; i++) {
+      const r = out[i];
+      if (typeof r === 'number') out[i] = errnoError(r, syscall, batch.path(i)) as unknown as string;
+    }
+  });
+  return out as ReadResult[];
+}
+
+function errnoError(errno: number, syscall: string, file: string): NodeJS.ErrnoException {
+  if (errno === -1) return new Error('not a regular file');
+  const code = util.getSystemErrorName(-errno);
+  if (code === 'EFBIG') return Object.assign(new Error('File too large'), { code });
+  return Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, errno: -errno, syscall, path: file });
 }
 
 /** Is P a directory (following links)? False when it is anything else or cannot be stat'ed. */

@@ -12,7 +12,7 @@ import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
 import { removeOrphans, withLock } from './lock';
-import { readRegularText, readText, withDir } from './fastfs';
+import { Batch, readFiles, readFilesAt, readRegularText, ReadResult } from './fastfs';
 import { byteOrder } from './order';
 import { journalOverlay, recoverJournal } from './journal';
 
@@ -135,62 +135,70 @@ export class ConfigStore {
     return sortDeviceMap(map);
   }
 
+  /**
+   * The definitions under every parent directory (filtered), read in one batch (see
+   * fastfs.Batch). Warnings about what is skipped or cannot be read come in byte order of
+   * parents, then of files, as the listing.
+   */
   private scanDefinitions(filter: DefinedFilter): DeviceMap {
-    const result: DeviceMap = new Map();
     const parents = filter.parent !== undefined ? this.parentDirs().filter((p) => p === filter.parent) : this.parentDirs();
+    // what to do after the batch, in order: warn, or make the next file read a definition
+    const steps: Array<string | { parent: string; uuid: string; file: string }> = [];
+    const batch = new Batch();
     for (const parent of parents) {
       const dir = this.root.parentConfigDir(parent);
       let entries: fs.Dirent[];
       try {
         entries = fs.readdirSync(dir, { withFileTypes: true });
       } catch (e) {
-        this.log.warn(`Unable to read directory ${dir}: ${describeSystemError(e)}`);
+        steps.push(`Unable to read directory ${dir}: ${describeSystemError(e)}`);
         continue;
       }
-      const devs: MDev[] = [];
-      // byte order, so that warnings come out in the same order as the listing
       entries.sort((x, y) => byteOrder(x.name, y.name));
-      // names relative to dir (see withDir); messages name the whole path
-      withDir(dir, (base) => {
-        for (const ent of entries) {
-          const uuid = parseUuid(ent.name);
-          if (uuid === null) continue;
-          if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
-          const file = `${dir}/${ent.name}`; // dir is normalized, a name has no slash
-          const at = `${base}${ent.name}`;
-          if (!ent.isFile()) {
-            let st: fs.Stats | undefined;
-            try {
-              st = ent.isSymbolicLink() ? fs.statSync(at) : undefined;
-            } catch {
-              this.log.warn(`Ignoring definition ${file}: the link points nowhere`);
-              continue;
-            }
-            if (!st?.isFile()) {
-              this.log.warn(`Ignoring definition ${file}: not a regular file`);
-              continue;
-            }
+      batch.dir(dir);
+      for (const ent of entries) {
+        const uuid = parseUuid(ent.name);
+        if (uuid === null) continue;
+        if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
+        const file = `${dir}/${ent.name}`; // dir is normalized, a name has no slash
+        if (!ent.isFile()) {
+          let st: fs.Stats | undefined;
+          try {
+            st = ent.isSymbolicLink() ? fs.statSync(file) : undefined;
+          } catch {
+            steps.push(`Ignoring definition ${file}: the link points nowhere`);
+            continue;
           }
-          const dev = this.readFile(parent, uuid, file, at);
-          if (dev) devs.push(dev);
+          if (!st?.isFile()) {
+            steps.push(`Ignoring definition ${file}: not a regular file`);
+            continue;
+          }
         }
-      });
-      if (devs.length > 0) result.set(parent, devs);
+        steps.push({ parent, uuid, file });
+        batch.add(ent.name);
+      }
+    }
+    // the listing vouched for regular files (or links to them): no fstat
+    const texts = readFiles(batch);
+    const result: DeviceMap = new Map();
+    let next = 0;
+    for (const step of steps) {
+      if (typeof step === 'string') {
+        this.log.warn(step);
+        continue;
+      }
+      const text = texts[next++];
+      if (typeof text !== 'string') {
+        this.log.warn(`Unable to read definition ${step.file}: ${describeSystemError(text)}`);
+        continue;
+      }
+      const dev = this.parseDefinition(step.parent, step.uuid, text, step.file);
+      if (!dev) continue;
+      const devs = result.get(step.parent);
+      if (devs) devs.push(dev);
+      else result.set(step.parent, [dev]);
     }
     return sortDeviceMap(result);
-  }
-
-  /** The definition FILE, read through AT (FILE, or FILE relative to the working directory). */
-  private readFile(parent: string, uuid: string, file: string, at: string): MDev | null {
-    let text: string;
-    try {
-      // the listing vouched for a regular file (or a link to one): no fstat
-      text = readText(at);
-    } catch (e) {
-      this.log.warn(`Unable to read definition ${file}: ${describeSystemError(e)}`);
-      return null;
-    }
-    return this.parseDefinition(parent, uuid, text, file);
   }
 
   private parseDefinition(parent: string, uuid: string, text: string, file: string): MDev | null {
@@ -206,37 +214,56 @@ export class ConfigStore {
     }
   }
 
-  /** Prefix of PARENT/UUID for opening a definition: see inConfigDir. */
-  private readBase: string | undefined;
-
-  /**
-   * Run FN (synchronous, starting no process) with `read` opening definitions relative to the
-   * config directory (see withDir): for reading many, as `list` does for every running device.
-   */
-  inConfigDir<T>(fn: () => T): T {
-    return withDir(this.root.configBase, (base) => {
-      const saved = this.readBase;
-      this.readBase = base;
-      try {
-        return fn();
-      } finally {
-        this.readBase = saved;
-      }
-    });
-  }
-
   /** The definition of (parent, uuid), null when there is none; throws when it is malformed. */
   read(parent: string, uuid: string): MDev | null {
     checkParentName(parent);
-    // root.definitionPath(parent, uuid) without path.join: read once per running device by `list`
+    // root.definitionPath(parent, uuid) without path.join
     const file = `${this.root.configBase}/${parent}/${uuid}`;
-    let text: string;
+    let text: ReadResult;
     try {
-      text = readRegularText(this.readBase === undefined ? file : `${this.readBase}${parent}/${uuid}`);
+      text = readRegularText(file);
     } catch (e) {
-      const code = errnoCode(e);
+      text = e as NodeJS.ErrnoException;
+    }
+    return this.definitionFrom(parent, uuid, file, text);
+  }
+
+  /**
+   * read() for each of KEYS, in one batch (see fastfs.readFilesAt): as `list` does for every
+   * running device. Each result is what read() would return, or the error it would throw.
+   */
+  readAll(keys: ReadonlyArray<{ parent: string; uuid: string }>): Array<MDev | null | MdevctlError> {
+    const out: Array<MDev | null | MdevctlError> = new Array(keys.length);
+    const names: string[] = [];
+    const index: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      try {
+        checkParentName(keys[i].parent);
+      } catch (e) {
+        out[i] = e as MdevctlError;
+        continue;
+      }
+      names.push(`${keys[i].parent}/${keys[i].uuid}`);
+      index.push(i);
+    }
+    const texts = readFilesAt(this.root.configBase, names, true);
+    for (let j = 0; j < names.length; j++) {
+      const { parent, uuid } = keys[index[j]];
+      try {
+        out[index[j]] = this.definitionFrom(parent, uuid, `${this.root.configBase}/${names[j]}`, texts[j]);
+      } catch (e) {
+        out[index[j]] = e as MdevctlError;
+      }
+    }
+    return out;
+  }
+
+  /** The definition in FILE from what reading it gave: see read(). */
+  private definitionFrom(parent: string, uuid: string, file: string, text: ReadResult): MDev | null {
+    if (typeof text !== 'string') {
+      const code = errnoCode(text);
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw new MdevctlError(`Unable to read definition ${file}: ${describeSystemError(e)}`);
+      throw new MdevctlError(`Unable to read definition ${file}: ${describeSystemError(text)}`);
     }
     const dev = new MDev(uuid, parent);
     try {

@@ -9,7 +9,7 @@ import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
-import { isDirectory, readText, readTextIfExists, withDir } from './fastfs';
+import { Batch, exists, isDirectory, readFiles, readLinks, readText, ReadResult } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
 import { byteOrder } from './order';
 
@@ -193,56 +193,71 @@ export class Sysfs {
     throw new MdevctlError(`Unable to find parent device '${shown(parent)}'`);
   }
 
-  /** Types supported by each parent (optionally only PARENT), types in byte order. */
+  /**
+   * Types supported by each parent (optionally only PARENT), types in byte order. The four files
+   * of every type of every parent are read in one batch (see fastfs.Batch); what each parent's
+   * listing warns about or fails on is kept in order and told as the parents are gone through.
+   */
   types(parentFilter?: string): Map<string, MdevType[]> {
-    const result = new Map<string, MdevType[]>();
+    const steps: Array<{ warn: string } | { fail: MdevctlError } | { parent: string; typesDir: string; types: string[]; first: number }> = [];
+    const batch = new Batch();
     for (const p of this.parents()) {
       if (parentFilter !== undefined && parentFilter !== p.name) continue;
       if (!isDirectory(p.dir)) {
-        this.log.warn(`Skipping parent ${shown(p.name)}: ${p.dir} points nowhere`);
+        steps.push({ warn: `Skipping parent ${shown(p.name)}: ${p.dir} points nowhere` });
         continue;
       }
-      result.set(p.name, this.parentTypes(p));
+      const typesDir = path.join(p.dir, 'mdev_supported_types');
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(typesDir, { withFileTypes: true });
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          steps.push({ warn: `Parent ${p.name} has no readable ${typesDir} (${describeSystemError(e)})` });
+          steps.push({ parent: p.name, typesDir, types: [], first: 0 });
+          continue;
+        }
+        steps.push({ fail: new MdevctlError(`Unable to read ${typesDir}: ${describeSystemError(e)}`) });
+        break;
+      }
+      const types: string[] = [];
+      for (const ent of entries) {
+        if (ent.isDirectory() || (ent.isSymbolicLink() && isDirectory(`${typesDir}/${ent.name}`))) types.push(ent.name);
+      }
+      steps.push({ parent: p.name, typesDir, types, first: batch.names.length });
+      batch.dir(typesDir);
+      for (const t of types) batch.add(`${t}/available_instances`).add(`${t}/device_api`).add(`${t}/name`).add(`${t}/description`);
+    }
+    const texts = readFiles(batch);
+    const result = new Map<string, MdevType[]>();
+    for (const step of steps) {
+      if ('warn' in step) {
+        this.log.warn(step.warn);
+        continue;
+      }
+      if ('fail' in step) throw step.fail;
+      const out: MdevType[] = new Array(step.types.length);
+      for (let i = 0; i < step.types.length; i++) {
+        const at = step.first + 4 * i;
+        // typesDir is normalized, names have no slash
+        const dir = `${step.typesDir}/${step.types[i]}`;
+        out[i] = this.typeFrom(step.parent, step.types[i], dir, texts[at], texts[at + 1], texts[at + 2], texts[at + 3]);
+      }
+      out.sort((x, y) => byteOrder(x.type, y.type));
+      result.set(step.parent, out);
     }
     return result;
   }
 
-  parentTypes(p: ParentEntry): MdevType[] {
-    const typesDir = path.join(p.dir, 'mdev_supported_types');
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(typesDir, { withFileTypes: true });
-    } catch (e) {
-      const code = errnoCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        this.log.warn(`Parent ${p.name} has no readable ${path.join(typesDir)} (${describeSystemError(e)})`);
-        return [];
+  /** The type in DIR from what reading its four files gave (see parentTypes). */
+  private typeFrom(parent: string, type: string, dir: string, avail: ReadResult, api: ReadResult, name: ReadResult, desc: ReadResult): MdevType {
+    for (const r of [avail, api]) {
+      if (typeof r !== 'string') {
+        throw new MdevctlError(`Unable to read mdev type ${type} of ${parent}: ${describeSystemError(r)} (${dir})`);
       }
-      throw new MdevctlError(`Unable to read ${typesDir}: ${describeSystemError(e)}`);
     }
-    const out: MdevType[] = [];
-    // names relative to typesDir (see withDir); messages name the whole path
-    withDir(typesDir, (base) => {
-      for (const ent of entries) {
-        const at = `${base}${ent.name}`;
-        if (!ent.isDirectory() && !(ent.isSymbolicLink() && isDirectory(at))) continue;
-        out.push(this.readType(p.name, ent.name, `${typesDir}/${ent.name}`, at)); // typesDir is normalized, names have no slash
-      }
-    });
-    out.sort((a, b) => byteOrder(a.type, b.type));
-    return out;
-  }
-
-  /** The type in DIR, read through AT (DIR, or DIR relative to the working directory). */
-  private readType(parent: string, type: string, dir: string, at: string): MdevType {
-    let availText: string;
-    let deviceApi: string;
-    try {
-      availText = readTrimmed(`${at}/available_instances`);
-      deviceApi = readTrimmed(`${at}/device_api`);
-    } catch (e) {
-      throw new MdevctlError(`Unable to read mdev type ${type} of ${parent}: ${describeSystemError(e)} (${dir})`);
-    }
+    const availText = trimLikeUpstream(avail as string);
     const available = parseInstances(availText);
     if (available === null) {
       throw new MdevctlError(`Invalid available_instances '${shown(availText)}' in ${dir}/available_instances: not an integer`);
@@ -251,27 +266,25 @@ export class Sysfs {
       parent,
       type,
       availableInstances: available,
-      deviceApi,
-      name: this.readOptionalText(`${dir}/name`, `${at}/name`),
-      description: this.readOptionalText(`${dir}/description`, `${at}/description`).split('\n').join(', '),
+      deviceApi: trimLikeUpstream(api as string),
+      name: this.optionalText(`${dir}/name`, name),
+      description: this.optionalText(`${dir}/description`, desc).split('\n').join(', '),
     };
   }
 
   /**
-   * A name or description FILE (read through AT, see readType): trimmed, '' when absent; bytes
-   * that are not UTF-8 warned about.
+   * A name or description FILE from what reading it gave: trimmed, '' when absent; bytes that are
+   * not UTF-8 warned about.
    */
-  private readOptionalText(file: string, at = file): string {
-    let text: string | null;
-    try {
-      text = readTextIfExists(at);
-    } catch (e) {
-      throw new MdevctlError(`Unable to read ${file}: ${describeSystemError(e)}`);
+  private optionalText(file: string, read: ReadResult): string {
+    if (typeof read !== 'string') {
+      const code = errnoCode(read);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return '';
+      throw new MdevctlError(`Unable to read ${file}: ${describeSystemError(read)}`);
     }
-    if (text === null) return '';
     // U+FFFD: maybe bytes that are not UTF-8 (rare), checked strictly only then
-    if (!text.includes('\uFFFD')) return trimLikeUpstream(text);
-    const bytes = fs.readFileSync(at);
+    if (!read.includes('\uFFFD')) return trimLikeUpstream(read);
+    const bytes = fs.readFileSync(file);
     try {
       return trimLikeUpstream(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch {
@@ -298,28 +311,73 @@ export class Sysfs {
 
   /** All active devices whose links resolve; dangling ones are skipped with a warning. */
   activeDevices(uuidFilter?: string): ActiveDevice[] {
-    const out: ActiveDevice[] = [];
-    const uuids = this.activeUuids();
-    // links relative to mdevBase (see withDir); devices and messages name the whole path
-    withDir(this.root.mdevBase, (base) => {
-      for (const { uuid, entry } of uuids) {
-        if (uuidFilter !== undefined && uuid !== uuidFilter) continue;
-        const dev = this.resolveActive(uuid, `${this.root.mdevBase}/${entry}`, true, `${base}${entry}`);
-        if (dev) out.push(dev);
-      }
-    });
-    return out;
+    const found = this.activeUuids().filter((u) => uuidFilter === undefined || u.uuid === uuidFilter);
+    const devs = this.resolveAll(found, true);
+    return devs.filter((d): d is ActiveDevice => d !== null);
   }
 
   /** The running device with this UUID, or null. */
   activeDevice(uuid: string): ActiveDevice | null {
-    return this.resolveActive(uuid, this.root.activePath(uuid), false);
+    return this.activeDevicesOf([uuid])[0];
   }
 
-  /** The device at LINK (read through AT: LINK, or LINK relative to the working directory). */
-  private resolveActive(uuid: string, link: string, warn: boolean, at = link): ActiveDevice | null {
-    const fast = this.resolveByLinks(uuid, link, at);
-    if (fast !== undefined) return fast;
+  /** activeDevice for each of UUIDS (canonical form), resolved together. */
+  activeDevicesOf(uuids: string[]): Array<ActiveDevice | null> {
+    return this.resolveAll(
+      uuids.map((uuid) => ({ uuid, entry: path.basename(this.root.activePath(uuid)) })),
+      false,
+    );
+  }
+
+  /**
+   * The devices at mdevBase/ENTRY, in one batch of readlinks (see fastfs.Batch) with whether each
+   * (parent, type) directory exists asked once per pair in another; anything unusual resolved
+   * the slow way. WARN: say why a device is skipped.
+   */
+  private resolveAll(found: Array<{ uuid: string; entry: string }>, warn: boolean): Array<ActiveDevice | null> {
+    const base = this.root.mdevBase;
+    const links = new Batch().dir(base);
+    for (const { entry } of found) links.add(entry).add(`${entry}/mdev_type`);
+    const both = readLinks(links);
+    const keys: Array<string | undefined> = new Array(found.length);
+    const pending = new Map<string, string>();
+    for (let i = 0; i < found.length; i++) {
+      const key = linkKey(both[2 * i], both[2 * i + 1]);
+      keys[i] = key;
+      if (key !== undefined && !this.typeDirExists.has(key) && !pending.has(key)) pending.set(key, `${found[i].entry}/mdev_type`);
+    }
+    if (pending.size > 0) {
+      const checks = new Batch().dir(base);
+      for (const name of pending.values()) checks.add(name);
+      const there = exists(checks);
+      let i = 0;
+      for (const key of pending.keys()) this.typeDirExists.set(key, there[i++]);
+    }
+    const out: Array<ActiveDevice | null> = new Array(found.length);
+    for (let i = 0; i < found.length; i++) {
+      const link = `${base}/${found[i].entry}`;
+      const dev = this.byLinks(found[i].uuid, link, both[2 * i], both[2 * i + 1], keys[i]);
+      out[i] = dev !== undefined ? dev : this.resolveByRealpath(found[i].uuid, link, warn);
+    }
+    return out;
+  }
+
+  /**
+   * The usual case from two readlinks instead of two realpath walks (a readlink per path
+   * component each): LINK -> .../PARENT/UUID names the parent, LINK/mdev_type -> .../TYPE names
+   * the type (the kernel follows LINK), and TYPE must exist (KEY names the pair in typeDirExists,
+   * checked once per parent and type). null: LINK does not exist (not running); undefined:
+   * anything unusual (not a link, a target not ending in PARENT/UUID, a dangling mdev_type),
+   * where resolveByRealpath decides and words the warnings.
+   */
+  private byLinks(uuid: string, link: string, target: ReadResult, typeTarget: ReadResult, key: string | undefined): ActiveDevice | null | undefined {
+    if (typeof target !== 'string') return errnoCode(target) === 'ENOENT' ? null : undefined;
+    if (key === undefined || !this.typeDirExists.get(key)) return undefined;
+    return { uuid, parent: lastComponent(target, 1)!, type: lastComponent(typeTarget as string, 0)!, dir: link };
+  }
+
+  /** The device at LINK the slow way, resolving both links in full; warnings when WARN. */
+  private resolveByRealpath(uuid: string, link: string, warn: boolean): ActiveDevice | null {
     let dir: string;
     try {
       dir = fs.realpathSync.native(link);
@@ -338,39 +396,7 @@ export class Sysfs {
     return { uuid, parent: path.basename(path.dirname(dir)), type: path.basename(typeDir), dir };
   }
 
-  /**
-   * The usual case in two syscalls instead of two realpath walks (a readlink per path component
-   * each): LINK -> .../PARENT/UUID names the parent, LINK/mdev_type -> .../TYPE names the type (the
-   * kernel follows LINK), and TYPE must exist (checked once per parent and type). null: LINK does not exist (not running); undefined:
-   * anything unusual (not a link, a target not ending in PARENT/UUID, a dangling mdev_type), where
-   * the realpath code decides and words the warnings.
-   */
-  private resolveByLinks(uuid: string, link: string, at: string): ActiveDevice | null | undefined {
-    let target: string;
-    try {
-      target = fs.readlinkSync(at);
-    } catch (e) {
-      return errnoCode(e) === 'ENOENT' ? null : undefined;
-    }
-    const parent = lastComponent(target, 1);
-    if (parent === undefined || lastComponent(target, 0) === undefined) return undefined;
-    const typeLink = `${at}/mdev_type`;
-    let typeTarget: string;
-    try {
-      typeTarget = fs.readlinkSync(typeLink);
-    } catch {
-      return undefined;
-    }
-    const type = lastComponent(typeTarget, 0);
-    if (type === undefined) return undefined;
-    // Devices of one parent share their type dirs: check each one's existence once.
-    const key = `${target.slice(0, target.lastIndexOf('/'))}\0${typeTarget}`;
-    let exists = this.typeDirExists.get(key);
-    if (exists === undefined) this.typeDirExists.set(key, (exists = fs.existsSync(typeLink)));
-    return exists ? { uuid, parent, type, dir: link } : undefined;
-  }
-
-  /** resolveByLinks: does the type dir (parent dir of the device link's target + mdev_type target) exist? */
+  /** Does the type dir of a (device link target, mdev_type target) pair exist? By linkKey. */
   private readonly typeDirExists = new Map<string, boolean>();
 
   /** Directory of TYPE under a registered PARENT, with upstream's checks and messages. */
@@ -445,6 +471,18 @@ export class Sysfs {
       throw new MdevctlError(`Error removing device ${uuid}: ${explainKernelError('remove', e)} (${path.join(dir, 'remove')})`);
     }
   }
+}
+
+/**
+ * The key of a running device's (parent, type) pair from its two link targets: the parent's
+ * directory (the device link's target without the UUID) and the mdev_type target. undefined when
+ * either is missing or does not end in names (PARENT/UUID, TYPE).
+ */
+function linkKey(target: ReadResult, typeTarget: ReadResult): string | undefined {
+  if (typeof target !== 'string' || typeof typeTarget !== 'string') return undefined;
+  if (lastComponent(target, 1) === undefined || lastComponent(target, 0) === undefined) return undefined;
+  if (lastComponent(typeTarget, 0) === undefined) return undefined;
+  return `${target.slice(0, target.lastIndexOf('/'))}\0${typeTarget}`;
 }
 
 /** The component of a link target NTH from the end (0: the last), undefined when it is not a name. */

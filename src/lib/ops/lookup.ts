@@ -6,11 +6,11 @@ import { DeviceMap, sortDeviceMap } from '../store';
 import { CalloutTimeoutError } from '../callouts';
 
 /**
- * Mark DEV active when a running device with its UUID exists and agrees with whatever parent and
- * type DEV already has; fill in parent and type from sysfs when they were unknown.
+ * Mark DEV active when a running device with its UUID exists (A: that device, when already
+ * resolved) and agrees with whatever parent and type DEV already has; fill in parent and type from
+ * sysfs when they were unknown.
  */
-export function loadFromSysfs(ctx: Context, dev: MDev): MDev {
-  const a = ctx.sysfs.activeDevice(dev.uuid);
+export function loadFromSysfs(ctx: Context, dev: MDev, a = ctx.sysfs.activeDevice(dev.uuid)): MDev {
   if (!a) return dev;
   if (dev.parent !== undefined && dev.parent !== a.parent) return dev;
   if (dev.type !== undefined && dev.type !== a.type) return dev;
@@ -26,9 +26,10 @@ export function definedDevices(ctx: Context, filter: { uuid?: string; parent?: s
   if (map.size === 0) return map;
   const running = new Set(ctx.sysfs.activeUuids().map((e) => e.uuid));
   if (running.size === 0) return map;
-  for (const devs of map.values()) {
-    for (const d of devs) if (running.has(d.uuid)) loadFromSysfs(ctx, d);
-  }
+  // the running ones resolved together (see Sysfs.activeDevicesOf)
+  const defined = [...map.values()].flat().filter((d) => running.has(d.uuid));
+  const active = ctx.sysfs.activeDevicesOf(defined.map((d) => d.uuid));
+  for (let i = 0; i < defined.length; i++) loadFromSysfs(ctx, defined[i], active[i]);
   return map;
 }
 
@@ -40,24 +41,17 @@ export function activeDevices(
 ): DeviceMap {
   const map: DeviceMap = new Map();
   const active = ctx.sysfs.activeDevices(filter.uuid).filter((a) => filter.parent === undefined || filter.parent === a.parent);
-  // all definitions first, read together (no script runs meanwhile: see Store.inConfigDir)
-  const devs = ctx.store.inConfigDir(() =>
-    active.map((a) => {
-      const dev = new MDev(a.uuid, a.parent, a.type);
-      dev.active = true;
-      try {
-        const def = ctx.store.read(a.parent, a.uuid);
-        if (def) {
-          dev.defined = true;
-          dev.autostart = def.autostart;
-        }
-      } catch {
-        // a malformed definition still counts as defined; its start mode is unknown (manual)
-        dev.defined = true;
-      }
-      return dev;
-    }),
-  );
+  // all definitions first, read together (see Store.readAll)
+  const defs = ctx.store.readAll(active);
+  const devs = active.map((a, i) => {
+    const dev = new MDev(a.uuid, a.parent, a.type);
+    dev.active = true;
+    const def = defs[i];
+    // a malformed definition still counts as defined; its start mode is unknown (manual)
+    if (def !== null) dev.defined = true;
+    if (def instanceof MDev) dev.autostart = def.autostart;
+    return dev;
+  });
   for (let i = 0; i < devs.length; i++) {
     const dev = devs[i];
     if (opts.attributes !== false) {

@@ -1,0 +1,332 @@
+/*
+ * fastio: read many small files, or many symbolic links, in one call, across threads.
+ *
+ * A listing of a big host opens tens of thousands of sysfs attributes and definitions. From
+ * JavaScript every file costs three calls into Node (open, read, close), each with its own
+ * argument checks and, for a missing file, an exception; that costs about as much as the system
+ * calls themselves. Here the whole batch is read by C in one call through Node-API: openat()
+ * relative to the file's directory (the kernel walks a name or two per open, not the whole path),
+ * read(), close(). Big batches are split across threads, one per CPU the process may run on (at
+ * most MAX_THREADS, at least MIN_PER_THREAD names each): the kernel's side of an open scales with
+ * cores, and mdevctl 1.2.0 reads on one. Only the main thread touches JavaScript values.
+ *
+ * Node-API is ABI-stable, so one build serves every Node from 20 on. src/lib/native.ts loads it
+ * (and src/lib/fastfs.ts falls back to its JavaScript readers when it cannot); the semantics match
+ * those readers: files opened O_NONBLOCK (a FIFO cannot hang the command), read until a short
+ * read, at most 16 MiB (EFBIG beyond).
+ *
+ * Every export takes (dirs, dirOf, names, threads[, regularOnly]): name i is opened relative to
+ * dirs[dirOf[i]] (dirOf a Uint32Array; a name may contain '/'); threads 0 chooses as above, N uses
+ * at most N. A directory that cannot be opened gives its errno for each of its names.
+ *
+ * readFilesAt(dirs, dirOf, names, threads, regularOnly) -> Array<string | number>
+ *   The text of each file (UTF-8, decoded as Buffer's toString would), or a positive errno.
+ *   regularOnly: fstat each file first; a directory gives EISDIR, any other non-regular file -1.
+ * readLinksAt(dirs, dirOf, names, threads) -> Array<string | number>
+ *   The target of each symbolic link (readlinkat), or a positive errno.
+ * accessAt(dirs, dirOf, names, threads) -> Array<number>
+ *   0 for each name that exists (faccessat F_OK, links followed), else a positive errno.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_BYTES (16u * 1024u * 1024u)
+#define FIRST_READ (16u * 1024u)
+#define NOT_REGULAR (-1)
+#define MAX_THREADS 8
+#define MIN_PER_THREAD 512
+
+enum op { READ_FILES, READ_LINKS, ACCESS };
+
+/* One thread's share of a batch: names [lo, hi), results into its own arena. */
+struct job {
+  enum op op;
+  int regular_only;
+  char **dirs;
+  const uint32_t *dir_of;
+  char **names;
+  size_t lo, hi;
+  int64_t *result; /* per name: >= 0 text length at off[i], < 0 -errno (or NOT_REGULAR) */
+  size_t *off;
+  char *arena;
+  size_t arena_size, arena_used;
+};
+
+/* Room for WANT more bytes in the arena; 0 when memory ran out. */
+static int reserve(struct job *j, size_t want) {
+  if (j->arena_size - j->arena_used >= want) return 1;
+  size_t n = j->arena_size ? j->arena_size : 64 * 1024;
+  while (n - j->arena_used < want) n *= 2;
+  char *p = realloc(j->arena, n);
+  if (!p) return 0;
+  j->arena = p;
+  j->arena_size = n;
+  return 1;
+}
+
+/* The open file FD into the arena (not yet committed): its length, or -errno. */
+static int64_t read_all(struct job *j, int fd) {
+  size_t n = 0, room = FIRST_READ;
+  for (;;) {
+    if (!reserve(j, n + room)) return -ENOMEM;
+    ssize_t r = read(fd, j->arena + j->arena_used + n, room);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    n += (size_t)r;
+    if ((size_t)r < room) return (int64_t)n; /* a short read is the end of a regular or sysfs file */
+    if (n >= MAX_BYTES) return -EFBIG;
+    room = n; /* double what there is */
+  }
+}
+
+static int64_t read_file(struct job *j, int dirfd, const char *name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  if (j->regular_only) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      close(fd);
+      return S_ISDIR(st.st_mode) ? -EISDIR : NOT_REGULAR;
+    }
+  }
+  int64_t n = read_all(j, fd);
+  close(fd);
+  return n;
+}
+
+static int64_t read_link(struct job *j, int dirfd, const char *name) {
+  size_t room = PATH_MAX;
+  for (;;) {
+    if (!reserve(j, room)) return -ENOMEM;
+    ssize_t n = readlinkat(dirfd, name, j->arena + j->arena_used, room);
+    if (n < 0) return -errno;
+    if ((size_t)n < room) return n;
+    if (room >= MAX_BYTES) return -ENAMETOOLONG;
+    room *= 2;
+  }
+}
+
+static void *run_job(void *arg) {
+  struct job *j = arg;
+  uint32_t open_dir = UINT32_MAX;
+  int dirfd = -1, dir_errno = 0;
+  for (size_t i = j->lo; i < j->hi; i++) {
+    uint32_t d = j->dir_of[i];
+    if (d != open_dir) {
+      if (dirfd >= 0) close(dirfd);
+      dirfd = open(j->dirs[d], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      dir_errno = dirfd < 0 ? errno : 0;
+      open_dir = d;
+    }
+    int64_t r;
+    if (dirfd < 0) r = -dir_errno;
+    else if (j->op == ACCESS) r = faccessat(dirfd, j->names[i], F_OK, 0) == 0 ? 0 : -errno;
+    else if (j->op == READ_LINKS) r = read_link(j, dirfd, j->names[i]);
+    else r = read_file(j, dirfd, j->names[i]);
+    j->result[i] = r;
+    if (r > 0 && j->op != ACCESS) {
+      j->off[i] = j->arena_used;
+      j->arena_used += (size_t)r;
+    } else {
+      j->off[i] = 0;
+    }
+  }
+  if (dirfd >= 0) close(dirfd);
+  return NULL;
+}
+
+/* How many threads for COUNT names: WANT (0: the CPUs this process may use), bounded. */
+static size_t thread_count(size_t count, uint32_t want) {
+  size_t n = want;
+  if (n == 0) {
+    cpu_set_t set;
+    n = sched_getaffinity(0, sizeof set, &set) == 0 ? (size_t)CPU_COUNT(&set) : 1;
+  }
+  if (n > MAX_THREADS) n = MAX_THREADS;
+  if (n > count / MIN_PER_THREAD) n = count / MIN_PER_THREAD;
+  return n < 1 ? 1 : n;
+}
+
+/* Run the batch over THREADS jobs: the main thread takes the first share, threads the rest. */
+static void run_all(struct job *jobs, size_t threads) {
+  pthread_t tid[MAX_THREADS];
+  int started[MAX_THREADS] = {0};
+  if (threads > 1) {
+    /* signals stay with Node's own threads */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (size_t t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  run_job(&jobs[0]);
+  for (size_t t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else run_job(&jobs[t]); /* no thread: do its share here */
+  }
+}
+
+/* A copy of the JavaScript string V (malloc'ed, NUL-terminated), or NULL. */
+static char *copy_string(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  if (napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* The strings of array ARR, copied; *COUNT set. NULL (with a pending exception) on failure. */
+static char **copy_strings(napi_env env, napi_value arr, uint32_t *count, const char *what) {
+  bool is_array = false;
+  if (napi_is_array(env, arr, &is_array) != napi_ok || !is_array || napi_get_array_length(env, arr, count) != napi_ok) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  char **out = calloc(*count ? *count : 1, sizeof *out);
+  if (!out) {
+    napi_throw_error(env, NULL, "fastio: out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < *count; i++) {
+    napi_value v;
+    if (napi_get_element(env, arr, i, &v) != napi_ok || !(out[i] = copy_string(env, v))) {
+      for (uint32_t k = 0; k < i; k++) free(out[k]);
+      free(out);
+      napi_throw_type_error(env, NULL, what);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+static void free_strings(char **s, uint32_t n) {
+  if (!s) return;
+  for (uint32_t i = 0; i < n; i++) free(s[i]);
+  free(s);
+}
+
+static napi_value batch(napi_env env, napi_callback_info info, enum op op) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) {
+    napi_throw_type_error(env, NULL, "fastio: expected (dirs, dirOf, names, threads[, regularOnly])");
+    return NULL;
+  }
+  napi_value out = NULL;
+  uint32_t ndirs = 0, count = 0, want = 0;
+  char **dirs = NULL, **names = NULL;
+  int64_t *result = NULL;
+  size_t *off = NULL;
+  struct job jobs[MAX_THREADS];
+  size_t threads = 0;
+  memset(jobs, 0, sizeof jobs);
+
+  bool regular_only = false;
+  if (op == READ_FILES && argc >= 5) napi_get_value_bool(env, argv[4], &regular_only);
+  if (napi_get_value_uint32(env, argv[3], &want) != napi_ok) {
+    napi_throw_type_error(env, NULL, "fastio: threads must be a number");
+    return NULL;
+  }
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t dir_of_len = 0;
+  void *dir_of_data = NULL;
+  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &dir_of_len, &dir_of_data, NULL, NULL) != napi_ok ||
+      type != napi_uint32_array) {
+    napi_throw_type_error(env, NULL, "fastio: dirOf must be a Uint32Array");
+    return NULL;
+  }
+  if (!(dirs = copy_strings(env, argv[0], &ndirs, "fastio: dirs must be an array of strings"))) goto done;
+  if (!(names = copy_strings(env, argv[2], &count, "fastio: names must be an array of strings"))) goto done;
+  const uint32_t *dir_of = dir_of_data;
+  if (dir_of_len != count) {
+    napi_throw_range_error(env, NULL, "fastio: dirOf and names differ in length");
+    goto done;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    if (dir_of[i] >= ndirs) {
+      napi_throw_range_error(env, NULL, "fastio: dirOf names no directory");
+      goto done;
+    }
+  }
+  result = malloc((count ? count : 1) * sizeof *result);
+  off = malloc((count ? count : 1) * sizeof *off);
+  if (!result || !off) {
+    napi_throw_error(env, NULL, "fastio: out of memory");
+    goto done;
+  }
+  threads = thread_count(count, want);
+  for (size_t t = 0; t < threads; t++) {
+    jobs[t] = (struct job){.op = op, .regular_only = regular_only, .dirs = dirs, .dir_of = dir_of, .names = names,
+                           .lo = count * t / threads, .hi = count * (t + 1) / threads, .result = result, .off = off};
+  }
+  run_all(jobs, threads);
+
+  if (napi_create_array_with_length(env, count, &out) != napi_ok) goto fail;
+  for (size_t t = 0; t < threads; t++) {
+    struct job *j = &jobs[t];
+    for (size_t i = j->lo; i < j->hi; i++) {
+      napi_value v;
+      int64_t r = result[i];
+      napi_status s;
+      if (op == ACCESS) s = napi_create_int32(env, r == 0 ? 0 : (int32_t)-r, &v);
+      else if (r >= 0) s = napi_create_string_utf8(env, r ? j->arena + off[i] : "", (size_t)r, &v);
+      else s = napi_create_int32(env, r == NOT_REGULAR ? NOT_REGULAR : (int32_t)-r, &v);
+      if (s != napi_ok || napi_set_element(env, out, (uint32_t)i, v) != napi_ok) goto fail;
+    }
+  }
+  goto done;
+fail:
+  out = NULL;
+  napi_throw_error(env, NULL, "fastio: Node-API call failed");
+done:
+  for (size_t t = 0; t < threads; t++) free(jobs[t].arena);
+  free(result);
+  free(off);
+  free_strings(dirs, ndirs);
+  free_strings(names, count);
+  return out;
+}
+
+static napi_value read_files_at(napi_env env, napi_callback_info info) { return batch(env, info, READ_FILES); }
+
+static napi_value read_links_at(napi_env env, napi_callback_info info) { return batch(env, info, READ_LINKS); }
+
+static napi_value access_at(napi_env env, napi_callback_info info) { return batch(env, info, ACCESS); }
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"readFilesAt", NULL, read_files_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readLinksAt", NULL, read_links_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"accessAt", NULL, access_at, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(fastio, init)

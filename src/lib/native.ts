@@ -1,0 +1,62 @@
+/**
+ * The native batch reader (native/fastio.c, built to dist/fastio.node by scripts/build.mjs):
+ * reads many files or links under one directory in one call. Loaded on first use, so commands
+ * that read little never pay for it. Used by src/lib/fastfs.ts only; when it cannot be loaded
+ * (not built: no C compiler at build time; another CPU architecture; a Node without Node-API 8)
+ * the JavaScript readers there do the same work, a little slower.
+ *
+ * MDEVCTL_NATIVE=off never loads it (the tests run both ways); MDEVCTL_NATIVE=require makes a
+ * failure to load it an error instead of a silent fallback (the tests use it to prove the build
+ * ships a working addon). MDEVCTL_NATIVE_THREADS: see nativeThreads.
+ */
+import path = require('node:path');
+import { MdevctlError } from './errors';
+
+/** The addon's exports: name i is under dirs[dirOf[i]]; THREADS 0: as many as pay (see fastio.c). */
+export interface FastIo {
+  /** Text of each file, or its positive errno (-1: not a regular file, with REGULAR_ONLY). */
+  readFilesAt(dirs: string[], dirOf: Uint32Array, names: string[], threads: number, regularOnly: boolean): Array<string | number>;
+  /** Target of each link, or its positive errno. */
+  readLinksAt(dirs: string[], dirOf: Uint32Array, names: string[], threads: number): Array<string | number>;
+  /** 0 for each name that exists (links followed), else its positive errno. */
+  accessAt(dirs: string[], dirOf: Uint32Array, names: string[], threads: number): number[];
+}
+
+/**
+ * Threads the addon may use per batch: MDEVCTL_NATIVE_THREADS=N (1: one thread; for measuring),
+ * else 0 (the addon's choice: one per CPU the process may run on, up to 8, for big batches only).
+ */
+export function nativeThreads(): number {
+  const n = Number(process.env.MDEVCTL_NATIVE_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** Where the addon is: beside the bundle (dist/), or, from the sources (tests), in dist/. */
+export function addonPaths(): string[] {
+  return [path.join(__dirname, 'fastio.node'), path.join(__dirname, '..', '..', 'dist', 'fastio.node')];
+}
+
+let loaded: FastIo | null | undefined;
+
+/** The addon, or null when it is turned off or cannot be loaded. */
+export function fastIo(): FastIo | null {
+  if (loaded !== undefined) return loaded;
+  const mode = process.env.MDEVCTL_NATIVE;
+  if (mode === 'off') return (loaded = null);
+  const failures: string[] = [];
+  for (const file of addonPaths()) {
+    const mod = { exports: {} as FastIo };
+    try {
+      process.dlopen(mod, file);
+    } catch (e) {
+      failures.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (typeof mod.exports.readFilesAt === 'function' && typeof mod.exports.readLinksAt === 'function' && typeof mod.exports.accessAt === 'function') {
+      return (loaded = mod.exports);
+    }
+    failures.push(`${file}: not the fastio addon`);
+  }
+  if (mode === 'require') throw new MdevctlError(`MDEVCTL_NATIVE=require: unable to load the native reader (${failures.join('; ')})`);
+  return (loaded = null);
+}
