@@ -55,6 +55,7 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 30000,
+    maxBuffer: 256 * 1024 * 1024, // big listings (test/native-reader.test.ts)
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
   });
@@ -67,8 +68,12 @@ export function mdevctl(root: string, ...args: string[]): RunResult {
   return run(args, { root });
 }
 
-/** The files the built CLI runs from: its launchers and the bundle (with its code cache). */
-const CLI_FILES = ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache'];
+/**
+ * The files the built CLI runs from: its launchers and the bundle (with its code cache and the
+ * native reader, dist/fastio.node, when the build made them).
+ */
+const CLI_FILES = ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache', 'dist/fastio.node'];
+const OPTIONAL = new Set(['dist/cli.cjs.cache', 'dist/fastio.node']);
 
 let cliCopy: string | undefined;
 
@@ -84,14 +89,14 @@ export function cliCopyFor(): string {
   for (const rel of CLI_FILES) {
     const from = path.join(REPO, rel);
     if (!fs.existsSync(from)) {
-      if (rel.endsWith('.cache')) continue; // optional: the build may not have made one
+      if (OPTIONAL.has(rel)) continue; // the build may not have made it
       throw new Error(`${from} is missing: run npm run build first`);
     }
     const to = path.join(dir, rel);
     fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o755 });
     fs.chmodSync(path.dirname(to), 0o755);
     fs.copyFileSync(from, to);
-    fs.chmodSync(to, rel.startsWith('bin/') ? 0o755 : 0o644);
+    fs.chmodSync(to, rel.startsWith('bin/') || rel.endsWith('.node') ? 0o755 : 0o644);
   }
   cliCopy = dir;
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));

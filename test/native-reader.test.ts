@@ -1,0 +1,542 @@
+/**
+ * The native batch reader (native/fastio.c, loaded by src/lib/native.ts, used through
+ * src/lib/fastfs.ts) against the JavaScript readers it replaces: a user must not be able to tell
+ * them apart. Every listing runs through the real, built CLI in three modes, MDEVCTL_NATIVE=off
+ * (JavaScript), MDEVCTL_NATIVE=require with MDEVCTL_NATIVE_THREADS=1, and require with the
+ * default threads (big batches also with 8 threads), and stdout, stderr and the exit status must
+ * be byte-identical across them; the messages themselves are asserted too.
+ *
+ * Trees: every bundled fixture; damaged trees (missing, unreadable, empty, huge files; FIFOs and
+ * directories where files belong; dangling links; bytes that are not UTF-8), run as nobody where
+ * a permission matters; a tree big enough that every batch is split across threads, damaged at
+ * each thread's first and last name; random small damaged trees (fast-check). The addon itself:
+ * it loads from the build, a broken one falls back silently or fails in one line under
+ * MDEVCTL_NATIVE=require, its exports answer as documented, and it runs clean under valgrind.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { FakeTree } from './support/tree';
+import { run, RunOptions, RunResult, REPO } from './support/cli';
+
+const NOBODY = 65534;
+const ADDON = path.join(REPO, 'dist', 'fastio.node');
+const MiB = 1024 * 1024;
+
+/** The modes a listing must give the same bytes in. */
+const MODES: Array<[string, NodeJS.ProcessEnv]> = [
+  ['JavaScript', { MDEVCTL_NATIVE: 'off', MDEVCTL_NATIVE_THREADS: '' }],
+  ['native, 1 thread', { MDEVCTL_NATIVE: 'require', MDEVCTL_NATIVE_THREADS: '1' }],
+  ['native, default threads', { MDEVCTL_NATIVE: 'require', MDEVCTL_NATIVE_THREADS: '' }],
+];
+const MODES_8 = [...MODES, ['native, 8 threads', { MDEVCTL_NATIVE: 'require', MDEVCTL_NATIVE_THREADS: '8' }] as [string, NodeJS.ProcessEnv]];
+
+/** The listings the batch reader serves. */
+const LISTINGS = [['types'], ['types', '--dumpjson'], ['list'], ['list', '--dumpjson'], ['list', '-d'], ['list', '-d', '--dumpjson']];
+
+/** ARGS in every mode: asserts the results are identical and returns the one result. */
+function same(args: string[], opts: RunOptions, modes = MODES): RunResult {
+  const got: Record<string, RunResult> = {};
+  for (const [name, env] of modes) got[name] = run(args, { timeoutMs: 20000, ...opts, env: { ...opts.env, ...env } });
+  const first = got[modes[0][0]];
+  const want: Record<string, RunResult> = {};
+  for (const [name] of modes) want[name] = first;
+  // labelled by mode, so a failure shows which mode differs and how
+  expect({ args, ...got }).toEqual({ args, ...want });
+  expect([0, 1]).toContain(first.status);
+  expect(first.stderr).not.toMatch(/^\s+at |TypeError|RangeError|node:internal|fastio:/m);
+  for (const line of first.stderr.split('\n').slice(0, -1)) expect(line).toMatch(/^(Warning|Error|Note): /);
+  return first;
+}
+
+/** Every listing of ROOT in every mode: results by the command line ('list -d'). */
+function listings(root: string, opts: RunOptions = {}, modes = MODES): Record<string, RunResult> {
+  const out: Record<string, RunResult> = {};
+  for (const args of LISTINGS) out[args.join(' ')] = same(args, { root, ...opts }, modes);
+  return out;
+}
+
+const ok = (stdout: string, stderr = ''): RunResult => ({ status: 0, stdout, stderr });
+const error = (message: string, warnings = ''): RunResult => ({ status: 1, stdout: '', stderr: `${warnings}Error: ${message}\n` });
+const warn = (...lines: string[]) => lines.map((l) => `Warning: ${l}\n`).join('');
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.reverse()) c();
+  cleanups = [];
+});
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o755);
+  cleanups.push(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+function fifo(file: string): void {
+  fs.rmSync(file, { recursive: true, force: true });
+  const r = spawnSync('mkfifo', [file], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(fs.lstatSync(file).isFIFO()).toBe(true);
+}
+
+test('the build ships the addon and MDEVCTL_NATIVE=require loads it for list, list -d, types', () => {
+  expect(fs.statSync(ADDON).isFile()).toBe(true);
+  const demo = path.join(REPO, 'fixtures', 'demo');
+  for (const args of LISTINGS) {
+    const r = run(['--root', demo, ...args], { env: { MDEVCTL_NATIVE: 'require' } });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).not.toBe('');
+  }
+});
+
+describe('a broken addon', () => {
+  /** A copy of the built CLI (bin/, dist/) under a new directory, its dist/fastio.node ADDON. */
+  function copyWith(addon: Buffer | string): { bin: string; dir: string } {
+    const top = tempDir('mdevctl-native-');
+    const pkg = path.join(top, 'pkg');
+    for (const rel of ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache']) {
+      if (!fs.existsSync(path.join(REPO, rel))) continue;
+      fs.mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
+      fs.copyFileSync(path.join(REPO, rel), path.join(pkg, rel));
+    }
+    fs.writeFileSync(path.join(pkg, 'dist', 'fastio.node'), addon);
+    return { bin: path.join(pkg, 'bin', 'mdevctl'), dir: path.join(pkg, 'dist') };
+  }
+  function cli(bin: string, args: string[], env: NodeJS.ProcessEnv) {
+    const e = { ...process.env, ...env };
+    delete e.MDEVCTL_ENV_ROOT;
+    const r = spawnSync(process.execPath, [bin, '--root', path.join(REPO, 'fixtures', 'demo'), ...args], { env: e, encoding: 'utf8', timeout: 20000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  test.each<[string, Buffer | string, RegExp]>([
+    ['garbage bytes', 'this is not a shared object\n', /file too short|invalid ELF header/],
+    ['a shared object that is not a Node addon', fs.readFileSync(process.platform === 'linux' ? fs.realpathSync('/lib/x86_64-linux-gnu/libm.so.6') : ADDON), /self-register|not the fastio addon/],
+  ])('%s: silent fallback by default, one Error line under MDEVCTL_NATIVE=require', (_name, bytes, why) => {
+    const { bin, dir } = copyWith(bytes);
+    for (const args of LISTINGS) {
+      const expected = cli(path.join(REPO, 'bin', 'mdevctl'), args, { MDEVCTL_NATIVE: 'off' });
+      expect(expected.status).toBe(0);
+      expect(cli(bin, args, { MDEVCTL_NATIVE: '' })).toEqual(expected);
+      const r = cli(bin, args, { MDEVCTL_NATIVE: 'require' });
+      expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+      expect(r.stderr).toMatch(/^Error: MDEVCTL_NATIVE=require: unable to load the native reader \([^\n]*\)\n$/);
+      expect(r.stderr).toContain(`${path.join(dir, 'fastio.node')}: `);
+      expect(r.stderr).toMatch(why);
+    }
+  });
+
+  test('MDEVCTL_NATIVE=off never loads it, even when it is broken', () => {
+    const { bin } = copyWith('garbage');
+    const expected = cli(path.join(REPO, 'bin', 'mdevctl'), ['types'], {});
+    expect(cli(bin, ['types'], { MDEVCTL_NATIVE: 'off' })).toEqual(expected);
+  });
+});
+
+describe('every bundled fixture: the same bytes in every mode', () => {
+  const names = fs.readdirSync(path.join(REPO, 'fixtures')).filter((f) => fs.statSync(path.join(REPO, 'fixtures', f)).isDirectory());
+  test('the fixtures are there', () => {
+    expect(names.sort()).toEqual(['demo', 'empty', 'gvt', 'mtty', 'nvidia', 'nvidia_sriov', 'nvidia_vfio', 'vfio_ap', 'vfio_ccw']);
+  });
+  test.each(names)('%s', (name) => {
+    const root = path.join(REPO, 'fixtures', name);
+    const r = listings(root, { rootFlag: true });
+    for (const [cmd, res] of Object.entries(r)) {
+      expect({ cmd, status: res.status, stderr: res.stderr }).toEqual({ cmd, status: 0, stderr: '' });
+      if (name !== 'empty' && cmd.startsWith('types')) expect(res.stdout).toContain('vfio');
+    }
+    for (const args of [['list', '-v'], ['list', '-d', '-v'], ['list', '-d', '-v', '--dumpjson']]) same(args, { root: path.join(REPO, 'fixtures', name), rootFlag: true });
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Damaged trees
+
+const P1 = '0000:00:02.0';
+const P2 = '0000:00:03.0';
+const T1 = 'i915-GVTg_V5_4';
+const T2 = 'i915-GVTg_V5_8';
+const T3 = 'nvidia-555';
+/** Running on P1/T1, defined (auto). */
+const A = 'aaaaaaaa-0000-4000-8000-00000000000a';
+/** Running on P2/T3, not defined. */
+const B = 'bbbbbbbb-0000-4000-8000-00000000000b';
+/** Defined on P1/T2 (auto, one attribute), not running. */
+const C = 'cccccccc-0000-4000-8000-00000000000c';
+/** Defined on P2/T3 (manual), not running. */
+const D = 'dddddddd-0000-4000-8000-00000000000d';
+
+function baseTree(): FakeTree {
+  const t = new FakeTree().withStandardDirs();
+  fs.chmodSync(t.root, 0o755);
+  cleanups.push(() => t.cleanup());
+  t.addParent(P1, {
+    [T1]: { available: 2, name: 'GVTg_V5_4', description: 'low_gm_size: 128MB' },
+    [T2]: { available: 4, name: 'GVTg_V5_8', description: 'line one\nline two' },
+  });
+  t.addParent(P2, { [T3]: { available: 1, deviceApi: 'vfio-pci', name: 'GRID A40-1Q', description: 'num_heads=4' } });
+  t.addActive(A, P1, T1).addActive(B, P2, T3);
+  t.addDefinition(P1, A, { mdev_type: T1, start: 'auto', attrs: [] });
+  t.addDefinition(P1, C, { mdev_type: T2, start: 'auto', attrs: [{ a: '1' }] });
+  t.addDefinition(P2, D, { mdev_type: T3, start: 'manual', attrs: [] });
+  return t;
+}
+
+const typeDir = (t: FakeTree, p: string, type: string) => t.p('sys/class/mdev_bus', p, 'mdev_supported_types', type);
+const realTypeDir = (t: FakeTree, p: string, type: string) => t.p('sys/devices/pci0000:00', p, 'mdev_supported_types', type);
+const def = (t: FakeTree, p: string, u: string) => t.p('etc/mdevctl.d', p, u);
+
+const TYPES =
+  `${P1}\n` +
+  `  ${T1}\n    Available instances: 2\n    Device API: vfio-pci\n    Name: GVTg_V5_4\n    Description: low_gm_size: 128MB\n` +
+  `  ${T2}\n    Available instances: 4\n    Device API: vfio-pci\n    Name: GVTg_V5_8\n    Description: line one, line two\n` +
+  `${P2}\n` +
+  `  ${T3}\n    Available instances: 1\n    Device API: vfio-pci\n    Name: GRID A40-1Q\n    Description: num_heads=4\n`;
+const LIST = `${A} ${P1} ${T1} auto (defined)\n${B} ${P2} ${T3} manual\n`;
+const LIST_D = `${A} ${P1} ${T1} auto (active)\n${C} ${P1} ${T2} auto\n${D} ${P2} ${T3} manual\n`;
+
+test('the undamaged tree', () => {
+  const r = listings(baseTree().root);
+  expect(r.types).toEqual(ok(TYPES));
+  expect(r.list).toEqual(ok(LIST));
+  expect(r['list -d']).toEqual(ok(LIST_D));
+  expect(JSON.parse(r['list -d --dumpjson'].stdout)).toEqual([
+    {
+      [P1]: [{ [A]: { mdev_type: T1, start: 'auto', attrs: [] } }, { [C]: { mdev_type: T2, start: 'auto', attrs: [{ a: '1' }] } }],
+      [P2]: [{ [D]: { mdev_type: T3, start: 'manual', attrs: [] } }],
+    },
+  ]);
+});
+
+interface Damage {
+  name: string;
+  make: (t: FakeTree) => void;
+  /** Run as nobody (uid 65534), so that permissions matter. */
+  nobody?: boolean;
+  /** What the listings must give (by command line); the others must give what they give undamaged. */
+  want: (t: FakeTree) => Partial<Record<'types' | 'list' | 'list -d', RunResult>>;
+}
+
+const without = (text: string, ...lines: string[]) => {
+  let out = text;
+  for (const l of lines) {
+    expect(out).toContain(l);
+    out = out.replace(l, '');
+  }
+  return out;
+};
+
+const DAMAGES: Damage[] = [
+  {
+    name: 'name and description files missing',
+    make: (t) => {
+      fs.rmSync(path.join(realTypeDir(t, P1, T1), 'name'));
+      fs.rmSync(path.join(realTypeDir(t, P2, T3), 'description'));
+    },
+    want: () => ({ types: ok(without(TYPES, '    Name: GVTg_V5_4\n', '    Description: num_heads=4\n')) }),
+  },
+  {
+    name: 'available_instances unreadable (mode 000, as nobody)',
+    nobody: true,
+    make: (t) => fs.chmodSync(path.join(realTypeDir(t, P1, T2), 'available_instances'), 0),
+    want: (t) => ({ types: error(`Unable to read mdev type ${T2} of ${P1}: Permission denied (EACCES) (${typeDir(t, P1, T2)})`) }),
+  },
+  {
+    name: 'description unreadable (mode 000, as nobody)',
+    nobody: true,
+    make: (t) => fs.chmodSync(path.join(realTypeDir(t, P2, T3), 'description'), 0),
+    want: (t) => ({ types: error(`Unable to read ${typeDir(t, P2, T3)}/description: Permission denied (EACCES)`) }),
+  },
+  {
+    name: 'definitions unreadable (mode 000, as nobody): a running one counts as defined, manual',
+    nobody: true,
+    make: (t) => {
+      fs.chmodSync(def(t, P1, A), 0);
+      fs.chmodSync(def(t, P2, D), 0);
+    },
+    want: (t) => ({
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(
+        `${C} ${P1} ${T2} auto\n`,
+        warn(`Unable to read definition ${def(t, P1, A)}: Permission denied (EACCES)`, `Unable to read definition ${def(t, P2, D)}: Permission denied (EACCES)`),
+      ),
+    }),
+  },
+  {
+    name: 'a config directory unreadable (mode 000, as nobody)',
+    nobody: true,
+    make: (t) => fs.chmodSync(t.p('etc/mdevctl.d', P1), 0),
+    want: (t) => ({
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(`${D} ${P2} ${T3} manual\n`, warn(`Unable to read directory ${t.p('etc/mdevctl.d', P1)}: Permission denied (EACCES)`)),
+    }),
+  },
+  {
+    name: 'a config directory readable but not searchable (mode 0644, as nobody)',
+    nobody: true,
+    make: (t) => fs.chmodSync(t.p('etc/mdevctl.d', P1), 0o644),
+    want: (t) => ({
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(
+        `${D} ${P2} ${T3} manual\n`,
+        warn(`Unable to read definition ${def(t, P1, A)}: Permission denied (EACCES)`, `Unable to read definition ${def(t, P1, C)}: Permission denied (EACCES)`),
+      ),
+    }),
+  },
+  {
+    name: 'a parent device directory not searchable by nobody (mode 0644)',
+    nobody: true,
+    make: (t) => fs.chmodSync(t.p('sys/devices/pci0000:00', P1), 0o644),
+    want: (t) => ({
+      types: error(`Unable to read ${t.p('sys/class/mdev_bus', P1, 'mdev_supported_types')}: Permission denied (EACCES)`),
+      list: ok(`${B} ${P2} ${T3} manual\n`, warn(`Unable to resolve ${t.p('sys/bus/mdev/devices', A)}: Permission denied (EACCES)`)),
+      'list -d': ok(`${A} ${P1} ${T1} auto\n${C} ${P1} ${T2} auto\n${D} ${P2} ${T3} manual\n`),
+    }),
+  },
+  {
+    name: 'a type directory not searchable by nobody (mode 0644)',
+    nobody: true,
+    make: (t) => fs.chmodSync(realTypeDir(t, P2, T3), 0o644),
+    want: (t) => ({ types: error(`Unable to read mdev type ${T3} of ${P2}: Permission denied (EACCES) (${typeDir(t, P2, T3)})`) }),
+  },
+  {
+    name: 'available_instances is a directory',
+    make: (t) => {
+      fs.rmSync(path.join(realTypeDir(t, P2, T3), 'available_instances'));
+      fs.mkdirSync(path.join(realTypeDir(t, P2, T3), 'available_instances'));
+    },
+    want: (t) => ({ types: error(`Unable to read mdev type ${T3} of ${P2}: Is a directory (EISDIR) (${typeDir(t, P2, T3)})`) }),
+  },
+  {
+    name: 'name is a directory',
+    make: (t) => {
+      fs.rmSync(path.join(realTypeDir(t, P1, T1), 'name'));
+      fs.mkdirSync(path.join(realTypeDir(t, P1, T1), 'name'));
+    },
+    want: (t) => ({ types: error(`Unable to read ${typeDir(t, P1, T1)}/name: Is a directory (EISDIR)`) }),
+  },
+  {
+    name: 'name and description are FIFOs (read as empty, never waited on)',
+    make: (t) => {
+      fifo(path.join(realTypeDir(t, P1, T2), 'name'));
+      fifo(path.join(realTypeDir(t, P2, T3), 'description'));
+    },
+    want: () => ({ types: ok(without(TYPES, '    Name: GVTg_V5_8\n', '    Description: num_heads=4\n')) }),
+  },
+  {
+    name: 'available_instances is a FIFO (read as empty, never waited on)',
+    make: (t) => fifo(path.join(realTypeDir(t, P1, T1), 'available_instances')),
+    want: (t) => ({ types: error(`Invalid available_instances '' in ${typeDir(t, P1, T1)}/available_instances: not an integer`) }),
+  },
+  {
+    name: 'definitions that are FIFOs (never opened by list -d, not waited on by list)',
+    make: (t) => {
+      fifo(def(t, P1, A));
+      fifo(def(t, P1, C));
+    },
+    want: (t) => ({
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(`${D} ${P2} ${T3} manual\n`, warn(`Ignoring definition ${def(t, P1, A)}: not a regular file`, `Ignoring definition ${def(t, P1, C)}: not a regular file`)),
+    }),
+  },
+  {
+    name: 'definitions that are directories',
+    make: (t) => {
+      fs.rmSync(def(t, P1, A));
+      fs.mkdirSync(def(t, P1, A));
+      fs.mkdirSync(def(t, P1, B));
+    },
+    want: (t) => ({
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(
+        `${C} ${P1} ${T2} auto\n${D} ${P2} ${T3} manual\n`,
+        warn(`Ignoring definition ${def(t, P1, A)}: not a regular file`, `Ignoring definition ${def(t, P1, B)}: not a regular file`),
+      ),
+    }),
+  },
+  {
+    name: 'empty name, description and definitions',
+    make: (t) => {
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T1), 'name'), '');
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T1), 'description'), '');
+      fs.writeFileSync(def(t, P1, A), '');
+      fs.writeFileSync(def(t, P2, D), '');
+    },
+    want: (t) => ({
+      types: ok(without(TYPES, '    Name: GVTg_V5_4\n', '    Description: low_gm_size: 128MB\n')),
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(
+        `${C} ${P1} ${T2} auto\n`,
+        warn(
+          `Skipping malformed definition ${def(t, P1, A)}: invalid JSON: Unexpected end of JSON input`,
+          `Skipping malformed definition ${def(t, P2, D)}: invalid JSON: Unexpected end of JSON input`,
+        ),
+      ),
+    }),
+  },
+  {
+    name: 'an empty available_instances',
+    make: (t) => fs.writeFileSync(path.join(realTypeDir(t, P2, T3), 'available_instances'), ''),
+    want: (t) => ({ types: error(`Invalid available_instances '' in ${typeDir(t, P2, T3)}/available_instances: not an integer`) }),
+  },
+  {
+    name: 'files at the read buffer sizes (16 KiB - 1, 16 KiB, 16 KiB + 1, 32 KiB)',
+    make: (t) => {
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T1), 'name'), `${'n'.repeat(16 * 1024 - 2)}\n`);
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T1), 'description'), `${'d'.repeat(16 * 1024 - 1)}\n`);
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T2), 'name'), `${'m'.repeat(16 * 1024)}\n`);
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T2), 'description'), `${'e'.repeat(32 * 1024 - 1)}\n`);
+      const padded = (text: string, size: number) => text + ' '.repeat(size - Buffer.byteLength(text));
+      fs.writeFileSync(def(t, P1, A), padded(JSON.stringify({ mdev_type: T1, start: 'auto', attrs: [] }), 16 * 1024));
+      fs.writeFileSync(def(t, P1, C), padded(JSON.stringify({ mdev_type: T2, start: 'auto', attrs: [{ a: 'x'.repeat(20000) }] }), 32 * 1024));
+    },
+    want: () => ({
+      types: ok(
+        TYPES.replace('Name: GVTg_V5_4', `Name: ${'n'.repeat(16 * 1024 - 2)}`)
+          .replace('Description: low_gm_size: 128MB', `Description: ${'d'.repeat(16 * 1024 - 1)}`)
+          .replace('Name: GVTg_V5_8', `Name: ${'m'.repeat(16 * 1024)}`)
+          .replace('Description: line one, line two', `Description: ${'e'.repeat(32 * 1024 - 1)}`),
+      ),
+      list: ok(LIST),
+      'list -d': ok(LIST_D),
+    }),
+  },
+  {
+    name: 'files of 16 MiB - 1 byte: read whole',
+    make: (t) => {
+      const big = Buffer.alloc(16 * MiB - 1, ' ');
+      big.write('Big name', 0);
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T1), 'name'), big);
+      const json = Buffer.alloc(16 * MiB - 1, '\n');
+      json.write(JSON.stringify({ mdev_type: T3, start: 'auto', attrs: [] }), 16 * MiB - 100);
+      fs.writeFileSync(def(t, P2, D), json);
+    },
+    want: () => ({
+      types: ok(TYPES.replace('Name: GVTg_V5_4', 'Name: Big name')),
+      'list -d': ok(LIST_D.replace(`${D} ${P2} ${T3} manual`, `${D} ${P2} ${T3} auto`)),
+    }),
+  },
+  {
+    name: 'files of 16 MiB: too large (EFBIG), each named',
+    make: (t) => {
+      fs.writeFileSync(path.join(realTypeDir(t, P2, T3), 'description'), Buffer.alloc(16 * MiB, ' '));
+      fs.writeFileSync(def(t, P1, A), Buffer.alloc(16 * MiB, ' '));
+      fs.writeFileSync(def(t, P1, C), Buffer.alloc(20 * MiB, ' '));
+    },
+    want: (t) => ({
+      types: error(`Unable to read ${typeDir(t, P2, T3)}/description: EFBIG`),
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(`${D} ${P2} ${T3} manual\n`, warn(`Unable to read definition ${def(t, P1, A)}: EFBIG`, `Unable to read definition ${def(t, P1, C)}: EFBIG`)),
+    }),
+  },
+  {
+    name: 'definitions that are a dangling symlink and a symlink to a file',
+    make: (t) => {
+      fs.rmSync(def(t, P1, A));
+      fs.symlinkSync('../../nowhere', def(t, P1, A));
+      t.write('elsewhere/d.json', JSON.stringify({ mdev_type: T3, start: 'auto', attrs: [] }));
+      fs.rmSync(def(t, P2, D));
+      fs.symlinkSync('../../../elsewhere/d.json', def(t, P2, D));
+    },
+    want: (t) => ({
+      list: ok(`${A} ${P1} ${T1} manual\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(`${C} ${P1} ${T2} auto\n${D} ${P2} ${T3} auto\n`, warn(`Ignoring definition ${def(t, P1, A)}: the link points nowhere`)),
+    }),
+  },
+  {
+    name: 'names, descriptions, device_api and definitions with bytes that are not UTF-8',
+    make: (t) => {
+      const bad = Buffer.from([0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xf0, 0x80, 0x80, 0x41, 0xf4, 0x90, 0x80, 0x80, 0xe2, 0x82]);
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T1), 'name'), Buffer.concat([Buffer.from('GV'), bad, Buffer.from('\n')]));
+      fs.writeFileSync(path.join(realTypeDir(t, P2, T3), 'description'), Buffer.concat([bad, Buffer.from(' tail\n')]));
+      fs.writeFileSync(path.join(realTypeDir(t, P1, T2), 'device_api'), Buffer.concat([Buffer.from('vfio-'), bad, Buffer.from('\n')]));
+      fs.writeFileSync(def(t, P1, C), Buffer.concat([Buffer.from(`{"mdev_type":"${T2}","start":"auto","attrs":[{"a":"`), bad, Buffer.from('"}]}')]));
+    },
+    want: (t) => {
+      const shown = '\ufffd\ufffd(\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdA\ufffd\ufffd\ufffd\ufffd\ufffd';
+      return {
+        types: ok(
+          TYPES.replace('Name: GVTg_V5_4', `Name: GV${shown}`).replace('Description: num_heads=4', `Description: ${shown} tail`).replace(
+            `${T2}\n    Available instances: 4\n    Device API: vfio-pci`,
+            `${T2}\n    Available instances: 4\n    Device API: vfio-${shown}`,
+          ),
+          warn(
+            `${typeDir(t, P1, T1)}/name is not valid UTF-8; showing the bytes that are not as U+FFFD`,
+            `${typeDir(t, P2, T3)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`,
+          ),
+        ),
+        'list -d': ok(LIST_D),
+      };
+    },
+  },
+  {
+    name: 'a dangling /sys/bus/mdev/devices link',
+    make: (t) => fs.symlinkSync(`../../../devices/pci0000:00/gone/${C}`, t.p('sys/bus/mdev/devices', C)),
+    want: (t) => ({ list: ok(LIST, warn(`Skipping ${t.p('sys/bus/mdev/devices', C)}: the link points nowhere`)), 'list -d': ok(LIST_D) }),
+  },
+  {
+    name: 'an mdev_type link pointing nowhere',
+    make: (t) => {
+      const link = t.p('sys/devices/pci0000:00', P1, A, 'mdev_type');
+      fs.rmSync(link);
+      fs.symlinkSync('../mdev_supported_types/gone', link);
+    },
+    want: (t) => ({
+      list: ok(`${B} ${P2} ${T3} manual\n`, warn(`Skipping active device ${A}: unable to resolve its mdev_type (No such file or directory (ENOENT))`)),
+      'list -d': ok(LIST_D.replace(' (active)', '')),
+    }),
+  },
+  {
+    name: 'a device entry that is a directory, not a link',
+    make: (t) => fs.mkdirSync(t.p('sys/bus/mdev/devices', D)),
+    want: () => ({
+      list: ok(LIST, warn(`Skipping active device ${D}: unable to resolve its mdev_type (No such file or directory (ENOENT))`)),
+      'list -d': ok(LIST_D),
+    }),
+  },
+  {
+    name: 'a missing mdev_supported_types',
+    make: (t) => fs.rmSync(t.p('sys/devices/pci0000:00', P2, 'mdev_supported_types'), { recursive: true }),
+    want: (t) => ({
+      types: ok(
+        TYPES.slice(0, TYPES.indexOf(`${P2}\n`)) + `${P2}\n`,
+        warn(`Parent ${P2} has no readable ${t.p('sys/class/mdev_bus', P2, 'mdev_supported_types')} (No such file or directory (ENOENT))`),
+      ),
+      list: ok(`${A} ${P1} ${T1} auto (defined)\n`, warn(`Skipping active device ${B}: unable to resolve its mdev_type (No such file or directory (ENOENT))`)),
+    }),
+  },
+  {
+    name: 'a parent link pointing nowhere',
+    make: (t) => fs.symlinkSync('../../devices/pci0000:00/gone', t.p('sys/class/mdev_bus', '0000:00:01.0')),
+    want: (t) => ({ types: ok(TYPES, warn(`Skipping parent 0000:00:01.0: ${t.p('sys/class/mdev_bus', '0000:00:01.0')} points nowhere`)), list: ok(LIST) }),
+  },
+  {
+    name: 'a type directory whose name is not UTF-8',
+    make: (t) => {
+      const dir = Buffer.concat([Buffer.from(realTypeDir(t, P2, 'x')), Buffer.from([0xff])]);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(Buffer.concat([dir, Buffer.from('/available_instances')]), '1\n');
+      fs.writeFileSync(Buffer.concat([dir, Buffer.from('/device_api')]), 'vfio-pci\n');
+    },
+    want: (t) => ({ types: error(`Unable to read mdev type x\ufffd of ${P2}: No such file or directory (ENOENT) (${typeDir(t, P2, 'x\ufffd')})`) }),
+  },
+];
+
+describe('damaged trees: the same bytes in every mode, and the expected messages', () => {
+  test.each(DAMAGES.map((d) => [d.name, d] as const))('%s', (_name, d) => {
+    const t = baseTree();
+    const undamaged = { types: ok(TYPES), list: ok(LIST), 'list -d': ok(LIST_D) };
+    d.make(t);
+    const r = listings(t.root, d.nobody ? { uid: NOBODY } : {});
+    const want = { ...undamaged, ...d.want(t) };
+    expect({ types: r.types, list: r.list, 'list -d': r['list -d'] }).toEqual(want);
+    // the JSON listings fail or warn as the text ones do
+    for (const cmd of ['types', 'list', 'list -d'] as const) {
+      const j = r[`${cmd} --dumpjson`];
+      expect({ cmd, status: j.status, stderr: j.stderr }).toEqual({ cmd, status: want[cmd].status, stderr: want[cmd].stderr });
+      if (j.status === 0) expect(() => JSON.parse(j.stdout)).not.toThrow();
+    }
+  });
+});
+void fc; void MODES_8; // TEMP
