@@ -539,4 +539,266 @@ describe('damaged trees: the same bytes in every mode, and the expected messages
     }
   });
 });
-void fc; void MODES_8; // TEMP
+
+// ------------------------------------------------------------------------------------------------
+// Big batches
+
+/**
+ * A tree whose batches the addon splits across threads (it does for >= 1024 names; 8 threads
+ * asked for give one per 512 names): 64 parents x 8 types (2048 files for `types`), 64
+ * definitions per parent (4096 for `list -d`), every other one running (4096 links for `list`,
+ * 2048 definitions read for the running ones). Every name, count and definition is distinct, so
+ * a result put in another name's place shows; damage sits at the first and last names of every
+ * thread's share. The expected listings come from a model of the tree, not from a run.
+ */
+describe('big batches, split across threads (damage at the start, middle and end of every share)', () => {
+  const NP = 64;
+  const NT = 8;
+  const ND = 64;
+  const parentName = (i: number) => `0000:${(0x10 + (i >> 3)).toString(16)}:00.${i & 7}`;
+  const typeName = (j: number) => `nvidia-${100 + j}`;
+  const uuidOf = (i: number, k: number) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-${k.toString(16).padStart(12, '0')}`;
+  const BAD = Buffer.from([0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xe2, 0x82]);
+  const BAD_SHOWN = '\ufffd\ufffd(\ufffd\ufffd\ufffd\ufffd';
+
+  type DefState = 'ok' | 'link' | 'eacces' | 'empty' | 'efbig' | 'fifo' | 'missing';
+  type DevState = 'ok' | 'dangling' | 'typeNowhere';
+  interface Def { i: number; k: number; parent: string; uuid: string; type: string; auto: boolean; running: boolean; state: DefState; dev: DevState }
+
+  let t: FakeTree;
+  let defs: Def[];
+  /** Names under sys/bus/mdev/devices in the order readdir gives them (the order of the batch). */
+  let busOrder: string[];
+  /** Type directory names of each parent in readdir order. */
+  let typeOrder: string[][];
+  /** Parents (indices) and what was done to all their types. */
+  const TYPE_DAMAGE: Record<number, string> = { 0: 'no name', 15: 'bad description', 16: 'name fifo', 31: 'empty description', 32: 'long name', 47: 'no name, no description', 48: 'plus sign', 63: 'bad description' };
+
+  const typeBase = (i: number) => t.p('sys/devices/pci0000:00', parentName(i), 'mdev_supported_types');
+  const classTypeDir = (i: number, type: string) => t.p('sys/class/mdev_bus', parentName(i), 'mdev_supported_types', type);
+  const available = (i: number, j: number) => (i * NT + j) % 9;
+  const longName = (i: number, j: number) => `${'N'.repeat(16 * 1024 + 1)}-${i}-${j}`;
+
+  beforeAll(() => {
+    t = new FakeTree().withStandardDirs();
+    fs.chmodSync(t.root, 0o755);
+    defs = [];
+    for (let i = 0; i < NP; i++) {
+      const p = parentName(i);
+      const pdir = t.p('sys/devices/pci0000:00', p);
+      for (let j = 0; j < NT; j++) {
+        const td = path.join(pdir, 'mdev_supported_types', typeName(j));
+        fs.mkdirSync(path.join(td, 'devices'), { recursive: true });
+        const dmg = TYPE_DAMAGE[i] ?? '';
+        fs.writeFileSync(path.join(td, 'available_instances'), `${dmg === 'plus sign' ? '+' : ''}${available(i, j)}\n`);
+        fs.writeFileSync(path.join(td, 'device_api'), 'vfio-pci\n');
+        fs.writeFileSync(path.join(td, 'create'), '');
+        if (dmg === 'name fifo') fifo(path.join(td, 'name'));
+        else if (dmg === 'long name') fs.writeFileSync(path.join(td, 'name'), `${longName(i, j)}\n`);
+        else if (!dmg.startsWith('no name')) fs.writeFileSync(path.join(td, 'name'), `NVIDIA-${i}-${j}\n`);
+        if (dmg === 'bad description') fs.writeFileSync(path.join(td, 'description'), Buffer.concat([Buffer.from(`fb=${i}.${j} `), BAD, Buffer.from('\n')]));
+        else if (dmg === 'empty description') fs.writeFileSync(path.join(td, 'description'), '');
+        else if (!dmg.endsWith('no description')) fs.writeFileSync(path.join(td, 'description'), `fb=${i}.${j}\nheads=${j}\n`);
+      }
+      fs.symlinkSync(`../../devices/pci0000:00/${p}`, t.p('sys/class/mdev_bus', p));
+      fs.mkdirSync(t.p('etc/mdevctl.d', p));
+      for (let k = 0; k < ND; k++) {
+        const d: Def = { i, k, parent: p, uuid: uuidOf(i, k), type: typeName(k % NT), auto: (i + k) % 3 === 0, running: k % 2 === 0, state: 'ok', dev: 'ok' };
+        defs.push(d);
+        fs.writeFileSync(def(t, p, d.uuid), JSON.stringify({ mdev_type: d.type, start: d.auto ? 'auto' : 'manual', attrs: [{ n: `${i}-${k}` }] }, null, 2));
+        if (!d.running) continue;
+        const dd = path.join(pdir, d.uuid);
+        fs.mkdirSync(dd);
+        fs.symlinkSync(`../mdev_supported_types/${d.type}`, path.join(dd, 'mdev_type'));
+        fs.writeFileSync(path.join(dd, 'remove'), '');
+        fs.symlinkSync(`../../../devices/pci0000:00/${p}/${d.uuid}`, t.p('sys/bus/mdev/devices', d.uuid));
+      }
+    }
+    // definitions: damage at both sides of every 512-name boundary of the 4096-name batch
+    const defDamage: DefState[] = ['eacces', 'empty', 'link', 'fifo', 'missing', 'eacces', 'empty', 'link'];
+    const at = new Set<number>([0, 1, defs.length - 2, defs.length - 1]);
+    for (let b = 512; b < defs.length; b += 512) at.add(b - 1).add(b);
+    let n = 0;
+    for (const x of [...at].sort((a, b) => a - b)) {
+      const d = defs[x];
+      d.state = x === 2048 ? 'efbig' : defDamage[n++ % defDamage.length];
+      const file = def(t, d.parent, d.uuid);
+      if (d.state === 'eacces') fs.chmodSync(file, 0);
+      else if (d.state === 'empty') fs.writeFileSync(file, '');
+      else if (d.state === 'efbig') fs.writeFileSync(file, Buffer.alloc(16 * MiB, ' '));
+      else if (d.state === 'fifo') fifo(file);
+      else if (d.state === 'missing') fs.rmSync(file);
+      else if (d.state === 'link') {
+        t.write(`elsewhere/${d.uuid}`, fs.readFileSync(file, 'utf8'));
+        fs.rmSync(file);
+        fs.symlinkSync(`../../../elsewhere/${d.uuid}`, file);
+      }
+    }
+    // running devices: damage at both sides of every 256-device boundary of the link batch, and
+    // their definitions at both sides of every 512-device one of the definitions batch
+    busOrder = fs.readdirSync(t.p('sys/bus/mdev/devices'));
+    expect(busOrder).toHaveLength((NP * ND) / 2);
+    const byUuid = new Map(defs.map((d) => [d.uuid, d]));
+    const devDamage: Array<DevState | DefState> = ['typeNowhere', 'eacces', 'dangling', 'fifo', 'empty', 'missing', 'efbig'];
+    const devAt = new Set<number>([0, 1, busOrder.length - 2, busOrder.length - 1]);
+    for (let b = 256; b < busOrder.length; b += 256) devAt.add(b - 1).add(b);
+    n = 0;
+    for (const x of [...devAt].sort((a, b) => a - b)) {
+      const d = byUuid.get(busOrder[x])!;
+      const kind = devDamage[n++ % devDamage.length];
+      const dd = t.p('sys/devices/pci0000:00', d.parent, d.uuid);
+      if (kind === 'typeNowhere') {
+        fs.rmSync(path.join(dd, 'mdev_type'));
+        fs.symlinkSync('../mdev_supported_types/gone', path.join(dd, 'mdev_type'));
+        d.dev = 'typeNowhere';
+      } else if (kind === 'dangling') {
+        fs.renameSync(dd, `${dd}.gone`);
+        d.dev = 'dangling';
+      } else if (d.state === 'ok') {
+        const file = def(t, d.parent, d.uuid);
+        d.state = kind as DefState;
+        if (kind === 'eacces') fs.chmodSync(file, 0);
+        else if (kind === 'empty') fs.writeFileSync(file, '');
+        else if (kind === 'efbig') fs.writeFileSync(file, Buffer.alloc(16 * MiB + 1, ' '));
+        else if (kind === 'fifo') fifo(file);
+        else if (kind === 'missing') fs.rmSync(file);
+      }
+    }
+    expect(fs.readdirSync(t.p('sys/bus/mdev/devices'))).toEqual(busOrder);
+    typeOrder = [];
+    for (let i = 0; i < NP; i++) typeOrder.push(fs.readdirSync(typeBase(i)));
+  });
+  afterAll(() => t.cleanup());
+
+  function typesModel(): { stdout: string; warnings: string[] } {
+    let stdout = '';
+    const warnings: string[] = [];
+    for (let i = 0; i < NP; i++) {
+      stdout += `${parentName(i)}\n`;
+      const dmg = TYPE_DAMAGE[i] ?? '';
+      for (let j = 0; j < NT; j++) {
+        stdout += `  ${typeName(j)}\n    Available instances: ${available(i, j)}\n    Device API: vfio-pci\n`;
+        if (dmg === 'long name') stdout += `    Name: ${longName(i, j)}\n`;
+        else if (dmg !== 'name fifo' && !dmg.startsWith('no name')) stdout += `    Name: NVIDIA-${i}-${j}\n`;
+        if (dmg === 'bad description') stdout += `    Description: fb=${i}.${j} ${BAD_SHOWN}\n`;
+        else if (dmg !== 'empty description' && !dmg.endsWith('no description')) stdout += `    Description: fb=${i}.${j}, heads=${j}\n`;
+      }
+      // warnings come as the types were read: in readdir order
+      if (dmg === 'bad description') {
+        for (const type of typeOrder[i]) warnings.push(`${classTypeDir(i, type)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`);
+      }
+    }
+    return { stdout, warnings };
+  }
+
+  const defFile = (d: Def) => def(t, d.parent, d.uuid);
+  const readable = (d: Def) => d.state === 'ok' || d.state === 'link';
+
+  function listDefinedModel(): RunResult {
+    let stdout = '';
+    const warnings: string[] = [];
+    for (const d of defs) {
+      if (readable(d)) stdout += `${d.uuid} ${d.parent} ${d.type} ${d.auto ? 'auto' : 'manual'}${d.running && d.dev === 'ok' ? ' (active)' : ''}\n`;
+      else if (d.state === 'eacces') warnings.push(`Unable to read definition ${defFile(d)}: Permission denied (EACCES)`);
+      else if (d.state === 'efbig') warnings.push(`Unable to read definition ${defFile(d)}: EFBIG`);
+      else if (d.state === 'empty') warnings.push(`Skipping malformed definition ${defFile(d)}: invalid JSON: Unexpected end of JSON input`);
+      else if (d.state === 'fifo') warnings.push(`Ignoring definition ${defFile(d)}: not a regular file`);
+    }
+    return ok(stdout, warn(...warnings));
+  }
+
+  function listModel(): RunResult {
+    let stdout = '';
+    for (const d of defs) {
+      if (!d.running || d.dev !== 'ok') continue;
+      stdout += `${d.uuid} ${d.parent} ${d.type} ${readable(d) && d.auto ? 'auto' : 'manual'}${d.state === 'missing' ? '' : ' (defined)'}\n`;
+    }
+    const warnings: string[] = [];
+    const byUuid = new Map(defs.map((d) => [d.uuid, d]));
+    for (const u of busOrder) {
+      const d = byUuid.get(u)!;
+      if (d.dev === 'dangling') warnings.push(`Skipping ${t.p('sys/bus/mdev/devices', u)}: the link points nowhere`);
+      if (d.dev === 'typeNowhere') warnings.push(`Skipping active device ${u}: unable to resolve its mdev_type (No such file or directory (ENOENT))`);
+    }
+    return ok(stdout, warn(...warnings));
+  }
+
+  test('the damage is where it should be', () => {
+    const states = defs.map((d) => d.state);
+    for (const s of ['eacces', 'empty', 'link', 'fifo', 'missing', 'efbig'] as const) expect(states).toContain(s);
+    expect(defs.filter((d) => d.dev === 'dangling').length).toBeGreaterThan(1);
+    expect(defs.filter((d) => d.dev === 'typeNowhere').length).toBeGreaterThan(1);
+    // the first and last name of the batches are damaged
+    expect(defs[0].state).not.toBe('ok');
+    expect(defs[defs.length - 1].state).not.toBe('ok');
+  });
+
+  test('types: 2048 files', () => {
+    const r = same(['types'], { root: t.root, uid: NOBODY }, MODES_8);
+    const m = typesModel();
+    expect(r).toEqual(ok(m.stdout, warn(...m.warnings)));
+    const j = same(['types', '--dumpjson'], { root: t.root, uid: NOBODY }, MODES_8);
+    expect(j.stderr).toBe(r.stderr);
+    const parsed = JSON.parse(j.stdout) as Array<Record<string, Array<Record<string, { available_instances: number; name?: string }>>>>;
+    expect(parsed).toHaveLength(1);
+    expect(Object.keys(parsed[0])).toHaveLength(NP);
+    expect(parsed[0][parentName(63)][7][typeName(7)].available_instances).toBe(available(63, 7));
+    expect(parsed[0][parentName(62)][7][typeName(7)].name).toBe('NVIDIA-62-7');
+  });
+
+  test('types: an error in the last and in the first share names its file', () => {
+    const m = typesModel();
+    const last = typeOrder[NP - 1][0];
+    const lastFile = path.join(typeBase(NP - 1), last, 'available_instances');
+    const firstFile = path.join(typeBase(0), typeOrder[0][0], 'available_instances');
+    const saved = [fs.readFileSync(lastFile), fs.readFileSync(firstFile)];
+    try {
+      fs.writeFileSync(lastFile, 'x\n');
+      expect(same(['types'], { root: t.root, uid: NOBODY }, MODES_8)).toEqual(
+        error(`Invalid available_instances 'x' in ${classTypeDir(NP - 1, last)}/available_instances: not an integer`, warn(...m.warnings.filter((w) => !w.includes(parentName(NP - 1))))),
+      );
+      fs.rmSync(firstFile);
+      expect(same(['types', '--dumpjson'], { root: t.root, uid: NOBODY }, MODES_8)).toEqual(
+        error(`Unable to read mdev type ${typeOrder[0][0]} of ${parentName(0)}: No such file or directory (ENOENT) (${classTypeDir(0, typeOrder[0][0])})`),
+      );
+    } finally {
+      fs.writeFileSync(lastFile, saved[0]);
+      fs.writeFileSync(firstFile, saved[1]);
+    }
+  });
+
+  test('list -d: 4096 definitions', () => {
+    expect(same(['list', '-d'], { root: t.root, uid: NOBODY }, MODES_8)).toEqual(listDefinedModel());
+    const j = same(['list', '-d', '--dumpjson'], { root: t.root, uid: NOBODY }, MODES_8);
+    const parsed = JSON.parse(j.stdout) as Array<Record<string, Array<Record<string, { mdev_type: string; attrs: Array<Record<string, string>> }>>>>;
+    const got: string[] = [];
+    for (const [p, devs] of Object.entries(parsed[0])) for (const dev of devs) for (const [u, cfg] of Object.entries(dev)) got.push(`${p} ${u} ${cfg.mdev_type} ${cfg.attrs[0].n}`);
+    expect(got).toEqual(defs.filter(readable).map((d) => `${d.parent} ${d.uuid} ${d.type} ${d.i}-${d.k}`));
+  });
+
+  test('list: 2048 running devices (4096 links, 2048 definitions)', () => {
+    expect(same(['list'], { root: t.root, uid: NOBODY }, MODES_8)).toEqual(listModel());
+    const j = same(['list', '--dumpjson'], { root: t.root, uid: NOBODY }, MODES_8);
+    expect(j.stderr).toBe(listModel().stderr);
+  });
+
+  test('list -u and list -d -p: small batches of the same tree agree with the big ones', () => {
+    const d = defs.find((x) => x.running && x.dev === 'ok' && readable(x))!;
+    expect(same(['list', '-u', d.uuid], { root: t.root, uid: NOBODY })).toEqual(
+      ok(`${d.uuid} ${d.parent} ${d.type} ${d.auto ? 'auto' : 'manual'} (defined)\n`),
+    );
+    const p = parentName(32);
+    const model = listDefinedModel();
+    const r = same(['list', '-d', '-p', p], { root: t.root, uid: NOBODY });
+    expect(r.stdout).toBe(model.stdout.split('\n').filter((l) => l.includes(` ${p} `)).map((l) => `${l}\n`).join(''));
+    expect(r.stderr).toBe(model.stderr.split('\n').filter((l) => l.includes(`/${p}/`)).map((l) => `${l}\n`).join(''));
+  });
+
+  test('MDEVCTL_NATIVE_THREADS that is not a positive number is the default', () => {
+    const want = listDefinedModel();
+    for (const n of ['0', '-3', 'two', '1.5', '1000']) {
+      expect(run(['list', '-d'], { root: t.root, uid: NOBODY, env: { MDEVCTL_NATIVE: 'require', MDEVCTL_NATIVE_THREADS: n } })).toEqual(want);
+    }
+  });
+});
+void fc; // TEMP
