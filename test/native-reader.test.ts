@@ -801,4 +801,230 @@ describe('big batches, split across threads (damage at the start, middle and end
     }
   });
 });
-void fc; // TEMP
+
+// ------------------------------------------------------------------------------------------------
+// The addon's exports, called directly (test/support/fastio-probe.cjs)
+
+const PROBE = path.join(REPO, 'test', 'support', 'fastio-probe.cjs');
+
+/** The directory the probe reads: files of every kind, and DIR/many for the threaded batches. */
+function probeDir(): string {
+  const dir = tempDir('mdevctl-fastio-');
+  fs.writeFileSync(path.join(dir, 'text'), 'h\u00e9llo\n');
+  fs.writeFileSync(path.join(dir, 'empty'), '');
+  fs.mkdirSync(path.join(dir, 'sub'));
+  fs.writeFileSync(path.join(dir, 'sub', 'inner'), 'in');
+  fifo(path.join(dir, 'fifo'));
+  fs.symlinkSync('text', path.join(dir, 'link'));
+  fs.symlinkSync('nowhere', path.join(dir, 'dangling'));
+  fs.writeFileSync(path.join(dir, 'big'), Buffer.alloc(16 * MiB - 1, 'b'));
+  fs.writeFileSync(path.join(dir, 'exact16k'), Buffer.alloc(16 * 1024, 'k'));
+  fs.writeFileSync(path.join(dir, 'huge'), Buffer.alloc(16 * MiB, 'h'));
+  fs.writeFileSync(path.join(dir, 'unicode name \u00e9'), 'u\n');
+  for (let d = 0; d < 3; d++) {
+    fs.mkdirSync(path.join(dir, 'many', `${d}`), { recursive: true });
+    for (let k = 0; k < 1700; k++) {
+      if (k % 3 === 2) continue;
+      fs.writeFileSync(path.join(dir, 'many', `${d}`, `${k}`), `${d}/${k}`);
+      fs.symlinkSync(`${k}`, path.join(dir, 'many', `${d}`, `l${k}`));
+    }
+  }
+  return dir;
+}
+
+function probeExpected(dir: string, rounds: number) {
+  const { ENOENT, EISDIR, ENOTDIR, EINVAL, EFBIG } = os.constants.errno;
+  const once = {
+    //      text          empty sub     fifo missing link           dangling sub/inner text/x   big               exact16k         huge   unicode
+    files: ['h\u00e9llo\n', '', EISDIR, '', ENOENT, 'h\u00e9llo\n', ENOENT, 'in', ENOTDIR, `length ${16 * MiB - 1}`, 'length 16384', EFBIG, 'u\n'],
+    regular: ['h\u00e9llo\n', '', EISDIR, -1, ENOENT, 'h\u00e9llo\n', ENOENT, 'in', ENOTDIR, `length ${16 * MiB - 1}`, 'length 16384', EFBIG, 'u\n'],
+    links: [EINVAL, EINVAL, EINVAL, EINVAL, ENOENT, 'text', 'nowhere', EINVAL, ENOTDIR, EINVAL, EINVAL, EINVAL, EINVAL],
+    access: [0, 0, 0, 0, ENOENT, 0, ENOENT, 0, ENOTDIR, 0, 0, 0, 0],
+    dirs: [ENOENT, ENOTDIR, 'h\u00e9llo\n', ENOENT, ''],
+    none: [[], [], []],
+  };
+  const bad = [
+    'TypeError: fastio: expected (dirs, dirOf, names, threads[, regularOnly])',
+    'TypeError: fastio: expected (dirs, dirOf, names, threads[, regularOnly])',
+    'TypeError: fastio: dirs must be an array of strings',
+    'TypeError: fastio: dirOf must be a Uint32Array',
+    'TypeError: fastio: dirOf must be a Uint32Array',
+    'RangeError: fastio: dirOf names no directory',
+    'RangeError: fastio: dirOf and names differ in length',
+    'TypeError: fastio: names must be an array of strings',
+    'TypeError: fastio: dirs must be an array of strings',
+    'TypeError: fastio: threads must be a number',
+    'TypeError: fastio: names must be an array of strings',
+  ];
+  return {
+    rounds: Array.from({ length: rounds }, () => once),
+    many: [0, 1, 2, 3, 8, 100].map(() => ({ names: 5100, wrong: 0 })),
+    badCalls: ['readFilesAt', 'readLinksAt', 'accessAt'].flatMap((fn) => bad.map((b) => `${fn}: ${b}`)),
+  };
+}
+
+test('the addon exports answer as native/fastio.c documents: texts, errno numbers, threads, argument errors', () => {
+  const dir = probeDir();
+  const r = spawnSync(process.execPath, [PROBE, ADDON, dir, '2'], { encoding: 'utf8', timeout: 60000, maxBuffer: 64 * MiB });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual(probeExpected(dir, 2));
+});
+
+// ------------------------------------------------------------------------------------------------
+// Random small damaged trees
+
+const TYPE_HARM = ['rmName', 'rmDesc', 'emptyAvail', 'dirName', 'fifoName', 'fifoAvail', 'badName', 'badDesc', 'avail000', 'desc000', 'type644'] as const;
+const DEF_HARM = ['defEmpty', 'defBad', 'def000', 'defFifo', 'defDir', 'defDangling', 'defLinkFile', 'defRm'] as const;
+const DEV_HARM = ['devDangling', 'typeNowhere', 'devIsDir', 'typeIsFile'] as const;
+const PARENT_HARM = ['rmTypes', 'parentNowhere', 'parent644', 'config644', 'config000'] as const;
+type Harm = (typeof TYPE_HARM)[number] | (typeof DEF_HARM)[number] | (typeof DEV_HARM)[number] | (typeof PARENT_HARM)[number];
+
+/** A small tree: PARENTS[i] types and definitions (the even ones running), then HARMS done to it. */
+function randomTree(parents: Array<{ types: number; defs: number }>, harms: Array<[Harm, number]>): FakeTree {
+  const t = new FakeTree().withStandardDirs();
+  fs.chmodSync(t.root, 0o755);
+  const typeDirs: string[] = [];
+  const defFiles: string[] = [];
+  const devices: Array<{ uuid: string; dir: string }> = [];
+  const parentNames: string[] = [];
+  parents.forEach((spec, i) => {
+    const p = `0000:00:0${i + 1}.0`;
+    parentNames.push(p);
+    const types: Record<string, { available: number; name: string; description: string }> = {};
+    for (let j = 0; j < spec.types; j++) types[`t${j}`] = { available: j + i, name: `Type ${i}.${j}`, description: `d=${j}\ne=${i}` };
+    t.addParent(p, types);
+    for (let j = 0; j < spec.types; j++) typeDirs.push(realTypeDir(t, p, `t${j}`));
+    for (let k = 0; k < spec.defs; k++) {
+      const uuid = `${i + 1}${k}000000-0000-4000-8000-000000000000`;
+      const type = spec.types > 0 ? `t${k % spec.types}` : 'none';
+      t.addDefinition(p, uuid, { mdev_type: type, start: k % 3 === 0 ? 'auto' : 'manual', attrs: [] });
+      defFiles.push(def(t, p, uuid));
+      if (k % 2 === 0 && spec.types > 0) {
+        t.addActive(uuid, p, type);
+        devices.push({ uuid, dir: t.p('sys/devices/pci0000:00', p, uuid) });
+      }
+    }
+  });
+  const attempt = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // harm to something an earlier harm removed: nothing to do
+    }
+  };
+  for (const [harm, n] of harms) {
+    const td = typeDirs[n % Math.max(typeDirs.length, 1)];
+    const df = defFiles[n % Math.max(defFiles.length, 1)];
+    const dev = devices[n % Math.max(devices.length, 1)];
+    const p = parentNames[n % parentNames.length];
+    const replace = (file: string, make: () => void) => attempt(() => {
+      fs.rmSync(file, { recursive: true, force: true });
+      make();
+    });
+    if ((TYPE_HARM as readonly string[]).includes(harm) && td === undefined) continue;
+    if ((DEF_HARM as readonly string[]).includes(harm) && df === undefined) continue;
+    if ((DEV_HARM as readonly string[]).includes(harm) && dev === undefined) continue;
+    switch (harm) {
+      case 'rmName': attempt(() => fs.rmSync(path.join(td, 'name'))); break;
+      case 'rmDesc': attempt(() => fs.rmSync(path.join(td, 'description'))); break;
+      case 'emptyAvail': replace(path.join(td, 'available_instances'), () => fs.writeFileSync(path.join(td, 'available_instances'), '')); break;
+      case 'dirName': replace(path.join(td, 'name'), () => fs.mkdirSync(path.join(td, 'name'))); break;
+      case 'fifoName': attempt(() => fifo(path.join(td, 'name'))); break;
+      case 'fifoAvail': attempt(() => fifo(path.join(td, 'available_instances'))); break;
+      case 'badName': replace(path.join(td, 'name'), () => fs.writeFileSync(path.join(td, 'name'), Buffer.from([0x41, 0xff, 0xfe, 0x0a]))); break;
+      case 'badDesc': replace(path.join(td, 'description'), () => fs.writeFileSync(path.join(td, 'description'), Buffer.from([0xc3, 0x0a, 0xe2, 0x82]))); break;
+      case 'avail000': attempt(() => fs.chmodSync(path.join(td, 'available_instances'), 0)); break;
+      case 'desc000': attempt(() => fs.chmodSync(path.join(td, 'description'), 0)); break;
+      case 'type644': attempt(() => fs.chmodSync(td, 0o644)); break;
+      case 'defEmpty': replace(df, () => fs.writeFileSync(df, '')); break;
+      case 'defBad': replace(df, () => fs.writeFileSync(df, Buffer.from('{"mdev_type":"\xff","start":"auto"}', 'latin1'))); break;
+      case 'def000': attempt(() => fs.chmodSync(df, 0)); break;
+      case 'defFifo': attempt(() => fifo(df)); break;
+      case 'defDir': replace(df, () => fs.mkdirSync(df)); break;
+      case 'defDangling': replace(df, () => fs.symlinkSync('nowhere', df)); break;
+      case 'defLinkFile': attempt(() => {
+        const to = t.p('elsewhere', path.basename(df));
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.renameSync(df, to);
+        fs.symlinkSync(to, df);
+      }); break;
+      case 'defRm': attempt(() => fs.rmSync(df, { recursive: true })); break;
+      case 'devDangling': attempt(() => fs.renameSync(dev.dir, `${dev.dir}.gone`)); break;
+      case 'typeNowhere': replace(path.join(dev.dir, 'mdev_type'), () => fs.symlinkSync('../mdev_supported_types/gone', path.join(dev.dir, 'mdev_type'))); break;
+      case 'devIsDir': attempt(() => fs.mkdirSync(t.p('sys/bus/mdev/devices', `${n % 10}0000000-0000-4000-8000-00000000000${n % 10}`))); break;
+      case 'typeIsFile': replace(path.join(dev.dir, 'mdev_type'), () => fs.symlinkSync('remove', path.join(dev.dir, 'mdev_type'))); break;
+      case 'rmTypes': attempt(() => fs.rmSync(t.p('sys/devices/pci0000:00', p, 'mdev_supported_types'), { recursive: true })); break;
+      case 'parentNowhere': attempt(() => fs.symlinkSync('../../devices/gone', t.p('sys/class/mdev_bus', `0000:0${n % 10}:00.0`))); break;
+      case 'parent644': attempt(() => fs.chmodSync(t.p('sys/devices/pci0000:00', p), 0o644)); break;
+      case 'config644': attempt(() => fs.chmodSync(t.p('etc/mdevctl.d', p), 0o644)); break;
+      case 'config000': attempt(() => fs.chmodSync(t.p('etc/mdevctl.d', p), 0)); break;
+    }
+  }
+  return t;
+}
+
+test('random small damaged trees (fast-check): types, list and list -d agree in every mode', () => {
+  const harm = fc.constantFrom<Harm>(...TYPE_HARM, ...DEF_HARM, ...DEV_HARM, ...PARENT_HARM);
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ types: fc.integer({ min: 0, max: 3 }), defs: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.tuple(harm, fc.nat(20)), { maxLength: 6 }),
+      (parents, harms) => {
+        const t = randomTree(parents, harms);
+        try {
+          for (const args of [['types'], ['list'], ['list', '-d', '--dumpjson']]) same(args, { root: t.root, uid: NOBODY });
+        } finally {
+          t.cleanup();
+        }
+      },
+    ),
+    { numRuns: 20 },
+  );
+}, 300000);
+
+// ------------------------------------------------------------------------------------------------
+// valgrind
+
+const VALGRIND = spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).status === 0;
+/** Memory errors and leaks the addon makes (a definite leak: Node itself has none at exit). */
+const VALGRIND_ARGS = ['-q', '--error-exitcode=99', '--leak-check=full', '--show-leak-kinds=definite', '--errors-for-leak-kinds=definite'];
+
+describe('under valgrind: no memory error or leak in native/fastio.c', () => {
+  function noValgrind(): boolean {
+    if (VALGRIND) return false;
+    console.warn('valgrind is not installed (Debian package valgrind): native/fastio.c is NOT checked for memory errors');
+    return true;
+  }
+
+  test('the exports, on every kind of file and on threaded batches', () => {
+    if (noValgrind()) return;
+    const dir = probeDir();
+    const r = spawnSync('valgrind', [...VALGRIND_ARGS, process.execPath, PROBE, ADDON, dir, '3'], { encoding: 'utf8', timeout: 170000, maxBuffer: 64 * MiB });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(probeExpected(dir, 3));
+  }, 180000);
+
+  test('the CLI: types, list, list -d on a damaged tree, with threads', () => {
+    if (noValgrind()) return;
+    const t = baseTree();
+    fifo(path.join(realTypeDir(t, P1, T2), 'name'));
+    fs.writeFileSync(path.join(realTypeDir(t, P2, T3), 'description'), Buffer.from([0x61, 0xff, 0x0a]));
+    fs.writeFileSync(def(t, P1, A), Buffer.alloc(16 * MiB, ' '));
+    fs.symlinkSync('../../../devices/gone', t.p('sys/bus/mdev/devices', C));
+    for (let k = 0; k < 1100; k++) t.addDefinition(P2, `eeeeeeee-0000-4000-8000-${k.toString(16).padStart(12, '0')}`, k % 100 === 0 ? '' : { mdev_type: T3, start: 'manual', attrs: [] });
+    const env: NodeJS.ProcessEnv = { ...process.env, MDEVCTL_NATIVE: 'require', MDEVCTL_NATIVE_THREADS: '8' };
+    delete env.MDEVCTL_ENV_ROOT;
+    for (const args of [['types'], ['list'], ['list', '-d']]) {
+      const want = same(args, { root: t.root });
+      const r = spawnSync('valgrind', [...VALGRIND_ARGS, process.execPath, path.join(REPO, 'bin', 'mdevctl'), '--root', t.root, ...args], {
+        env,
+        encoding: 'utf8',
+        timeout: 170000,
+        maxBuffer: 64 * MiB,
+      });
+      expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, ...want });
+    }
+  }, 300000);
+});
