@@ -19,7 +19,8 @@
  *
  * Every export takes (dirs, dirOf, names, threads[, regularOnly]): name i is opened relative to
  * dirs[dirOf[i]] (dirOf a Uint32Array; a name may contain '/'); threads 0 chooses as above, N uses
- * at most N. A directory that cannot be opened gives its errno for each of its names.
+ * N whatever the batch's size (see thread_count). A directory that cannot be opened gives its
+ * errno for each of its names.
  *
  * readFilesAt(dirs, dirOf, names, threads, regularOnly) -> Array<string | number>
  *   The text of each file (UTF-8, decoded as Buffer's toString would), or a positive errno.
@@ -49,7 +50,7 @@
 #define FIRST_READ (16u * 1024u)
 #define NOT_REGULAR (-1)
 #define MAX_THREADS 8
-#define MIN_PER_THREAD 512
+#define MIN_PER_THREAD 256
 #define CHUNK 64
 
 enum op { READ_FILES, READ_LINKS, ACCESS };
@@ -177,15 +178,20 @@ static void *run_job(void *arg) {
   return NULL;
 }
 
-/* How many threads for COUNT names: WANT (0: the CPUs this process may use), bounded. */
+/*
+ * How many threads for COUNT names. WANT 0: one per CPU this process may use, only as many as
+ * have MIN_PER_THREAD names each; WANT N: N (for measuring: no minimum). At most MAX_THREADS, and
+ * never more than there are chunks.
+ */
 static size_t thread_count(size_t count, uint32_t want) {
   size_t n = want;
   if (n == 0) {
     cpu_set_t set;
     n = sched_getaffinity(0, sizeof set, &set) == 0 ? (size_t)CPU_COUNT(&set) : 1;
+    if (n > count / MIN_PER_THREAD) n = count / MIN_PER_THREAD;
   }
   if (n > MAX_THREADS) n = MAX_THREADS;
-  if (n > count / MIN_PER_THREAD) n = count / MIN_PER_THREAD;
+  if (n > (count + CHUNK - 1) / CHUNK) n = (count + CHUNK - 1) / CHUNK;
   return n < 1 ? 1 : n;
 }
 
