@@ -20,6 +20,14 @@
 //                                 root and the package, see scripts/reference-mdevctl.sh)
 //   --only REGEX                  only the commands whose label matches (e.g. --only 'list -d')
 //   --keep                        leave the generated trees (their path is printed)
+//   --env NAME=VALUE              set this in our CLI's environment (repeatable), e.g.
+//                                 MDEVCTL_NATIVE=off (JavaScript readers only) or
+//                                 MDEVCTL_NATIVE_THREADS=1 (the native reader on one thread)
+//   --threads-threshold           instead of the above: time the native reader (dist/fastio.node)
+//                                 in-process on batches of 64 to 16384 files of a tree B, with 1
+//                                 thread and with 2..CPUs, to see from which batch size threads
+//                                 pay (the addon's default: 256 files per thread); no reference;
+//                                 with --quick up to 1024 files
 //
 // Every command runs as its own process with stdout and stderr piped back, the way libvirt runs
 // it. Reported times are medians of wall-clock milliseconds per process. "ours/1.2.0" < 1 means
@@ -55,7 +63,7 @@ const MAX_BUFFER = 1 << 30;
 const DEFAULTS = {
   'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
   'parents-b': 256, 'types-b': 32, runs: 10, warmup: 1, reference: 'auto', keep: false, only: null,
-  scale: [1], node: process.execPath,
+  scale: [1], node: process.execPath, env: [], 'threads-threshold': false,
 };
 const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, warmup: 0 };
 
@@ -68,12 +76,13 @@ function usage(msg) {
 
 function parseArgs(argv) {
   const o = { ...DEFAULTS };
-  if (argv.includes('--quick')) Object.assign(o, QUICK);
+  if (argv.includes('--quick')) Object.assign(o, QUICK, { quick: true });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') continue;
     if (a === '-h' || a === '--help') usage();
     if (a === '--keep') { o.keep = true; continue; }
+    if (a === '--threads-threshold') { o['threads-threshold'] = true; continue; }
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m || !(m[1] in DEFAULTS)) usage(`unknown argument ${a}`);
     const v = m[2] ?? argv[++i];
@@ -89,6 +98,9 @@ function parseArgs(argv) {
       const r = spawnSync(o.node, ['-p', 'process.version'], { encoding: 'utf8' });
       if (r.status !== 0) usage(`--node ${v}: cannot run it (${r.error?.message ?? r.stderr.trim()})`);
       o.nodeVersion = r.stdout.trim();
+    } else if (m[1] === 'env') {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) usage(`--env: NAME=VALUE, not ${v}`);
+      o.env = [...o.env, v];
     } else if (m[1] === 'reference') {
       if (!['auto', 'no', 'require'].includes(v)) usage(`--reference: auto, no or require, not ${v}`);
       o.reference = v;
@@ -421,6 +433,14 @@ function main() {
     process.exit(2);
   }
   ours.node = o.node;
+  for (const kv of o.env) {
+    const eq = kv.indexOf('=');
+    OUR_ENV[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  if (o['threads-threshold']) {
+    threadsThreshold(o);
+    return;
+  }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
   const mismatches = [];
   const bySize = new Map();
@@ -458,6 +478,7 @@ function main() {
     const withRef = refWhy === null;
     let head = `mdevctl-ts bench: ours on node ${o.nodeVersion} (${o.node}), ${os.cpus().length} cores, load ${loadBefore} ` +
       `before, ${load()} after; median of ${o.runs} run(s) after ${o.warmup} warm-up, ms per process\n`;
+    head += `native reader: ${nativeStatus()}${o.env.length ? `; our environment: ${o.env.join(' ')}` : ''}\n`;
     head += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n'
       : `reference: none (${refWhy})\n`;
     out = head + out + (withRef ? summary(o, bySize) : '');
@@ -475,6 +496,77 @@ function main() {
     else fs.rmSync(work, { recursive: true, force: true });
   }
   process.exitCode = mismatches.length > 0 ? 1 : 0;
+}
+
+/** Whether our CLI, as the bench runs it, reads through the native reader (src/lib/native.ts). */
+function nativeStatus() {
+  if (OUR_ENV.MDEVCTL_NATIVE === 'off') return 'off (MDEVCTL_NATIVE=off)';
+  const r = spawnSync(ours.node, [BIN, '--root', path.join(REPO, 'fixtures', 'demo'), 'list', '-d'],
+    { env: { ...OUR_ENV, MDEVCTL_NATIVE: 'require' }, encoding: 'utf8' });
+  if (r.status !== 0) return `NOT LOADED, JavaScript readers only (${(r.stderr || '').trim().split('\n')[0]})`;
+  const threads = OUR_ENV.MDEVCTL_NATIVE_THREADS;
+  return `dist/fastio.node, threads ${threads ? `MDEVCTL_NATIVE_THREADS=${threads}` : `auto (${os.availableParallelism?.() ?? os.cpus().length} CPUs)`}`;
+}
+
+/**
+ * --threads-threshold: the native reader timed in this process (the Node running the bench) on
+ * the first N files of a tree B, N from 64 up, with 1 thread and with each count up to the CPUs
+ * (MDEVCTL_NATIVE_THREADS semantics: exactly that many), interleaved, median of RUNS rounds.
+ */
+function threadsThreshold(o) {
+  const addon = path.join(REPO, 'dist', 'fastio.node');
+  const mod = { exports: {} };
+  try {
+    process.dlopen(mod, addon);
+  } catch (e) {
+    process.stderr.write(`bench: cannot load ${addon}: ${e.message}\n`);
+    process.exit(1);
+  }
+  const io = mod.exports;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
+  try {
+    const parents = makeParents(path.join(work, 'b'), o.quick ? 8 : 128, 32); // 1024 or 16384 files
+    const dirs = [];
+    const dirOf = [];
+    const names = [];
+    for (const p of parents) {
+      dirs.push(path.join(p.dir, 'mdev_supported_types'));
+      for (const t of p.types) {
+        for (const f of ['available_instances', 'device_api', 'name', 'description']) {
+          dirOf.push(dirs.length - 1);
+          names.push(`${t.type}/${f}`);
+        }
+      }
+    }
+    const cpus = Math.min(os.availableParallelism?.() ?? os.cpus().length, 8);
+    const counts = [1, ...Array.from({ length: cpus - 1 }, (_, i) => i + 2)];
+    const rows = [];
+    for (let n = 64; n <= names.length; n *= 2) {
+      const d = Uint32Array.from(dirOf.slice(0, n));
+      const ns = names.slice(0, n);
+      const usedDirs = dirs.slice(0, dirOf[n - 1] + 1);
+      const times = new Map(counts.map((c) => [c, []]));
+      const reps = Math.max(1, Math.round((o.quick ? 1024 : 16384) / n)); // about the same work per sample
+      for (let round = 0; round < o.warmup + Math.max(o.runs, 5); round++) {
+        for (const c of round % 2 ? [...counts].reverse() : counts) {
+          const t0 = process.hrtime.bigint();
+          for (let r = 0; r < reps; r++) io.readFilesAt(usedDirs, d, ns, c, false);
+          const us = Number(process.hrtime.bigint() - t0) / 1000 / reps;
+          if (round >= o.warmup) times.get(c).push(us);
+        }
+      }
+      const one = median(times.get(1));
+      rows.push([String(n), one.toFixed(0), ...counts.slice(1).flatMap((c) => {
+        const m = median(times.get(c));
+        return [m.toFixed(0), (m / one).toFixed(2)];
+      })]);
+    }
+    const header = ['files', '1 thread us', ...counts.slice(1).flatMap((c) => [`${c} threads us`, `${c}/1`])];
+    process.stdout.write(`mdevctl-ts bench --threads-threshold: node ${process.version}, ${os.cpus().length} cores, ` +
+      `load ${load()}; one readFilesAt call per sample, median of ${Math.max(o.runs, 5)} rounds\n\n${markdown(header, rows, 0)}`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 main();

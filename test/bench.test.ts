@@ -92,3 +92,41 @@ test('bench --node refuses a Node it cannot run, exit 2', () => {
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/^bench: --node \/nonexistent\/node: cannot run it \(/);
 });
+
+test('bench names the native reader it runs with, and --env sets our environment', () => {
+  const bench = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--reference', 'no', '--only', '^types$', ...args], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+  const on = bench();
+  expect(on.status).toBe(0);
+  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${require('node:os').availableParallelism()} CPUs)`);
+  const off = bench('--env', 'MDEVCTL_NATIVE=off');
+  expect(off.status).toBe(0);
+  expect(off.stdout.split('\n')).toContain('native reader: off (MDEVCTL_NATIVE=off); our environment: MDEVCTL_NATIVE=off');
+  const one = bench('--env', 'MDEVCTL_NATIVE_THREADS=1');
+  expect(one.stdout.split('\n')).toContain(
+    'native reader: dist/fastio.node, threads MDEVCTL_NATIVE_THREADS=1; our environment: MDEVCTL_NATIVE_THREADS=1',
+  );
+  const bad = bench('--env', 'no-equals');
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/^bench: --env: NAME=VALUE, not no-equals\n/);
+});
+
+test('bench --threads-threshold: the native reader per batch size, one thread against more', () => {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--threads-threshold', '--quick'], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  expect(r.status).toBe(0);
+  const lines = r.stdout.split('\n');
+  expect(lines[0]).toMatch(/^mdevctl-ts bench --threads-threshold: node v\d+\.\d+\.\d+, \d+ cores, load [\d. ]+; one readFilesAt call per sample, median of 5 rounds$/);
+  const header = lines.findIndex((l) => l.startsWith('| files '));
+  expect(lines[header].split('|').map((c) => c.trim()).filter(Boolean).slice(0, 2)).toEqual(['files', '1 thread us']);
+  const sizes = lines.slice(header + 2).filter((l) => l.startsWith('|')).map((l) => Number(l.split('|')[1]));
+  expect(sizes).toEqual([64, 128, 256, 512, 1024]);
+  for (const l of lines.slice(header + 2).filter((x) => x.startsWith('|'))) {
+    expect(l.split('|').slice(2, -1).every((c) => /^\s*\d+(\.\d\d)?\s*$/.test(c))).toBe(true);
+  }
+});

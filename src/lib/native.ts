@@ -23,8 +23,9 @@ export interface FastIo {
 }
 
 /**
- * Threads the addon may use per batch: MDEVCTL_NATIVE_THREADS=N (1: one thread; for measuring),
- * else 0 (the addon's choice: one per CPU the process may run on, up to 8, for big batches only).
+ * Threads the addon uses per batch: MDEVCTL_NATIVE_THREADS=N (N whatever the batch's size, up to
+ * 8; 1: one thread; for measuring), else 0 (the addon's choice: one per CPU the process may run
+ * on, up to 8, each with at least 256 names: small batches stay on one thread).
  */
 export function nativeThreads(): number {
   const n = Number(process.env.MDEVCTL_NATIVE_THREADS);
