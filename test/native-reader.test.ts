@@ -92,7 +92,7 @@ test('the build ships the addon and MDEVCTL_NATIVE=require loads it for list, li
 
 describe('a broken addon', () => {
   /** A copy of the built CLI (bin/, dist/) under a new directory, its dist/fastio.node ADDON. */
-  function copyWith(addon: Buffer | string): { bin: string; dir: string } {
+  function copyWith(addon: Buffer | string | null): { bin: string; dir: string } {
     const top = tempDir('mdevctl-native-');
     const pkg = path.join(top, 'pkg');
     for (const rel of ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache']) {
@@ -100,7 +100,7 @@ describe('a broken addon', () => {
       fs.mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
       fs.copyFileSync(path.join(REPO, rel), path.join(pkg, rel));
     }
-    fs.writeFileSync(path.join(pkg, 'dist', 'fastio.node'), addon);
+    if (addon !== null) fs.writeFileSync(path.join(pkg, 'dist', 'fastio.node'), addon);
     return { bin: path.join(pkg, 'bin', 'mdevctl'), dir: path.join(pkg, 'dist') };
   }
   function cli(bin: string, args: string[], env: NodeJS.ProcessEnv) {
@@ -142,6 +142,20 @@ describe('a broken addon', () => {
       const r = spawnSync(process.execPath, [bin, '--root', path.join(REPO, 'fixtures', 'empty'), ...args], { env: e, encoding: 'utf8', timeout: 20000 });
       expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, status: 0, stdout, stderr: '' });
     }
+  });
+
+  test('the bundle loads the addon beside it, never one from a directory outside its package', () => {
+    // the package at TOP/pkg has no addon; TOP/dist/fastio.node is outside it (for a copy of the
+    // CLI in /tmp/X, that is /tmp/dist, a directory anyone may create)
+    const { bin, dir } = copyWith(null);
+    const outside = path.join(path.dirname(path.dirname(dir)), 'dist', 'fastio.node');
+    expect(outside.startsWith(`${os.tmpdir()}/mdevctl-native-`)).toBe(true);
+    fs.mkdirSync(path.dirname(outside));
+    fs.copyFileSync(ADDON, outside);
+    const r = cli(bin, ['types'], { MDEVCTL_NATIVE: 'require' });
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(r.stderr).toMatch(/^Error: MDEVCTL_NATIVE=require: unable to load the native reader \([^\n]*\)\n$/);
+    expect(r.stderr).not.toContain(outside);
   });
 
   test('MDEVCTL_NATIVE=off never loads it, even when it is broken', () => {
