@@ -242,6 +242,27 @@ test('the undamaged tree', () => {
   ]);
 });
 
+test('relative roots, and a working directory nobody cannot enter again: the same bytes', () => {
+  const t = baseTree();
+  fs.chmodSync(path.join(realTypeDir(t, P2, T3), 'description'), 0);
+  const closed = tempDir('mdevctl-cwd-');
+  fs.chmodSync(closed, 0o700);
+  const want = {
+    types: error(`Unable to read ${typeDir(t, P2, T3)}/description: Permission denied (EACCES)`),
+    list: ok(LIST),
+    'list -d': ok(LIST_D),
+  };
+  const got = (opts: RunOptions) => {
+    const r = listings(t.root, { ...opts, rootFlag: true });
+    return { types: r.types, list: r.list, 'list -d': r['list -d'] };
+  };
+  expect(got({ uid: NOBODY, cwd: closed })).toEqual(want);
+  // relative: taken from the working directory, messages name whole paths
+  const rel = path.relative(os.tmpdir(), t.root);
+  const inTmp = (args: string[]) => same(['--root', rel, ...args], { uid: NOBODY, cwd: os.tmpdir() });
+  expect({ types: inTmp(['types']), list: inTmp(['list']), 'list -d': inTmp(['list', '-d']) }).toEqual(want);
+});
+
 interface Damage {
   name: string;
   make: (t: FakeTree) => void;
@@ -502,6 +523,52 @@ const DAMAGES: Damage[] = [
         'list -d': ok(LIST_D),
       };
     },
+  },
+  {
+    name: 'character devices where files belong (/dev/null read as empty; /dev/zero too large)',
+    make: (t) => {
+      fs.rmSync(path.join(realTypeDir(t, P1, T1), 'name'));
+      fs.symlinkSync('/dev/null', path.join(realTypeDir(t, P1, T1), 'name'));
+      fs.rmSync(path.join(realTypeDir(t, P2, T3), 'available_instances'));
+      fs.symlinkSync('/dev/zero', path.join(realTypeDir(t, P2, T3), 'available_instances'));
+      fs.rmSync(def(t, P1, A));
+      fs.symlinkSync('/dev/zero', def(t, P1, A));
+    },
+    want: (t) => ({
+      types: error(`Unable to read mdev type ${T3} of ${P2}: EFBIG (${typeDir(t, P2, T3)})`),
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(`${C} ${P1} ${T2} auto\n${D} ${P2} ${T3} manual\n`, warn(`Ignoring definition ${def(t, P1, A)}: not a regular file`)),
+    }),
+  },
+  {
+    name: 'a socket where a description belongs',
+    make: (t) => {
+      const file = path.join(realTypeDir(t, P1, T2), 'description');
+      fs.rmSync(file);
+      const r = spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.exit(0))", file], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(fs.lstatSync(file).isSocket()).toBe(true);
+    },
+    want: (t) => ({ types: error(`Unable to read ${typeDir(t, P1, T2)}/description: No such device or address (ENXIO)`) }),
+  },
+  {
+    name: 'symbolic link loops where a name and definitions belong',
+    make: (t) => {
+      const dir = realTypeDir(t, P1, T2);
+      fs.symlinkSync('loop2', path.join(dir, 'loop1'));
+      fs.symlinkSync('loop1', path.join(dir, 'loop2'));
+      fs.rmSync(path.join(dir, 'name'));
+      fs.symlinkSync('loop1', path.join(dir, 'name'));
+      for (const u of [A, C]) {
+        fs.rmSync(def(t, P1, u));
+        fs.symlinkSync(u, def(t, P1, u));
+      }
+    },
+    want: (t) => ({
+      types: error(`Unable to read ${typeDir(t, P1, T2)}/name: Too many levels of symbolic links (ELOOP)`),
+      list: ok(`${A} ${P1} ${T1} manual (defined)\n${B} ${P2} ${T3} manual\n`),
+      'list -d': ok(`${D} ${P2} ${T3} manual\n`, warn(`Ignoring definition ${def(t, P1, A)}: the link points nowhere`, `Ignoring definition ${def(t, P1, C)}: the link points nowhere`)),
+    }),
   },
   {
     name: 'a dangling /sys/bus/mdev/devices link',
