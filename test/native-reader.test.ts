@@ -263,6 +263,26 @@ test('relative roots, and a working directory nobody cannot enter again: the sam
   expect({ types: inTmp(['types']), list: inTmp(['list']), 'list -d': inTmp(['list', '-d']) }).toEqual(want);
 });
 
+test('filtered listings (-p, -u) and lsmdev on a damaged tree: the same bytes', () => {
+  const t = baseTree();
+  fs.writeFileSync(def(t, P1, A), '');
+  fifo(def(t, P1, C));
+  fs.writeFileSync(path.join(realTypeDir(t, P2, T3), 'description'), Buffer.from([0x61, 0xff, 0x0a]));
+  fs.symlinkSync('../../../devices/gone', t.p('sys/bus/mdev/devices', D));
+  const badDesc = warn(`${typeDir(t, P2, T3)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`);
+  const cases: Array<[string[], RunResult]> = [
+    [['types', '-p', P2], ok(`${P2}\n  ${T3}\n    Available instances: 1\n    Device API: vfio-pci\n    Name: GRID A40-1Q\n    Description: a\ufffd\n`, badDesc)],
+    [['types', '-p', P1], ok(TYPES.slice(0, TYPES.indexOf(`${P2}\n`)))],
+    [['list', '-p', P1], ok(`${A} ${P1} ${T1} manual (defined)\n`, warn(`Skipping ${t.p('sys/bus/mdev/devices', D)}: the link points nowhere`))],
+    [['list', '-u', A], ok(`${A} ${P1} ${T1} manual (defined)\n`)],
+    [['list', '-d', '-p', P1], ok('', warn(`Skipping malformed definition ${def(t, P1, A)}: invalid JSON: Unexpected end of JSON input`, `Ignoring definition ${def(t, P1, C)}: not a regular file`))],
+    [['list', '-d', '-u', D], ok(`${D} ${P2} ${T3} manual\n`)],
+    [['list', '-d', '-u', D, '--dumpjson'], ok(`{\n  "mdev_type": "${T3}",\n  "start": "manual",\n  "attrs": []\n}`)],
+  ];
+  for (const [args, want] of cases) expect({ args, ...same(args, { root: t.root }) }).toEqual({ args, ...want });
+  for (const args of [[], ['-d'], ['--dumpjson'], ['-d', '-v']]) same(args, { root: t.root, bin: 'lsmdev' });
+});
+
 interface Damage {
   name: string;
   make: (t: FakeTree) => void;
