@@ -11,8 +11,10 @@
  * checked by dpkg as on a host with Debian's or NodeSource's Node 20+. That also makes the code
  * cache the build made (for this Node) the right one for the root's Node, which is checked.
  *
- * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian; .ci/run
- * installs them. Where they are missing the file fails with the reason, unless
+ * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian (which
+ * brings dpkg-dev: dpkg-shlibdeps, for the package with the native reader); .ci/run installs
+ * them. With dist/fastio.node (the build had a C compiler) the package is the architecture's and
+ * carries it; without, it is `all`: the steps check whichever the build made. Where they are missing the file fails with the reason, unless
  * MDEVCTL_DEB_TESTS=skip. The steps share one root and run in order.
  *
  * Time (this 2-core machine, shared, load 7-10): cold, the first run on a machine makes the base
