@@ -13,9 +13,10 @@
  *
  * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian (which
  * brings dpkg-dev: dpkg-shlibdeps, for the package with the native reader); .ci/run installs
- * them. With dist/fastio.node (the build had a C compiler) the package is the architecture's and
- * carries it; without, it is `all`: the steps check whichever the build made. Where they are missing the file fails with the reason, unless
- * MDEVCTL_DEB_TESTS=skip. The steps share one root and run in order.
+ * them; where they are missing the file fails with the reason, unless MDEVCTL_DEB_TESTS=skip.
+ * With dist/fastio.node (the build had a C compiler) the package is the architecture's and carries
+ * it; without, it is `all`: the steps check whichever the build made. The steps share one root and
+ * run in order.
  *
  * Time (this 2-core machine, shared, load 7-10): cold, the first run on a machine makes the base
  * root with debootstrap, 50 s to 2.5 min (about 60 MB from the mirror); warm, each run copies it
