@@ -6,9 +6,11 @@
  * argument checks and, for a missing file, an exception; that costs about as much as the system
  * calls themselves. Here the whole batch is read by C in one call through Node-API: openat()
  * relative to the file's directory (the kernel walks a name or two per open, not the whole path),
- * read(), close(). Big batches are split across threads, one per CPU the process may run on (at
- * most MAX_THREADS, at least MIN_PER_THREAD names each): the kernel's side of an open scales with
- * cores, and mdevctl 1.2.0 reads on one. Only the main thread touches JavaScript values.
+ * read(), close(). Big batches are shared by threads, one per CPU the process may run on (at most
+ * MAX_THREADS, and only with MIN_PER_THREAD names or more each), taking chunks of CHUNK names
+ * from one queue until it is empty: the kernel's side of an open scales with cores (mdevctl
+ * 1.2.0 reads on one), and a thread that gets no CPU on a busy machine just takes fewer chunks.
+ * Only the main thread touches JavaScript values.
  *
  * Node-API is ABI-stable, so one build serves every Node from 20 on. src/lib/native.ts loads it
  * (and src/lib/fastfs.ts falls back to its JavaScript readers when it cannot); the semantics match
@@ -48,19 +50,28 @@
 #define NOT_REGULAR (-1)
 #define MAX_THREADS 8
 #define MIN_PER_THREAD 512
+#define CHUNK 64
 
 enum op { READ_FILES, READ_LINKS, ACCESS };
 
-/* One thread's share of a batch: names [lo, hi), results into its own arena. */
-struct job {
+/* What all threads of one batch share: the names, and the next chunk of them to take. */
+struct shared {
   enum op op;
-  int regular_only;
   char **dirs;
   const uint32_t *dir_of;
   char **names;
-  size_t lo, hi;
-  int64_t *result; /* per name: >= 0 text length at off[i], < 0 -errno (or NOT_REGULAR) */
+  size_t count;
+  size_t next; /* first name of the next chunk not yet taken (atomic) */
+  int64_t *result; /* per name: >= 0 text length at off[i] in arena of job who[i], < 0 -errno (or NOT_REGULAR) */
   size_t *off;
+  uint8_t *who;
+};
+
+/* One thread's work: chunks taken from the shared queue, texts into its own arena. */
+struct job {
+  struct shared *sh;
+  uint8_t id;
+  int regular_only;
   char *arena;
   size_t arena_size, arena_used;
 };
@@ -126,29 +137,40 @@ static int64_t read_link(struct job *j, int dirfd, const char *name) {
   }
 }
 
+/*
+ * Take chunks of CHUNK names until none are left. The chunks are handed out as threads ask, not
+ * split beforehand: a thread that gets no CPU (a busy machine) takes fewer, and the others do the
+ * rest, so a batch is never much slower than on one thread.
+ */
 static void *run_job(void *arg) {
   struct job *j = arg;
+  struct shared *sh = j->sh;
   uint32_t open_dir = UINT32_MAX;
   int dirfd = -1, dir_errno = 0;
-  for (size_t i = j->lo; i < j->hi; i++) {
-    uint32_t d = j->dir_of[i];
-    if (d != open_dir) {
-      if (dirfd >= 0) close(dirfd);
-      dirfd = open(j->dirs[d], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      dir_errno = dirfd < 0 ? errno : 0;
-      open_dir = d;
-    }
-    int64_t r;
-    if (dirfd < 0) r = -dir_errno;
-    else if (j->op == ACCESS) r = faccessat(dirfd, j->names[i], F_OK, 0) == 0 ? 0 : -errno;
-    else if (j->op == READ_LINKS) r = read_link(j, dirfd, j->names[i]);
-    else r = read_file(j, dirfd, j->names[i]);
-    j->result[i] = r;
-    if (r > 0 && j->op != ACCESS) {
-      j->off[i] = j->arena_used;
-      j->arena_used += (size_t)r;
-    } else {
-      j->off[i] = 0;
+  for (;;) {
+    size_t lo = __atomic_fetch_add(&sh->next, CHUNK, __ATOMIC_RELAXED);
+    if (lo >= sh->count) break;
+    size_t hi = lo + CHUNK < sh->count ? lo + CHUNK : sh->count;
+    for (size_t i = lo; i < hi; i++) {
+      uint32_t d = sh->dir_of[i];
+      if (d != open_dir) {
+        if (dirfd >= 0) close(dirfd);
+        dirfd = open(sh->dirs[d], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        dir_errno = dirfd < 0 ? errno : 0;
+        open_dir = d;
+      }
+      int64_t r;
+      if (dirfd < 0) r = -dir_errno;
+      else if (sh->op == ACCESS) r = faccessat(dirfd, sh->names[i], F_OK, 0) == 0 ? 0 : -errno;
+      else if (sh->op == READ_LINKS) r = read_link(j, dirfd, sh->names[i]);
+      else r = read_file(j, dirfd, sh->names[i]);
+      sh->result[i] = r;
+      sh->who[i] = j->id;
+      sh->off[i] = 0;
+      if (r > 0 && sh->op != ACCESS) {
+        sh->off[i] = j->arena_used;
+        j->arena_used += (size_t)r;
+      }
     }
   }
   if (dirfd >= 0) close(dirfd);
@@ -167,7 +189,7 @@ static size_t thread_count(size_t count, uint32_t want) {
   return n < 1 ? 1 : n;
 }
 
-/* Run the batch over THREADS jobs: the main thread takes the first share, threads the rest. */
+/* Run the batch over THREADS jobs: the main thread is the first, threads the rest. */
 static void run_all(struct job *jobs, size_t threads) {
   pthread_t tid[MAX_THREADS];
   int started[MAX_THREADS] = {0};
@@ -182,7 +204,7 @@ static void run_all(struct job *jobs, size_t threads) {
   run_job(&jobs[0]);
   for (size_t t = 1; t < threads; t++) {
     if (started[t]) pthread_join(tid[t], NULL);
-    else run_job(&jobs[t]); /* no thread: do its share here */
+    else run_job(&jobs[t]); /* no thread: the queue is empty by now, but to be sure */
   }
 }
 
@@ -241,6 +263,7 @@ static napi_value batch(napi_env env, napi_callback_info info, enum op op) {
   char **dirs = NULL, **names = NULL;
   int64_t *result = NULL;
   size_t *off = NULL;
+  uint8_t *who = NULL;
   struct job jobs[MAX_THREADS];
   size_t threads = 0;
   memset(jobs, 0, sizeof jobs);
@@ -276,29 +299,26 @@ static napi_value batch(napi_env env, napi_callback_info info, enum op op) {
   }
   result = malloc((count ? count : 1) * sizeof *result);
   off = malloc((count ? count : 1) * sizeof *off);
-  if (!result || !off) {
+  who = malloc(count ? count : 1);
+  if (!result || !off || !who) {
     napi_throw_error(env, NULL, "fastio: out of memory");
     goto done;
   }
+  struct shared sh = {.op = op, .dirs = dirs, .dir_of = dir_of, .names = names,
+                      .count = count, .next = 0, .result = result, .off = off, .who = who};
   threads = thread_count(count, want);
-  for (size_t t = 0; t < threads; t++) {
-    jobs[t] = (struct job){.op = op, .regular_only = regular_only, .dirs = dirs, .dir_of = dir_of, .names = names,
-                           .lo = count * t / threads, .hi = count * (t + 1) / threads, .result = result, .off = off};
-  }
+  for (size_t t = 0; t < threads; t++) jobs[t] = (struct job){.sh = &sh, .id = (uint8_t)t, .regular_only = regular_only};
   run_all(jobs, threads);
 
   if (napi_create_array_with_length(env, count, &out) != napi_ok) goto fail;
-  for (size_t t = 0; t < threads; t++) {
-    struct job *j = &jobs[t];
-    for (size_t i = j->lo; i < j->hi; i++) {
-      napi_value v;
-      int64_t r = result[i];
-      napi_status s;
-      if (op == ACCESS) s = napi_create_int32(env, r == 0 ? 0 : (int32_t)-r, &v);
-      else if (r >= 0) s = napi_create_string_utf8(env, r ? j->arena + off[i] : "", (size_t)r, &v);
-      else s = napi_create_int32(env, r == NOT_REGULAR ? NOT_REGULAR : (int32_t)-r, &v);
-      if (s != napi_ok || napi_set_element(env, out, (uint32_t)i, v) != napi_ok) goto fail;
-    }
+  for (size_t i = 0; i < count; i++) {
+    napi_value v;
+    int64_t r = result[i];
+    napi_status s;
+    if (op == ACCESS) s = napi_create_int32(env, r == 0 ? 0 : (int32_t)-r, &v);
+    else if (r >= 0) s = napi_create_string_utf8(env, r ? jobs[who[i]].arena + off[i] : "", (size_t)r, &v);
+    else s = napi_create_int32(env, r == NOT_REGULAR ? NOT_REGULAR : (int32_t)-r, &v);
+    if (s != napi_ok || napi_set_element(env, out, (uint32_t)i, v) != napi_ok) goto fail;
   }
   goto done;
 fail:
@@ -308,6 +328,7 @@ done:
   for (size_t t = 0; t < threads; t++) free(jobs[t].arena);
   free(result);
   free(off);
+  free(who);
   free_strings(dirs, ndirs);
   free_strings(names, count);
   return out;

@@ -141,6 +141,7 @@ export type ReadResult = string | NodeJS.ErrnoException;
  * Names under directories, to be read in one batch (readFiles, readLinks, exists): with the
  * native reader (src/lib/native.ts) one call for the lot, split across threads when it is big;
  * without it, one read per name through withDir. Results come in the order names were added.
+ * An empty batch loads nothing (a listing of an empty root pays nothing for the addon).
  */
 export class Batch {
   readonly dirs: string[] = [];
@@ -185,6 +186,7 @@ export function readLinksAt(dir: string, names: string[]): ReadResult[] {
  * REGULAR_ONLY: as readRegularText, else as readText.
  */
 export function readFiles(batch: Batch, regularOnly = false): ReadResult[] {
+  if (batch.names.length === 0) return [];
   const io = fastIo();
   if (io) return fromNative(io.readFilesAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads(), regularOnly), batch, 'open');
   const read = regularOnly ? readRegularText : readText;
@@ -199,6 +201,7 @@ export function readFiles(batch: Batch, regularOnly = false): ReadResult[] {
 
 /** The target of each link of BATCH, or the error readlink gave: see readFiles. */
 export function readLinks(batch: Batch): ReadResult[] {
+  if (batch.names.length === 0) return [];
   const io = fastIo();
   if (io) return fromNative(io.readLinksAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()), batch, 'readlink');
   return eachName(batch, (at) => {
@@ -212,6 +215,7 @@ export function readLinks(batch: Batch): ReadResult[] {
 
 /** Does each name of BATCH exist, links followed? See readFiles. */
 export function exists(batch: Batch): boolean[] {
+  if (batch.names.length === 0) return [];
   const io = fastIo();
   if (io) return io.accessAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()).map((errno) => errno === 0);
   return eachName(batch, (at) => fs.existsSync(at));
