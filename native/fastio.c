@@ -29,6 +29,12 @@
  *   The target of each symbolic link (readlinkat), or a positive errno.
  * accessAt(dirs, dirOf, names, threads) -> Array<number>
  *   0 for each name that exists (faccessat F_OK, links followed), else a positive errno.
+ *
+ * listDirs(dirs, threads) -> Array<{ names: string[], types: Uint8Array } | number>
+ *   The entries of each directory but . and .. (in the order the kernel gives them, as Node's
+ *   readdir), each with its d_type (DT_DIR 4, DT_REG 8, DT_LNK 10, ...; an fstatat when the file
+ *   system leaves it DT_UNKNOWN, as Node does), or the directory's positive errno. Threads take
+ *   one directory at a time.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -38,6 +44,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -52,6 +59,7 @@
 #define MAX_THREADS 8
 #define MIN_PER_THREAD 256
 #define CHUNK 64
+#define DIR_WEIGHT 16
 
 enum op { READ_FILES, READ_LINKS, ACCESS };
 
@@ -77,17 +85,19 @@ struct job {
   size_t arena_size, arena_used;
 };
 
-/* Room for WANT more bytes in the arena; 0 when memory ran out. */
-static int reserve(struct job *j, size_t want) {
-  if (j->arena_size - j->arena_used >= want) return 1;
-  size_t n = j->arena_size ? j->arena_size : 64 * 1024;
-  while (n - j->arena_used < want) n *= 2;
-  char *p = realloc(j->arena, n);
+/* Room for WANT more bytes after USED in the arena *BUF of *SIZE bytes; 0 when memory ran out. */
+static int reserve_in(char **buf, size_t *size, size_t used, size_t want) {
+  if (*size - used >= want) return 1;
+  size_t n = *size ? *size : 64 * 1024;
+  while (n - used < want) n *= 2;
+  char *p = realloc(*buf, n);
   if (!p) return 0;
-  j->arena = p;
-  j->arena_size = n;
+  *buf = p;
+  *size = n;
   return 1;
 }
+
+static int reserve(struct job *j, size_t want) { return reserve_in(&j->arena, &j->arena_size, j->arena_used, want); }
 
 /* The open file FD into the arena (not yet committed): its length, or -errno. */
 static int64_t read_all(struct job *j, int fd) {
@@ -195,22 +205,26 @@ static size_t thread_count(size_t count, uint32_t want) {
   return n < 1 ? 1 : n;
 }
 
-/* Run the batch over THREADS jobs: the main thread is the first, threads the rest. */
-static void run_all(struct job *jobs, size_t threads) {
+/*
+ * FN on THREADS jobs (JOBS, each SIZE bytes): the first on the main thread, the others on threads
+ * of their own with every signal blocked (signals stay with Node's threads). A job whose thread
+ * cannot be started runs here after the others (its queue is empty by then, normally).
+ */
+static void run_threads(void *(*fn)(void *), void *jobs, size_t size, size_t threads) {
   pthread_t tid[MAX_THREADS];
   int started[MAX_THREADS] = {0};
+  char *at = jobs;
   if (threads > 1) {
-    /* signals stay with Node's own threads */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (size_t t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;
+    for (size_t t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, fn, at + t * size) == 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
   }
-  run_job(&jobs[0]);
+  fn(at);
   for (size_t t = 1; t < threads; t++) {
     if (started[t]) pthread_join(tid[t], NULL);
-    else run_job(&jobs[t]); /* no thread: the queue is empty by now, but to be sure */
+    else fn(at + t * size);
   }
 }
 
@@ -314,7 +328,7 @@ static napi_value batch(napi_env env, napi_callback_info info, enum op op) {
                       .count = count, .next = 0, .result = result, .off = off, .who = who};
   threads = thread_count(count, want);
   for (size_t t = 0; t < threads; t++) jobs[t] = (struct job){.sh = &sh, .id = (uint8_t)t, .regular_only = regular_only};
-  run_all(jobs, threads);
+  run_threads(run_job, jobs, sizeof jobs[0], threads);
 
   if (napi_create_array_with_length(env, count, &out) != napi_ok) goto fail;
   for (size_t i = 0; i < count; i++) {
@@ -340,6 +354,158 @@ done:
   return out;
 }
 
+
+/* ---- listDirs ---------------------------------------------------------------------------- */
+
+/* One directory's listing: entries packed in the arena of job WHO as [d_type][name][NUL]... */
+struct listing {
+  int err;
+  uint8_t who;
+  size_t off, len, count;
+};
+
+struct dir_queue {
+  char **dirs;
+  size_t count;
+  size_t next; /* atomic */
+  struct listing *out;
+};
+
+struct dir_job {
+  struct dir_queue *q;
+  uint8_t id;
+  char *arena;
+  size_t arena_size, arena_used;
+};
+
+static int dir_reserve(struct dir_job *j, size_t want) { return reserve_in(&j->arena, &j->arena_size, j->arena_used, want); }
+
+static unsigned char type_of(int dirfd, const char *name) {
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return DT_UNKNOWN;
+  return IFTODT(st.st_mode);
+}
+
+static void list_one(struct dir_job *j, size_t d) {
+  struct listing *l = &j->q->out[d];
+  l->who = j->id;
+  l->off = j->arena_used;
+  l->len = l->count = 0;
+  l->err = 0;
+  int fd = open(j->q->dirs[d], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    l->err = errno;
+    return;
+  }
+  DIR *dir = fdopendir(fd);
+  if (!dir) {
+    l->err = errno;
+    close(fd);
+    return;
+  }
+  size_t used = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(dir);
+    if (!e) {
+      if (errno) l->err = errno;
+      break;
+    }
+    const char *n = e->d_name;
+    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+    size_t nlen = strlen(n);
+    if (!dir_reserve(j, used + nlen + 2)) {
+      l->err = ENOMEM;
+      break;
+    }
+    char *p = j->arena + j->arena_used + used;
+    p[0] = (char)(e->d_type == DT_UNKNOWN ? type_of(dirfd(dir), n) : e->d_type);
+    memcpy(p + 1, n, nlen + 1);
+    used += nlen + 2;
+    l->count++;
+  }
+  closedir(dir);
+  if (l->err) return;
+  l->len = used;
+  j->arena_used += used;
+}
+
+static void *run_dir_job(void *arg) {
+  struct dir_job *j = arg;
+  for (;;) {
+    size_t d = __atomic_fetch_add(&j->q->next, 1, __ATOMIC_RELAXED);
+    if (d >= j->q->count) break;
+    list_one(j, d);
+  }
+  return NULL;
+}
+
+static napi_value list_dirs(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t ndirs = 0, want = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_uint32(env, argv[1], &want) != napi_ok) {
+    napi_throw_type_error(env, NULL, "fastio: expected (dirs, threads)");
+    return NULL;
+  }
+  char **dirs = copy_strings(env, argv[0], &ndirs, "fastio: dirs must be an array of strings");
+  if (!dirs) return NULL;
+  napi_value out = NULL;
+  struct listing *res = calloc(ndirs ? ndirs : 1, sizeof *res);
+  struct dir_job jobs[MAX_THREADS];
+  memset(jobs, 0, sizeof jobs);
+  size_t threads = 0;
+  if (!res) {
+    napi_throw_error(env, NULL, "fastio: out of memory");
+    goto done;
+  }
+  struct dir_queue q = {.dirs = dirs, .count = ndirs, .next = 0, .out = res};
+  /* a directory is worth about DIR_WEIGHT files when choosing threads */
+  threads = thread_count((size_t)ndirs * DIR_WEIGHT, want);
+  if (threads > ndirs) threads = ndirs ? ndirs : 1;
+  for (size_t t = 0; t < threads; t++) jobs[t] = (struct dir_job){.q = &q, .id = (uint8_t)t};
+  run_threads(run_dir_job, jobs, sizeof jobs[0], threads);
+
+  if (napi_create_array_with_length(env, ndirs, &out) != napi_ok) goto fail;
+  for (uint32_t d = 0; d < ndirs; d++) {
+    struct listing *l = &res[d];
+    napi_value v;
+    if (l->err) {
+      if (napi_create_int32(env, l->err, &v) != napi_ok) goto fail;
+    } else {
+      napi_value names, types, buffer, key;
+      void *bytes;
+      if (napi_create_object(env, &v) != napi_ok || napi_create_array_with_length(env, l->count, &names) != napi_ok ||
+          napi_create_arraybuffer(env, l->count ? l->count : 1, &bytes, &buffer) != napi_ok ||
+          napi_create_typedarray(env, napi_uint8_array, l->count, buffer, 0, &types) != napi_ok)
+        goto fail;
+      const char *p = jobs[l->who].arena + l->off;
+      for (size_t k = 0; k < l->count; k++) {
+        size_t nlen = strlen(p + 1);
+        napi_value name;
+        ((uint8_t *)bytes)[k] = (uint8_t)p[0];
+        if (napi_create_string_utf8(env, p + 1, nlen, &name) != napi_ok || napi_set_element(env, names, (uint32_t)k, name) != napi_ok)
+          goto fail;
+        p += nlen + 2;
+      }
+      if (napi_create_string_utf8(env, "names", NAPI_AUTO_LENGTH, &key) != napi_ok || napi_set_property(env, v, key, names) != napi_ok ||
+          napi_create_string_utf8(env, "types", NAPI_AUTO_LENGTH, &key) != napi_ok || napi_set_property(env, v, key, types) != napi_ok)
+        goto fail;
+    }
+    if (napi_set_element(env, out, d, v) != napi_ok) goto fail;
+  }
+  goto done;
+fail:
+  out = NULL;
+  napi_throw_error(env, NULL, "fastio: Node-API call failed");
+done:
+  for (size_t t = 0; t < threads; t++) free(jobs[t].arena);
+  free(res);
+  free_strings(dirs, ndirs);
+  return out;
+}
+
 static napi_value read_files_at(napi_env env, napi_callback_info info) { return batch(env, info, READ_FILES); }
 
 static napi_value read_links_at(napi_env env, napi_callback_info info) { return batch(env, info, READ_LINKS); }
@@ -351,6 +517,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"readFilesAt", NULL, read_files_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readLinksAt", NULL, read_links_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"accessAt", NULL, access_at, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listDirs", NULL, list_dirs, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -1,6 +1,11 @@
-// Builds the Debian package dist/mdevctl-ts_VERSION_all.deb with Debian's own dpkg-deb, from the
+// Builds the Debian package dist/mdevctl-ts_VERSION_ARCH.deb with Debian's own dpkg-deb, from the
 // built CLI (scripts/build.mjs) and the packaging files in packaging/debian/ (see the README
 // there for what goes where and why).
+//
+// ARCH: when the build made the native reader dist/fastio.node (a C compiler was there), the
+// package carries it beside the bundle and is for this host's architecture (`dpkg
+// --print-architecture`), with the libc6 version it needs computed by dpkg-shlibdeps (Debian
+// package dpkg-dev); without it, the package is `all` and the CLI reads with JavaScript alone.
 //
 //   node scripts/build-deb.mjs                  build dist/ first (npm run build), then the .deb
 //   node scripts/build-deb.mjs --no-build       package the dist/ that is there (the tests do this)
@@ -23,6 +28,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PKG = path.join(REPO, 'packaging', 'debian');
 const NAME = 'mdevctl-ts';
 const LIB = `usr/lib/${NAME}`; // the bundle, laid out as in the npm package (bin/ beside dist/)
+const ADDON = 'fastio.node'; // the native reader (native/fastio.c), when the build made it
 /** Units from systemd/ that are installed (the product's own; none enabled by the package). */
 const UNIT_SUFFIXES = ['.service', '.socket', '.timer', '.path', '.target'];
 
@@ -149,6 +155,19 @@ function maintainerScript(name, units) {
   return text;
 }
 
+/**
+ * What the staged binary FILE (under debian/NAME/ in TMP) needs of its shared libraries, as
+ * dpkg-shlibdeps computes it from the symbols it uses and the host's symbols files:
+ * "libc6 (>= 2.34)".
+ */
+function shlibsDepends(tmp, file) {
+  fs.writeFileSync(path.join(tmp, 'debian/control'), `Source: ${NAME}\n\nPackage: ${NAME}\nArchitecture: any\n`);
+  const out = run('dpkg-shlibdeps', ['-O', `-edebian/${NAME}/${file}`], { cwd: tmp });
+  const m = /^shlibs:Depends=(.+)$/m.exec(out);
+  if (!m) die(`dpkg-shlibdeps gave no shlibs:Depends for ${file}: ${out.trim()}`);
+  return m[1];
+}
+
 function walk(dir, rel = '') {
   const out = [];
   for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -163,17 +182,33 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const pkgJson = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   const { version, epoch, text: changelog } = changelogTop(pkgJson.version);
-  for (const tool of ['dpkg-deb']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) die(`${tool} not found (Debian package dpkg)`);
-  }
+  const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+  if (!has('dpkg-deb')) die('dpkg-deb not found (Debian package dpkg)');
   await checkCopyright();
   if (o.build) run(o.node, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
   const dist = path.join(REPO, 'dist');
   if (!fs.existsSync(path.join(dist, 'cli.cjs'))) die('dist/cli.cjs missing: run `npm run build` first (or drop --no-build)');
+  const addon = path.join(dist, ADDON);
+  const native = fs.existsSync(addon);
+  if (native && !(has('dpkg-shlibdeps') && has('strip'))) {
+    die(
+      `dpkg-shlibdeps or strip not found (Debian package dpkg-dev, which brings binutils): packaging dist/${ADDON} needs them ` +
+        '(the libc6 version it depends on; the sections dh_strip removes); install dpkg-dev, or build without the native reader ' +
+        '(MDEVCTL_BUILD_NATIVE=off npm run deb)',
+    );
+  }
+  if (!native) {
+    process.stderr.write(
+      `build-deb: note: no dist/${ADDON} (the build had no C compiler, or MDEVCTL_BUILD_NATIVE=off): ` +
+        'building the architecture-independent package; the installed CLI reads with JavaScript alone\n',
+    );
+  }
+  const arch = native ? run('dpkg', ['--print-architecture']).trim() : 'all';
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-deb-'));
   try {
-    const s = new Stage(path.join(tmp, `${NAME}_${version}_all`));
+    // laid out as debhelper does (debian/control, debian/PACKAGE/), where dpkg-shlibdeps looks
+    const s = new Stage(path.join(tmp, 'debian', NAME));
     // the bundle: the launchers, the loader, the CLI and whatever the build left beside it
     // (the V8 code cache dist/cli.cjs.cache, when the build made one)
     for (const b of ['mdevctl', 'lsmdev']) {
@@ -183,6 +218,13 @@ async function main() {
     s.copy(path.join(REPO, 'bin/load-cli.cjs'), `${LIB}/bin/load-cli.cjs`);
     for (const f of fs.readdirSync(dist).filter((f) => f === 'cli.cjs' || f.startsWith('cli.cjs.')).sort()) {
       s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
+    }
+    // the native reader, where src/lib/native.ts looks first: beside the bundle; a plugin that
+    // Node loads with dlopen, so not executable. The build strips its symbols; the compiler's
+    // .comment and .note sections go here, as dh_strip does for Debian's shared libraries.
+    if (native) {
+      s.copy(addon, `${LIB}/dist/${ADDON}`);
+      run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/dist/${ADDON}`)]);
     }
     s.write('usr/lib/udev/rules.d/60-mdevctl.rules', udevRule());
     for (const page of fs.readdirSync(path.join(REPO, 'man')).filter((f) => /\.8$/.test(f)).sort()) {
@@ -212,7 +254,9 @@ async function main() {
       .readFileSync(path.join(PKG, 'control'), 'utf8')
       .replace('@VERSION@', version)
       .replace('@UPSTREAM_VERSION@', pkgJson.version)
-      .replace('@INSTALLED_SIZE@', String(installedSize));
+      .replace('@INSTALLED_SIZE@', String(installedSize))
+      .replace('@ARCHITECTURE@', arch)
+      .replace('@SHLIBS_DEPENDS@, ', native ? `${shlibsDepends(tmp, `${LIB}/dist/${ADDON}`)}, ` : '');
     const md5sums = entries
       .filter((e) => e.kind === 'file')
       .map((e) => `${createHash('md5').update(fs.readFileSync(s.p(e.rel))).digest('hex')}  ${e.rel}\n`)
@@ -227,7 +271,7 @@ async function main() {
     fs.lutimesSync(s.dir, epoch, epoch);
 
     fs.mkdirSync(o.out, { recursive: true });
-    const deb = path.join(o.out, `${NAME}_${version}_all.deb`);
+    const deb = path.join(o.out, `${NAME}_${version}_${arch}.deb`);
     run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', s.dir, deb], {
       env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -11,9 +11,12 @@
  * checked by dpkg as on a host with Debian's or NodeSource's Node 20+. That also makes the code
  * cache the build made (for this Node) the right one for the root's Node, which is checked.
  *
- * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian; .ci/run
- * installs them. Where they are missing the file fails with the reason, unless
- * MDEVCTL_DEB_TESTS=skip. The steps share one root and run in order.
+ * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian (which
+ * brings dpkg-dev: dpkg-shlibdeps, for the package with the native reader); .ci/run installs
+ * them; where they are missing the file fails with the reason, unless MDEVCTL_DEB_TESTS=skip.
+ * With dist/fastio.node (the build had a C compiler) the package is the architecture's and carries
+ * it; without, it is `all`: the steps check whichever the build made. The steps share one root and
+ * run in order.
  *
  * Time (this 2-core machine, shared, load 7-10): cold, the first run on a machine makes the base
  * root with debootstrap, 50 s to 2.5 min (about 60 MB from the mirror); warm, each run copies it
@@ -35,10 +38,15 @@ const U_MANUAL = '66666666-7777-4888-9999-aaaaaaaaaaaa';
 const PARENT = '0000:00:02.0';
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+/** The native reader the build made, if it made one: the package then carries it. */
+const ADDON = path.join(REPO, 'dist/fastio.node');
+const NATIVE = fs.existsSync(ADDON);
 
 interface Ready {
   tmp: string;
   deb: string;
+  /** What build-deb.mjs said on stderr. */
+  said: string;
   root: string;
 }
 
@@ -61,7 +69,7 @@ function prepare(): { ready?: Ready; reason?: string } {
   });
   if (r.status === 125) return fail(r.stderr.trim().split('\n').pop()!);
   if (r.status !== 0) throw new Error(`deb-test-root.sh --new failed (${r.status ?? r.signal}): ${r.stderr}`);
-  return { ready: { tmp, deb: b.stdout.trim(), root } };
+  return { ready: { tmp, deb: b.stdout.trim(), said: b.stderr, root } };
 }
 
 const prepared = prepare();
@@ -73,7 +81,7 @@ if (!prepared.ready) {
     expect(SKIP).toBe(true);
   });
 } else {
-  const { tmp, deb, root } = prepared.ready;
+  const { tmp, deb, said, root } = prepared.ready;
   jest.setTimeout(300000); // lintian and dpkg runs on a shared, loaded machine
   const debInRoot = `/tmp/${path.basename(deb)}`;
   afterAll(() => {
@@ -134,15 +142,56 @@ if (!prepared.ready) {
     expect(overrides.filter((l) => l && !l.startsWith('#')).length).toBeGreaterThan(0);
   });
 
-  test('control: name, version, Depends nodejs (>= 20), Provides/Conflicts/Replaces mdevctl, admin, all', () => {
+  test('control: name, version, Depends nodejs (>= 20), Provides/Conflicts/Replaces mdevctl, admin; the architecture', () => {
     const f = (field: string) => spawnSync('dpkg-deb', ['-f', deb, field], { encoding: 'utf8' }).stdout.trim();
-    expect(path.basename(deb)).toBe(`mdevctl-ts_${DEB_VERSION}_all.deb`);
+    // with the native reader: this host's architecture, and the libc6 its symbols need; without: all
+    const arch = NATIVE ? ok(spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' })).trim() : 'all';
+    expect(path.basename(deb)).toBe(`mdevctl-ts_${DEB_VERSION}_${arch}.deb`);
     expect(DEB_VERSION.startsWith(`${pkg.version}-`)).toBe(true);
-    expect([f('Package'), f('Version'), f('Architecture'), f('Section')]).toEqual(['mdevctl-ts', DEB_VERSION, 'all', 'admin']);
-    expect(f('Depends')).toBe('nodejs (>= 20)');
+    expect([f('Package'), f('Version'), f('Architecture'), f('Section'), f('Multi-Arch')]).toEqual(['mdevctl-ts', DEB_VERSION, arch, 'admin', 'foreign']);
+    if (NATIVE) {
+      // the newest GLIBC_x.y version among the symbols the addon takes from libc (objdump -T)
+      const versions = [...ok(spawnSync('objdump', ['-T', ADDON], { encoding: 'utf8' })).matchAll(/\bGLIBC_(\d+(?:\.\d+)+)\b/g)].map((m) => m[1]);
+      expect(versions.length).toBeGreaterThan(0);
+      const num = (v: string) => v.split('.').map(Number);
+      const newest = versions.reduce((a, b) => (num(b)[0] > num(a)[0] || (num(b)[0] === num(a)[0] && num(b)[1] > num(a)[1]) ? b : a));
+      expect(f('Depends')).toBe(`libc6 (>= ${newest}), nodejs (>= 20)`);
+    } else {
+      expect(f('Depends')).toBe('nodejs (>= 20)');
+    }
     expect(f('Provides')).toBe(`mdevctl (= ${pkg.version})`);
     expect(f('Conflicts')).toBe('mdevctl');
     expect(f('Replaces')).toBe('mdevctl');
+    // a package without the addon is built on purpose only: the build says so
+    expect(said).toBe(
+      NATIVE
+        ? ''
+        : 'build-deb: note: no dist/fastio.node (the build had no C compiler, or MDEVCTL_BUILD_NATIVE=off): ' +
+            'building the architecture-independent package; the installed CLI reads with JavaScript alone\n',
+    );
+  });
+
+  test("the bundle's files: the CLI, its code cache, and the native reader when the build made one (0644, stripped)", () => {
+    const listing = ok(spawnSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }));
+    const inDist = listing
+      .split('\n')
+      .filter((l) => l.includes(' ./usr/lib/mdevctl-ts/dist/'))
+      .map((l) => `${l.split(/\s+/)[0]} ${l.split(' ./')[1]}`);
+    expect(inDist).toEqual([
+      'drwxr-xr-x usr/lib/mdevctl-ts/dist/',
+      '-rw-r--r-- usr/lib/mdevctl-ts/dist/cli.cjs',
+      ...(fs.existsSync(path.join(REPO, 'dist/cli.cjs.cache')) ? ['-rw-r--r-- usr/lib/mdevctl-ts/dist/cli.cjs.cache'] : []),
+      ...(NATIVE ? ['-rw-r--r-- usr/lib/mdevctl-ts/dist/fastio.node'] : []),
+    ]);
+    if (!NATIVE) return;
+    // the build's addon, less the sections dh_strip would remove (the compiler's .comment)
+    const unpacked = path.join(tmp, 'unpacked');
+    ok(spawnSync('dpkg-deb', ['-x', deb, unpacked], { encoding: 'utf8' }));
+    const shipped = path.join(unpacked, 'usr/lib/mdevctl-ts/dist/fastio.node');
+    const stripped = path.join(tmp, 'fastio.stripped');
+    ok(spawnSync('strip', ['--remove-section=.comment', '--remove-section=.note', '-o', stripped, ADDON], { encoding: 'utf8' }));
+    expect(fs.readFileSync(shipped).equals(fs.readFileSync(stripped))).toBe(true);
+    expect(ok(spawnSync('readelf', ['-S', '-W', shipped], { encoding: 'utf8' }))).not.toMatch(/\.comment|\.symtab/);
   });
 
   test('the build is reproducible: the same dist/ gives the same .deb, byte for byte', () => {
@@ -204,6 +253,35 @@ if (!prepared.ready) {
       const mine = run(['--root', host, ...args]);
       expect(mine.stdout).not.toBe('');
       expect(inRoot(['mdevctl', '--root', '/usr/share/mdevctl-test/ccw', ...args])).toMatchObject({ status: 0, stdout: mine.stdout, stderr: '' });
+    }
+  });
+
+  test('the installed CLI reads with the native reader when the package has it: same output as without', () => {
+    const ccw = '/usr/share/mdevctl-test/ccw'; // made by the test above
+    const need = { MDEVCTL_NATIVE: 'require' };
+    const off = { MDEVCTL_NATIVE: 'off' };
+    const cases = [['list'], ['list', '-d'], ['list', '--verbose'], ['types'], ['types', '--dumpjson'], ['list', '-d', '--dumpjson']];
+    if (NATIVE) {
+      expect(fs.statSync(R('usr/lib/mdevctl-ts/dist/fastio.node')).mode & 0o7777).toBe(0o644);
+      for (const args of cases) {
+        const js = inRoot(['mdevctl', '--root', ccw, ...args], off);
+        expect(js).toMatchObject({ status: 0, stderr: '' });
+        expect(js.stdout).not.toBe('');
+        expect(inRoot(['mdevctl', '--root', ccw, ...args], need)).toMatchObject({ status: 0, stdout: js.stdout, stderr: '' });
+      }
+    }
+    // without the addon (the `all` package; or, here, moved aside) `require` is an error: the
+    // successes above were the addon's
+    const aside = R('usr/lib/mdevctl-ts/dist/fastio.node.aside');
+    if (NATIVE) fs.renameSync(R('usr/lib/mdevctl-ts/dist/fastio.node'), aside);
+    try {
+      const r = inRoot(['mdevctl', '--root', ccw, 'types'], need);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^Error: MDEVCTL_NATIVE=require: unable to load the native reader \(\/usr\/lib\/mdevctl-ts\/dist\/fastio\.node: .*\)\n$/);
+      expect(r.status).not.toBe(0);
+      expect(inRoot(['mdevctl', '--root', ccw, 'types'], off)).toMatchObject({ status: 0, stderr: '' });
+    } finally {
+      if (NATIVE) fs.renameSync(aside, R('usr/lib/mdevctl-ts/dist/fastio.node'));
     }
   });
 

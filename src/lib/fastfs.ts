@@ -221,6 +221,46 @@ export function exists(batch: Batch): boolean[] {
   return eachName(batch, (at) => fs.existsSync(at));
 }
 
+/** A directory's entries (but . and ..), each with its kind as d_type gives it (see DT). */
+export interface DirList {
+  names: string[];
+  types: Uint8Array;
+}
+
+/** d_type values (dirent.h). */
+export const DT = { DIR: 4, REG: 8, LNK: 10, UNKNOWN: 0 } as const;
+
+/**
+ * The entries of each of DIRS, or the error reading it gave (as fs.readdirSync's). Native: one
+ * call, threads taking a directory at a time; else fs.readdirSync per directory. Entries in the
+ * order the kernel gives them (sort them where order matters).
+ */
+export function listDirs(dirs: string[]): Array<DirList | NodeJS.ErrnoException> {
+  if (dirs.length === 0) return [];
+  const io = fastIo();
+  if (io) {
+    const out = io.listDirs(dirs, nativeThreads());
+    return quietly(() => out.map((r, i) => (typeof r === 'number' ? errnoError(r, 'scandir', dirs[i]) : r)));
+  }
+  return quietly(() =>
+    dirs.map((dir) => {
+      try {
+        const ents = fs.readdirSync(dir, { withFileTypes: true });
+        const types = new Uint8Array(ents.length);
+        ents.forEach((e, k) => {
+          types[k] = e.isDirectory() ? DT.DIR : e.isFile() ? DT.REG : e.isSymbolicLink() ? DT.LNK : DT_OTHER;
+        });
+        return { names: ents.map((e) => e.name), types };
+      } catch (e) {
+        return e as NodeJS.ErrnoException;
+      }
+    }),
+  );
+}
+
+/** Any kind listDirs' callers do not tell apart (FIFO, socket, device). */
+const DT_OTHER = 1;
+
 /** FN on every name of BATCH, given as a path to open (relative inside withDir), in order. */
 function eachName<T>(batch: Batch, fn: (at: string) => T): T[] {
   const out: T[] = new Array(batch.names.length);

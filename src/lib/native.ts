@@ -20,6 +20,8 @@ export interface FastIo {
   readLinksAt(dirs: string[], dirOf: Uint32Array, names: string[], threads: number): Array<string | number>;
   /** 0 for each name that exists (links followed), else its positive errno. */
   accessAt(dirs: string[], dirOf: Uint32Array, names: string[], threads: number): number[];
+  /** The entries of each directory (but . and ..) with their d_type, or its positive errno. */
+  listDirs(dirs: string[], threads: number): Array<{ names: string[]; types: Uint8Array } | number>;
 }
 
 /**
@@ -32,9 +34,14 @@ export function nativeThreads(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-/** Where the addon is: beside the bundle (dist/), or, from the sources (tests), in dist/. */
+/**
+ * Where the addon is: beside the bundle (dist/, also in the installed package); run from the
+ * sources (src/lib, the tests), the build's dist/. One place only, so that nothing outside the
+ * package can be loaded in its stead.
+ */
 export function addonPaths(): string[] {
-  return [path.join(__dirname, 'fastio.node'), path.join(__dirname, '..', '..', 'dist', 'fastio.node')];
+  if (path.basename(__dirname) === 'dist') return [path.join(__dirname, 'fastio.node')];
+  return [path.join(__dirname, '..', '..', 'dist', 'fastio.node')];
 }
 
 let loaded: FastIo | null | undefined;
@@ -50,10 +57,12 @@ export function fastIo(): FastIo | null {
     try {
       process.dlopen(mod, file);
     } catch (e) {
-      failures.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+      // dlopen's message names the file itself ("FILE: cannot open shared object file: ...")
+      const why = (e as Error).message.split('\n')[0];
+      failures.push(why.startsWith(`${file}: `) ? why : `${file}: ${why}`);
       continue;
     }
-    if (typeof mod.exports.readFilesAt === 'function' && typeof mod.exports.readLinksAt === 'function' && typeof mod.exports.accessAt === 'function') {
+    if (typeof mod.exports.readFilesAt === 'function' && typeof mod.exports.readLinksAt === 'function' && typeof mod.exports.accessAt === 'function' && typeof mod.exports.listDirs === 'function') {
       return (loaded = mod.exports);
     }
     failures.push(`${file}: not the fastio addon`);

@@ -12,7 +12,7 @@ import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { checkParentName } from './validate';
 import { removeOrphans, withLock } from './lock';
-import { Batch, readFiles, readFilesAt, readRegularText, ReadResult } from './fastfs';
+import { Batch, DT, listDirs, readFiles, readFilesAt, readRegularText, ReadResult } from './fastfs';
 import { byteOrder } from './order';
 import { journalOverlay, recoverJournal } from './journal';
 
@@ -145,26 +145,31 @@ export class ConfigStore {
     // what to do after the batch, in order: warn, or make the next file read a definition
     const steps: Array<string | { parent: string; uuid: string; file: string }> = [];
     const batch = new Batch();
-    for (const parent of parents) {
-      const dir = this.root.parentConfigDir(parent);
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch (e) {
-        steps.push(`Unable to read directory ${dir}: ${describeSystemError(e)}`);
+    const dirs = parents.map((parent) => this.root.parentConfigDir(parent));
+    // every parent's directory listed together (see fastfs.listDirs)
+    const listed = listDirs(dirs);
+    for (let k = 0; k < parents.length; k++) {
+      const parent = parents[k];
+      const dir = dirs[k];
+      const entries = listed[k];
+      if (!('names' in entries)) {
+        steps.push(`Unable to read directory ${dir}: ${describeSystemError(entries)}`);
         continue;
       }
-      entries.sort((x, y) => byteOrder(x.name, y.name));
+      // byte order, so that warnings come out in the same order as the listing
+      const order = entries.names.map((_, i) => i).sort((x, y) => byteOrder(entries.names[x], entries.names[y]));
       batch.dir(dir);
-      for (const ent of entries) {
-        const uuid = parseUuid(ent.name);
+      for (const i of order) {
+        const name = entries.names[i];
+        const kind = entries.types[i];
+        const uuid = parseUuid(name);
         if (uuid === null) continue;
         if (filter.uuid !== undefined && filter.uuid !== uuid) continue;
-        const file = `${dir}/${ent.name}`; // dir is normalized, a name has no slash
-        if (!ent.isFile()) {
+        const file = `${dir}/${name}`; // dir is normalized, a name has no slash
+        if (kind !== DT.REG) {
           let st: fs.Stats | undefined;
           try {
-            st = ent.isSymbolicLink() ? fs.statSync(file) : undefined;
+            st = kind === DT.LNK ? fs.statSync(file) : undefined;
           } catch {
             steps.push(`Ignoring definition ${file}: the link points nowhere`);
             continue;
@@ -175,7 +180,7 @@ export class ConfigStore {
           }
         }
         steps.push({ parent, uuid, file });
-        batch.add(ent.name);
+        batch.add(name);
       }
     }
     // the listing vouched for regular files (or links to them): no fstat

@@ -9,7 +9,7 @@ import { Root } from './root';
 import { Log } from './log';
 import { MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
-import { Batch, exists, isDirectory, readFiles, readLinks, readText, ReadResult } from './fastfs';
+import { Batch, DT, exists, isDirectory, listDirs, readFiles, readLinks, readText, ReadResult } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
 import { byteOrder } from './order';
 
@@ -201,29 +201,35 @@ export class Sysfs {
   types(parentFilter?: string): Map<string, MdevType[]> {
     const steps: Array<{ warn: string } | { fail: MdevctlError } | { parent: string; typesDir: string; types: string[]; first: number }> = [];
     const batch = new Batch();
-    for (const p of this.parents()) {
-      if (parentFilter !== undefined && parentFilter !== p.name) continue;
-      if (!isDirectory(p.dir)) {
+    const parents = this.parents().filter((p) => parentFilter === undefined || parentFilter === p.name);
+    const live = parents.map((p) => isDirectory(p.dir));
+    const typesDirs = parents.map((p) => path.join(p.dir, 'mdev_supported_types'));
+    // every parent's type directories listed together (see fastfs.listDirs)
+    const listed = listDirs(typesDirs.filter((_, i) => live[i]));
+    let next = 0;
+    for (let k = 0; k < parents.length; k++) {
+      const p = parents[k];
+      if (!live[k]) {
         steps.push({ warn: `Skipping parent ${shown(p.name)}: ${p.dir} points nowhere` });
         continue;
       }
-      const typesDir = path.join(p.dir, 'mdev_supported_types');
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(typesDir, { withFileTypes: true });
-      } catch (e) {
-        const code = errnoCode(e);
+      const typesDir = typesDirs[k];
+      const entries = listed[next++];
+      if (!('names' in entries)) {
+        const code = errnoCode(entries);
         if (code === 'ENOENT' || code === 'ENOTDIR') {
-          steps.push({ warn: `Parent ${p.name} has no readable ${typesDir} (${describeSystemError(e)})` });
+          steps.push({ warn: `Parent ${p.name} has no readable ${typesDir} (${describeSystemError(entries)})` });
           steps.push({ parent: p.name, typesDir, types: [], first: 0 });
           continue;
         }
-        steps.push({ fail: new MdevctlError(`Unable to read ${typesDir}: ${describeSystemError(e)}`) });
+        steps.push({ fail: new MdevctlError(`Unable to read ${typesDir}: ${describeSystemError(entries)}`) });
         break;
       }
       const types: string[] = [];
-      for (const ent of entries) {
-        if (ent.isDirectory() || (ent.isSymbolicLink() && isDirectory(`${typesDir}/${ent.name}`))) types.push(ent.name);
+      for (let i = 0; i < entries.names.length; i++) {
+        const name = entries.names[i];
+        const t = entries.types[i];
+        if (t === DT.DIR || (t === DT.LNK && isDirectory(`${typesDir}/${name}`))) types.push(name);
       }
       steps.push({ parent: p.name, typesDir, types, first: batch.names.length });
       batch.dir(typesDir);
