@@ -283,6 +283,30 @@ test('filtered listings (-p, -u) and lsmdev on a damaged tree: the same bytes', 
   for (const args of [[], ['-d'], ['--dumpjson'], ['-d', '-v']]) same(args, { root: t.root, bin: 'lsmdev' });
 });
 
+test('several damaged types of a parent: warnings, and the error, in byte order of the types as listed', () => {
+  const t = baseTree();
+  const names = ['z9', 'a1', 'm5', 'b2', 'y8', 'c3', 'x7', 'd4'];
+  for (const n of names) {
+    const dir = realTypeDir(t, P2, n);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'available_instances'), '1\n');
+    fs.writeFileSync(path.join(dir, 'device_api'), 'vfio-pci\n');
+    fs.writeFileSync(path.join(dir, 'description'), Buffer.from([0x61, 0xff, 0x0a]));
+  }
+  const sorted = [...names].sort();
+  const r = same(['types', '-p', P2], { root: t.root });
+  expect(r.status).toBe(0);
+  expect(r.stdout.split('\n').filter((l) => /^  \S/.test(l))).toEqual([...sorted, T3].sort().map((n) => `  ${n}`));
+  expect(r.stderr).toBe(warn(...sorted.map((n) => `${typeDir(t, P2, n)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`)));
+  for (const n of ['y8', 'b2', 'x7']) fs.writeFileSync(path.join(realTypeDir(t, P2, n), 'available_instances'), 'many\n');
+  expect(same(['types'], { root: t.root })).toEqual(
+    error(
+      `Invalid available_instances 'many' in ${typeDir(t, P2, 'b2')}/available_instances: not an integer`,
+      warn(`${typeDir(t, P2, 'a1')}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`),
+    ),
+  );
+});
+
 interface Damage {
   name: string;
   make: (t: FakeTree) => void;
@@ -689,10 +713,8 @@ describe('big batches, shared among threads (damage at the start, middle and end
 
   let t: FakeTree;
   let defs: Def[];
-  /** Names under sys/bus/mdev/devices in the order readdir gives them (the order of the batch). */
+  /** Names under sys/bus/mdev/devices in byte order (the order of the batch and of warnings). */
   let busOrder: string[];
-  /** Type directory names of each parent in readdir order. */
-  let typeOrder: string[][];
   /** Parents (indices) and what was done to all their types. */
   const TYPE_DAMAGE: Record<number, string> = { 0: 'no name', 15: 'bad description', 16: 'name fifo', 31: 'empty description', 32: 'long name', 47: 'no name, no description', 48: 'plus sign', 63: 'bad description' };
 
@@ -758,7 +780,7 @@ describe('big batches, shared among threads (damage at the start, middle and end
     }
     // running devices: damage on both sides of every 256-device (512-link) boundary of the link
     // batch, the same boundaries as chunks of the batch of their definitions
-    busOrder = fs.readdirSync(t.p('sys/bus/mdev/devices'));
+    busOrder = defs.filter((d) => d.running).map((d) => d.uuid);
     expect(busOrder).toHaveLength((NP * ND) / 2);
     const byUuid = new Map(defs.map((d) => [d.uuid, d]));
     const devDamage: Array<DevState | DefState> = ['typeNowhere', 'eacces', 'dangling', 'fifo', 'empty', 'missing', 'efbig'];
@@ -786,9 +808,7 @@ describe('big batches, shared among threads (damage at the start, middle and end
         else if (kind === 'missing') fs.rmSync(file);
       }
     }
-    expect(fs.readdirSync(t.p('sys/bus/mdev/devices'))).toEqual(busOrder);
-    typeOrder = [];
-    for (let i = 0; i < NP; i++) typeOrder.push(fs.readdirSync(typeBase(i)));
+    expect(fs.readdirSync(t.p('sys/bus/mdev/devices')).sort()).toEqual(busOrder);
   });
   afterAll(() => t.cleanup());
 
@@ -805,9 +825,9 @@ describe('big batches, shared among threads (damage at the start, middle and end
         if (dmg === 'bad description') stdout += `    Description: fb=${i}.${j} ${BAD_SHOWN}\n`;
         else if (dmg !== 'empty description' && !dmg.endsWith('no description')) stdout += `    Description: fb=${i}.${j}, heads=${j}\n`;
       }
-      // warnings come as the types were read: in readdir order
+      // warnings in the order of the listing: parents, then types, in byte order
       if (dmg === 'bad description') {
-        for (const type of typeOrder[i]) warnings.push(`${classTypeDir(i, type)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`);
+        for (let j = 0; j < NT; j++) warnings.push(`${classTypeDir(i, typeName(j))}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`);
       }
     }
     return { stdout, warnings };
@@ -868,24 +888,26 @@ describe('big batches, shared among threads (damage at the start, middle and end
     expect(parsed[0][parentName(62)][7][typeName(7)].name).toBe('NVIDIA-62-7');
   });
 
-  test('types: an error at the end and at the start of the batch names its file', () => {
+  test('types: an error at the end and at the start of the batch names its file (the first in byte order)', () => {
     const m = typesModel();
-    const last = typeOrder[NP - 1][0];
-    const lastFile = path.join(typeBase(NP - 1), last, 'available_instances');
-    const firstFile = path.join(typeBase(0), typeOrder[0][0], 'available_instances');
-    const saved = [fs.readFileSync(lastFile), fs.readFileSync(firstFile)];
+    const file = (i: number, j: number) => path.join(typeBase(i), typeName(j), 'available_instances');
+    const damaged = [file(NP - 1, 0), file(NP - 1, NT - 1), file(NP - 1, 3), file(0, 0), file(0, 5)];
+    const saved = damaged.map((f) => fs.readFileSync(f));
     try {
-      fs.writeFileSync(lastFile, 'x\n');
+      for (const f of damaged.slice(0, 3)) fs.writeFileSync(f, 'x\n');
       expect(same(['types'], { root: t.root, uid: NOBODY }, MODES_8)).toEqual(
-        error(`Invalid available_instances 'x' in ${classTypeDir(NP - 1, last)}/available_instances: not an integer`, warn(...m.warnings.filter((w) => !w.includes(parentName(NP - 1))))),
+        error(
+          `Invalid available_instances 'x' in ${classTypeDir(NP - 1, typeName(0))}/available_instances: not an integer`,
+          warn(...m.warnings.filter((w) => !w.includes(parentName(NP - 1)))),
+        ),
       );
-      fs.rmSync(firstFile);
+      fs.rmSync(file(0, 5));
+      fs.rmSync(file(0, 0));
       expect(same(['types', '--dumpjson'], { root: t.root, uid: NOBODY }, MODES_8)).toEqual(
-        error(`Unable to read mdev type ${typeOrder[0][0]} of ${parentName(0)}: No such file or directory (ENOENT) (${classTypeDir(0, typeOrder[0][0])})`),
+        error(`Unable to read mdev type ${typeName(0)} of ${parentName(0)}: No such file or directory (ENOENT) (${classTypeDir(0, typeName(0))})`),
       );
     } finally {
-      fs.writeFileSync(lastFile, saved[0]);
-      fs.writeFileSync(firstFile, saved[1]);
+      damaged.forEach((f, k) => fs.writeFileSync(f, saved[k]));
     }
   });
 
