@@ -1000,14 +1000,26 @@ function probeExpected(dir: string, rounds: number) {
     'TypeError: fastio: threads must be a number',
     'TypeError: fastio: names must be an array of strings',
   ];
+  // listDirs: d_type values DT_FIFO 1, DT_DIR 4, DT_REG 8, DT_LNK 10
+  const top = ['big 8', 'dangling 10', 'empty 8', 'exact16k 8', 'fifo 1', 'huge 8', 'link 10', 'many 4', 'sub 4', 'text 8', 'unicode name \u00e9 8'];
+  const manyDir = '2268 entries, 1134 links';
   return {
     rounds: Array.from({ length: rounds }, () => once),
+    badCalls: [
+      'TypeError: fastio: expected (dirs, threads)',
+      'TypeError: fastio: expected (dirs, threads)',
+      'TypeError: fastio: dirs must be an array of strings',
+      'TypeError: fastio: dirs must be an array of strings',
+      'TypeError: fastio: expected (dirs, threads)',
+    ]
+      .map((b) => `listDirs: ${b}`)
+      .concat(['readFilesAt', 'readLinksAt', 'accessAt'].flatMap((fn) => bad.map((b) => `${fn}: ${b}`))),
     many: [0, 1, 2, 3, 8, 100].map(() => ({ names: 5100, wrong: 0 })),
-    badCalls: ['readFilesAt', 'readLinksAt', 'accessAt'].flatMap((fn) => bad.map((b) => `${fn}: ${b}`)),
+    listDirs: [...[0, 1, 2, 8].map(() => [top, ENOENT, ENOTDIR, ['inner 8'], manyDir, manyDir, manyDir]), []],
   };
 }
 
-test('the addon exports answer as native/fastio.c documents: texts, errno numbers, threads, argument errors', () => {
+test('the addon exports answer as native/fastio.c documents: texts, listings, errno numbers, threads, argument errors', () => {
   const dir = probeDir();
   const r = spawnSync(process.execPath, [PROBE, ADDON, dir, '2'], { encoding: 'utf8', timeout: 60000, maxBuffer: 64 * MiB });
   expect(r.stderr).toBe('');
@@ -1141,7 +1153,7 @@ describe('under valgrind: no memory error or leak in native/fastio.c', () => {
     return true;
   }
 
-  test('the exports, on every kind of file and on threaded batches', () => {
+  test('the exports, on every kind of file and directory and on threaded batches', () => {
     if (noValgrind()) return;
     const dir = probeDir();
     const r = spawnSync('valgrind', [...VALGRIND_ARGS, process.execPath, PROBE, ADDON, dir, '3'], { encoding: 'utf8', timeout: 170000, maxBuffer: 64 * MiB });

@@ -69,10 +69,30 @@ const BAD_CALLS = [
   [[dir], new Uint32Array(2), ['text', { toString: () => 'text' }], 0],
 ];
 
-const out = { rounds: [] };
+/** listDirs' answer for DIRS, entries as `name type` in byte order (the kernel's order varies). */
+function listed(dirs, threads) {
+  return io.listDirs(dirs, threads).map((r) => {
+    if (typeof r === 'number') return r;
+    if (r.names.length !== r.types.length) return 'names and types differ in length';
+    const entries = r.names.map((n, i) => `${n} ${r.types[i]}`).sort();
+    return entries.length > 20 ? `${entries.length} entries, ${entries.filter((e) => e.endsWith(' 10')).length} links` : entries;
+  });
+}
+
+const out = { rounds: [], badCalls: [] };
 for (let r = 0; r < Number(rounds || 1); r++) out.rounds.push(once());
 out.many = [0, 1, 2, 3, 8, 100].map(many);
-out.badCalls = [];
+const dirs = [dir, `${dir}/nope`, `${dir}/text`, `${dir}/sub`, `${dir}/many/0`, `${dir}/many/1`, `${dir}/many/2`];
+out.listDirs = [0, 1, 2, 8].map((threads) => listed(dirs, threads));
+out.listDirs.push(listed([], 0));
+for (const args of [[], [[dir]], [dir, 0], [[7], 0], [[dir], 'x']]) {
+  try {
+    io.listDirs(...args);
+    out.badCalls.push('listDirs: no error');
+  } catch (e) {
+    out.badCalls.push(`listDirs: ${e.constructor.name}: ${e.message}`);
+  }
+}
 for (const fn of ['readFilesAt', 'readLinksAt', 'accessAt']) {
   for (const args of BAD_CALLS) {
     try {
