@@ -31,8 +31,8 @@
  *   0 for each name that exists (faccessat F_OK, links followed), else a positive errno.
  *
  * listDirs(dirs, threads) -> Array<{ names: string[], types: Uint8Array } | number>
- *   The entries of each directory but . and .. (in the order the kernel gives them, as Node's
- *   readdir), each with its d_type (DT_DIR 4, DT_REG 8, DT_LNK 10, ...; an fstatat when the file
+ *   The entries of each directory but . and .. (in byte order of their names, as Node's readdir
+ *   gives them: libuv sorts), each with its d_type (DT_DIR 4, DT_REG 8, DT_LNK 10, ...; an fstatat when the file
  *   system leaves it DT_UNKNOWN, as Node does), or the directory's positive errno. Threads take
  *   one directory at a time.
  */
@@ -386,6 +386,40 @@ static unsigned char type_of(int dirfd, const char *name) {
   return IFTODT(st.st_mode);
 }
 
+static int by_name(const void *a, const void *b) { return strcmp(*(const char *const *)a + 1, *(const char *const *)b + 1); }
+
+/*
+ * The COUNT packed entries in AT (USED bytes) put in byte order of their names, as Node's readdir
+ * gives them (libuv sorts with strcmp): callers that warn or fail on the first bad entry must
+ * meet them in the same order with or without the addon. 0 when memory ran out.
+ */
+static int sort_entries(char *at, size_t used, size_t count) {
+  if (count < 2) return 1;
+  const char **ent = malloc(count * sizeof *ent);
+  char *copy = malloc(used);
+  if (!ent || !copy) {
+    free(ent);
+    free(copy);
+    return 0;
+  }
+  const char *p = at;
+  for (size_t k = 0; k < count; k++) {
+    ent[k] = p;
+    p += strlen(p + 1) + 2;
+  }
+  qsort(ent, count, sizeof *ent, by_name);
+  char *q = copy;
+  for (size_t k = 0; k < count; k++) {
+    size_t n = strlen(ent[k] + 1) + 2;
+    memcpy(q, ent[k], n);
+    q += n;
+  }
+  memcpy(at, copy, used);
+  free(ent);
+  free(copy);
+  return 1;
+}
+
 static void list_one(struct dir_job *j, size_t d) {
   struct listing *l = &j->q->out[d];
   l->who = j->id;
@@ -426,6 +460,10 @@ static void list_one(struct dir_job *j, size_t d) {
   }
   closedir(dir);
   if (l->err) return;
+  if (!sort_entries(j->arena + j->arena_used, used, l->count)) {
+    l->err = ENOMEM;
+    return;
+  }
   l->len = used;
   j->arena_used += used;
 }

@@ -232,8 +232,8 @@ export const DT = { DIR: 4, REG: 8, LNK: 10, UNKNOWN: 0 } as const;
 
 /**
  * The entries of each of DIRS, or the error reading it gave (as fs.readdirSync's). Native: one
- * call, threads taking a directory at a time; else fs.readdirSync per directory. Entries in the
- * order the kernel gives them (sort them where order matters).
+ * call, threads taking a directory at a time; else fs.readdirSync per directory. Entries in byte
+ * order of their names either way (Node's readdir sorts them, so does the addon).
  */
 export function listDirs(dirs: string[]): Array<DirList | NodeJS.ErrnoException> {
   if (dirs.length === 0) return [];
