@@ -13,7 +13,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const FILE = path.join(__dirname, '..', 'dist', 'cli.cjs');
+// plain string joins on the start-up path: __dirname is absolute and normalized
+const FILE = `${path.dirname(__dirname)}/dist/cli.cjs`;
 const CACHE_NAME = 'cli.cjs';
 
 /** The last line of the bundle names the build (scripts/build.mjs). */
@@ -38,17 +39,36 @@ function run(script) {
   return mod.exports;
 }
 
-/** The cache data of FILE if its first line is HEADER, else undefined. */
+/**
+ * The cache data of FILE if its first line is HEADER, else undefined. The header is checked on
+ * the first block before the rest is read: under another Node the build's cache is not for us,
+ * and reading it all would be a quarter megabyte for nothing at every start.
+ */
 function readCache(file, header) {
-  let data;
+  let fd;
   try {
-    data = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch {
     return undefined;
   }
-  const nl = data.indexOf(10);
-  if (nl < 0 || data.toString('latin1', 0, nl) !== header) return undefined;
-  return data.subarray(nl + 1);
+  try {
+    const head = Buffer.allocUnsafe(header.length + 1);
+    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head[header.length] !== 10 ||
+      head.toString('latin1', 0, header.length) !== header) return undefined;
+    const size = fs.fstatSync(fd).size - head.length;
+    const data = Buffer.allocUnsafe(Math.max(size, 0));
+    let n = 0;
+    while (n < data.length) {
+      const r = fs.readSync(fd, data, n, data.length - n, head.length + n);
+      if (r === 0) break;
+      n += r;
+    }
+    return n === data.length ? data : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** HEADER and the cache data of SCRIPT, for a cache file. */
@@ -122,7 +142,7 @@ function loadCli() {
   const dirs = cacheDirs();
   let data;
   for (const { dir } of dirs) {
-    const file = path.join(dir, name);
+    const file = `${dir}/${name}`;
     if ((data = readCache(file, header)) && trusted(dir)) break;
     data = undefined;
   }
