@@ -500,8 +500,7 @@ static napi_value list_dirs(napi_env env, napi_callback_info info) {
   }
   struct dir_queue q = {.dirs = dirs, .count = ndirs, .next = 0, .out = res};
   /* a directory is worth about DIR_WEIGHT files when choosing threads */
-  threads = thread_count((size_t)ndirs * DIR_WEIGHT, want);
-  if (threads > ndirs) threads = ndirs ? ndirs : 1;
+  threads = thread_count((size_t)ndirs * DIR_WEIGHT, want); /* never more than ndirs / 4 (chunks) */
   for (size_t t = 0; t < threads; t++) jobs[t] = (struct dir_job){.q = &q, .id = (uint8_t)t};
   run_threads(run_dir_job, jobs, sizeof jobs[0], threads);
 

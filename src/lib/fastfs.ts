@@ -1,9 +1,11 @@
 /**
  * Reading many small files (sysfs attributes, definitions) with as little work per file as Node
- * allows: open, one read into a shared buffer, close. fs.readFileSync costs a second read (to see
- * EOF) and more JavaScript per call; with tens of thousands of files (a host with hundreds of
- * parents × dozens of types) that is most of the run time. See the Performance section of the
- * README and scripts/bench.mjs.
+ * allows. A listing gathers what it needs into a Batch and reads it with readFiles, readLinks,
+ * exists or listDirs: through the native reader (src/lib/native.ts) in one call for the lot, or,
+ * without it, per file with open, one read into a shared buffer, close (fs.readFileSync costs a
+ * second read to see EOF and more JavaScript per call). With tens of thousands of files (a host
+ * with hundreds of parents × dozens of types) that is most of the run time. See the Performance
+ * section of the README and scripts/bench.mjs.
  *
  * Files are opened non-blocking, so a FIFO planted where a file should be cannot hang the command,
  * and read up to MAX_BYTES (a character device such as /dev/zero never ends).
@@ -21,26 +23,6 @@ let buf = Buffer.allocUnsafe(16 * 1024);
 /** The whole file as UTF-8 text. Throws the usual fs errors (err.code ENOENT, EACCES, ...). */
 export function readText(file: string): string {
   return readAndClose(fs.openSync(file, FLAGS));
-}
-
-/** Like readText, but null when the file (or a directory on its path) does not exist. */
-export function readTextIfExists(file: string): string | null {
-  // A missing optional file is common (no `description`): skip the stack trace of that error.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  let fd: number;
-  try {
-    fd = fs.openSync(file, FLAGS);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    Error.stackTraceLimit = limit;
-    if (e instanceof Error) Error.captureStackTrace(e, readTextIfExists);
-    throw e;
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  return readAndClose(fd);
 }
 
 /**
@@ -174,13 +156,6 @@ export function readFilesAt(dir: string, names: string[], regularOnly = false): 
   return readFiles(batch, regularOnly);
 }
 
-/** The target of each link in NAMES under DIR, or the error readlink gave: see readFiles. */
-export function readLinksAt(dir: string, names: string[]): ReadResult[] {
-  const batch = new Batch().dir(dir);
-  for (const n of names) batch.add(n);
-  return readLinks(batch);
-}
-
 /**
  * The text of each file of BATCH, or the error reading it gave (err.code as fs sets it).
  * REGULAR_ONLY: as readRegularText, else as readText.
@@ -188,37 +163,40 @@ export function readLinksAt(dir: string, names: string[]): ReadResult[] {
 export function readFiles(batch: Batch, regularOnly = false): ReadResult[] {
   if (batch.names.length === 0) return [];
   const io = fastIo();
-  if (io) return fromNative(io.readFilesAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads(), regularOnly), batch, 'open');
-  const read = regularOnly ? readRegularText : readText;
-  return eachName(batch, (at) => {
-    try {
-      return read(at);
-    } catch (e) {
-      return e as NodeJS.ErrnoException;
-    }
-  });
+  if (io) return fromNative(io.readFilesAt(...nativeArgs(batch), regularOnly), batch, 'open');
+  return eachName(batch, caught(regularOnly ? readRegularText : readText));
 }
 
 /** The target of each link of BATCH, or the error readlink gave: see readFiles. */
 export function readLinks(batch: Batch): ReadResult[] {
   if (batch.names.length === 0) return [];
   const io = fastIo();
-  if (io) return fromNative(io.readLinksAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()), batch, 'readlink');
-  return eachName(batch, (at) => {
-    try {
-      return fs.readlinkSync(at);
-    } catch (e) {
-      return e as NodeJS.ErrnoException;
-    }
-  });
+  if (io) return fromNative(io.readLinksAt(...nativeArgs(batch)), batch, 'readlink');
+  return eachName(batch, caught((at) => fs.readlinkSync(at)));
 }
 
 /** Does each name of BATCH exist, links followed? See readFiles. */
 export function exists(batch: Batch): boolean[] {
   if (batch.names.length === 0) return [];
   const io = fastIo();
-  if (io) return io.accessAt(batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()).map((errno) => errno === 0);
+  if (io) return io.accessAt(...nativeArgs(batch)).map((errno) => errno === 0);
   return eachName(batch, (at) => fs.existsSync(at));
+}
+
+/** BATCH as the addon's batch exports take it: dirs, dirOf, names, threads. */
+function nativeArgs(batch: Batch): [string[], Uint32Array, string[], number] {
+  return [batch.dirs, Uint32Array.from(batch.dirOf), batch.names, nativeThreads()];
+}
+
+/** READ, giving the error it throws instead of throwing it. */
+function caught(read: (at: string) => string): (at: string) => ReadResult {
+  return (at) => {
+    try {
+      return read(at);
+    } catch (e) {
+      return e as NodeJS.ErrnoException;
+    }
+  };
 }
 
 /** A directory's entries (but . and ..), each with its kind as d_type gives it (see DT). */

@@ -1,7 +1,7 @@
 /**
  * The native batch reader (native/fastio.c, built to dist/fastio.node by scripts/build.mjs):
- * reads many files or links under one directory in one call. Loaded on first use, so commands
- * that read little never pay for it. Used by src/lib/fastfs.ts only; when it cannot be loaded
+ * reads many files, links or directories, under many directories, in one call, across threads
+ * when the batch is big. Loaded on first use, so commands that read nothing never pay for it. Used by src/lib/fastfs.ts only; when it cannot be loaded
  * (not built: no C compiler at build time; another CPU architecture; a Node without Node-API 8)
  * the JavaScript readers there do the same work, a little slower.
  *
@@ -39,9 +39,8 @@ export function nativeThreads(): number {
  * sources (src/lib, the tests), the build's dist/. One place only, so that nothing outside the
  * package can be loaded in its stead.
  */
-export function addonPaths(): string[] {
-  if (path.basename(__dirname) === 'dist') return [path.join(__dirname, 'fastio.node')];
-  return [path.join(__dirname, '..', '..', 'dist', 'fastio.node')];
+export function addonPath(): string {
+  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', 'dist', 'fastio.node');
 }
 
 let loaded: FastIo | null | undefined;
@@ -51,22 +50,19 @@ export function fastIo(): FastIo | null {
   if (loaded !== undefined) return loaded;
   const mode = process.env.MDEVCTL_NATIVE;
   if (mode === 'off') return (loaded = null);
-  const failures: string[] = [];
-  for (const file of addonPaths()) {
-    const mod = { exports: {} as FastIo };
-    try {
-      process.dlopen(mod, file);
-    } catch (e) {
-      // dlopen's message names the file itself ("FILE: cannot open shared object file: ...")
-      const why = (e as Error).message.split('\n')[0];
-      failures.push(why.startsWith(`${file}: `) ? why : `${file}: ${why}`);
-      continue;
-    }
-    if (typeof mod.exports.readFilesAt === 'function' && typeof mod.exports.readLinksAt === 'function' && typeof mod.exports.accessAt === 'function' && typeof mod.exports.listDirs === 'function') {
-      return (loaded = mod.exports);
-    }
-    failures.push(`${file}: not the fastio addon`);
+  const file = addonPath();
+  const mod = { exports: {} as FastIo };
+  let failure: string;
+  try {
+    process.dlopen(mod, file);
+    const io = mod.exports;
+    if (['readFilesAt', 'readLinksAt', 'accessAt', 'listDirs'].every((f) => typeof io[f as keyof FastIo] === 'function')) return (loaded = io);
+    failure = `${file}: not the fastio addon`;
+  } catch (e) {
+    // dlopen's message names the file itself ("FILE: cannot open shared object file: ...")
+    const why = (e as Error).message.split('\n')[0];
+    failure = why.startsWith(`${file}: `) ? why : `${file}: ${why}`;
   }
-  if (mode === 'require') throw new MdevctlError(`MDEVCTL_NATIVE=require: unable to load the native reader (${failures.join('; ')})`);
+  if (mode === 'require') throw new MdevctlError(`MDEVCTL_NATIVE=require: unable to load the native reader (${failure})`);
   return (loaded = null);
 }

@@ -157,9 +157,9 @@ export class ConfigStore {
         continue;
       }
       // byte order, so that warnings come out in the same order as the listing
-      const order = entries.names.map((_, i) => i).sort((x, y) => byteOrder(entries.names[x], entries.names[y]));
+      // listDirs gives byte order, so warnings come out in the same order as the listing
       batch.dir(dir);
-      for (const i of order) {
+      for (let i = 0; i < entries.names.length; i++) {
         const name = entries.names[i];
         const kind = entries.types[i];
         const uuid = parseUuid(name);

@@ -256,7 +256,7 @@ export class Sysfs {
     return result;
   }
 
-  /** The type in DIR from what reading its four files gave (see parentTypes). */
+  /** The type in DIR from what reading its four files gave (see types). */
   private typeFrom(parent: string, type: string, dir: string, avail: ReadResult, api: ReadResult, name: ReadResult, desc: ReadResult): MdevType {
     for (const r of [avail, api]) {
       if (typeof r !== 'string') {
@@ -345,12 +345,12 @@ export class Sysfs {
     const links = new Batch().dir(base);
     for (const { entry } of found) links.add(entry).add(`${entry}/mdev_type`);
     const both = readLinks(links);
-    const keys: Array<string | undefined> = new Array(found.length);
+    const named: Array<LinkNames | undefined> = new Array(found.length);
     const pending = new Map<string, string>();
     for (let i = 0; i < found.length; i++) {
-      const key = linkKey(both[2 * i], both[2 * i + 1]);
-      keys[i] = key;
-      if (key !== undefined && !this.typeDirExists.has(key) && !pending.has(key)) pending.set(key, `${found[i].entry}/mdev_type`);
+      const n = linkNames(both[2 * i], both[2 * i + 1]);
+      named[i] = n;
+      if (n !== undefined && !this.typeDirExists.has(n.key) && !pending.has(n.key)) pending.set(n.key, `${found[i].entry}/mdev_type`);
     }
     if (pending.size > 0) {
       const checks = new Batch().dir(base);
@@ -362,7 +362,7 @@ export class Sysfs {
     const out: Array<ActiveDevice | null> = new Array(found.length);
     for (let i = 0; i < found.length; i++) {
       const link = `${base}/${found[i].entry}`;
-      const dev = this.byLinks(found[i].uuid, link, both[2 * i], both[2 * i + 1], keys[i]);
+      const dev = this.byLinks(found[i].uuid, link, both[2 * i], named[i]);
       out[i] = dev !== undefined ? dev : this.resolveByRealpath(found[i].uuid, link, warn);
     }
     return out;
@@ -371,15 +371,15 @@ export class Sysfs {
   /**
    * The usual case from two readlinks instead of two realpath walks (a readlink per path
    * component each): LINK -> .../PARENT/UUID names the parent, LINK/mdev_type -> .../TYPE names
-   * the type (the kernel follows LINK), and TYPE must exist (KEY names the pair in typeDirExists,
-   * checked once per parent and type). null: LINK does not exist (not running); undefined:
-   * anything unusual (not a link, a target not ending in PARENT/UUID, a dangling mdev_type),
-   * where resolveByRealpath decides and words the warnings.
+   * the type (the kernel follows LINK), and TYPE must exist (checked once per parent and type, in
+   * typeDirExists). TARGET: what reading LINK gave; NAMED: the names in both targets. null: LINK
+   * does not exist (not running); undefined: anything unusual (not a link, a target not ending in
+   * PARENT/UUID, a dangling mdev_type), where resolveByRealpath decides and words the warnings.
    */
-  private byLinks(uuid: string, link: string, target: ReadResult, typeTarget: ReadResult, key: string | undefined): ActiveDevice | null | undefined {
+  private byLinks(uuid: string, link: string, target: ReadResult, named: LinkNames | undefined): ActiveDevice | null | undefined {
     if (typeof target !== 'string') return errnoCode(target) === 'ENOENT' ? null : undefined;
-    if (key === undefined || !this.typeDirExists.get(key)) return undefined;
-    return { uuid, parent: lastComponent(target, 1)!, type: lastComponent(typeTarget as string, 0)!, dir: link };
+    if (named === undefined || !this.typeDirExists.get(named.key)) return undefined;
+    return { uuid, parent: named.parent, type: named.type, dir: link };
   }
 
   /** The device at LINK the slow way, resolving both links in full; warnings when WARN. */
@@ -402,7 +402,7 @@ export class Sysfs {
     return { uuid, parent: path.basename(path.dirname(dir)), type: path.basename(typeDir), dir };
   }
 
-  /** Does the type dir of a (device link target, mdev_type target) pair exist? By linkKey. */
+  /** Does the type dir of a (device link target, mdev_type target) pair exist? By LinkNames.key. */
   private readonly typeDirExists = new Map<string, boolean>();
 
   /** Directory of TYPE under a registered PARENT, with upstream's checks and messages. */
@@ -479,16 +479,24 @@ export class Sysfs {
   }
 }
 
+/** What a running device's two link targets name: its parent, its type, and the pair's key. */
+interface LinkNames {
+  parent: string;
+  type: string;
+  /** The parent's directory (the device link's target without the UUID) and the mdev_type target. */
+  key: string;
+}
+
 /**
- * The key of a running device's (parent, type) pair from its two link targets: the parent's
- * directory (the device link's target without the UUID) and the mdev_type target. undefined when
- * either is missing or does not end in names (PARENT/UUID, TYPE).
+ * The names in a running device's link target (.../PARENT/UUID) and mdev_type target (.../TYPE);
+ * undefined when either could not be read or does not end in names.
  */
-function linkKey(target: ReadResult, typeTarget: ReadResult): string | undefined {
+function linkNames(target: ReadResult, typeTarget: ReadResult): LinkNames | undefined {
   if (typeof target !== 'string' || typeof typeTarget !== 'string') return undefined;
-  if (lastComponent(target, 1) === undefined || lastComponent(target, 0) === undefined) return undefined;
-  if (lastComponent(typeTarget, 0) === undefined) return undefined;
-  return `${target.slice(0, target.lastIndexOf('/'))}\0${typeTarget}`;
+  const parent = lastComponent(target, 1);
+  const type = lastComponent(typeTarget, 0);
+  if (parent === undefined || type === undefined || lastComponent(target, 0) === undefined) return undefined;
+  return { parent, type, key: `${target.slice(0, target.lastIndexOf('/'))}\0${typeTarget}` };
 }
 
 /** The component of a link target NTH from the end (0: the last), undefined when it is not a name. */
