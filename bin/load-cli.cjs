@@ -1,9 +1,13 @@
 'use strict';
-// Loads the bundled CLI (dist/cli.cjs) for bin/mdevctl and bin/lsmdev with a V8 code cache, so
-// start-up skips compiling the bundle and the functions a listing runs:
+// Loads the bundled CLI for bin/mdevctl and bin/lsmdev, each file with a V8 code cache, so
+// start-up skips compiling what it runs. The CLI is three CommonJS files in dist/
+// (scripts/build.mjs): cli.cjs (the program, `list`, `types`), cli-common.cjs (what every verb
+// uses) and cli-verbs.cjs (the other verbs, required only by a command line that needs them).
+// Each file is compiled with:
 //
-// 1. dist/cli.cjs.cache, made when the package was built (scripts/code-cache.cjs), used when it
-//    belongs to this build and this Node (its first line names both) and V8 accepts it.
+// 1. its cache beside it (dist/NAME.cache), made when the package was built
+//    (scripts/code-cache.cjs), used when it belongs to this build and this Node (its first line
+//    names both) and V8 accepts it.
 // 2. Otherwise (the package built by another Node, or Node upgraded under an installed package):
 //    a cache of our own for this Node, in the cache directory (see cacheDirs): read from the first
 //    directory that has one; when none has (or V8 refuses it), made at exit and written
@@ -14,10 +18,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 // plain string joins on the start-up path: __dirname is absolute and normalized
-const FILE = `${path.dirname(__dirname)}/dist/cli.cjs`;
-const CACHE_NAME = 'cli.cjs';
+const DIST = `${path.dirname(__dirname)}/dist`;
+const FILE = `${DIST}/cli.cjs`;
 
-/** The last line of the bundle names the build (scripts/build.mjs). */
+/** Is SPEC, as a CLI file requires it, another file of the CLI (`./cli-common.cjs`)? */
+const cliFile = (spec) => spec.startsWith('./cli') && spec.endsWith('.cjs') && !spec.includes('/', 2);
+
+/** The last line of a CLI file names the build (scripts/build.mjs). */
 function buildLine(text) {
   const end = text.lastIndexOf('\n', text.length - 2);
   return text.slice(end + 1).trim();
@@ -28,14 +35,15 @@ function cacheHeader(source) {
   return `${buildLine(source)} node ${process.version} ${process.arch}`;
 }
 
-function compile(source, cachedData) {
+function compile(source, cachedData, file = FILE) {
   const vm = require('node:vm');
-  return new vm.Script(require('node:module').wrap(source), { filename: FILE, cachedData });
+  return new vm.Script(require('node:module').wrap(source), { filename: file, cachedData });
 }
 
-function run(script) {
-  const mod = { exports: {} };
-  script.runInThisContext().call(mod.exports, mod.exports, require, mod, FILE, path.dirname(FILE));
+/** Run SCRIPT as the CommonJS module MOD of FILE, its requires of CLI files going to LOAD. */
+function run(script, file = FILE, mod = { exports: {} }, load = undefined) {
+  const req = load ? (spec) => (cliFile(spec) ? load(spec.slice(2)) : require(spec)) : require;
+  script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
   return mod.exports;
 }
 
@@ -129,37 +137,75 @@ function writeCache(dirs, name, data) {
   return undefined;
 }
 
-function loadCli() {
-  const source = fs.readFileSync(FILE, 'utf8');
-  const header = cacheHeader(source);
-  const built = readCache(`${FILE}.cache`, header);
-  if (built) {
-    const script = compile(source, built);
-    if (!script.cachedDataRejected) return run(script);
-  }
-  // a cache of our own, for this Node
-  const name = `${CACHE_NAME}-${process.version}-${process.arch}.cache`;
-  const dirs = cacheDirs();
-  let data;
-  for (const { dir } of dirs) {
-    const file = `${dir}/${name}`;
-    if ((data = readCache(file, header)) && trusted(dir)) break;
-    data = undefined;
-  }
-  const script = compile(source, data);
-  if (!data || script.cachedDataRejected) {
-    // made at exit, so the functions this command ran are in it too
-    process.once('exit', () => {
-      let bytes;
-      try {
-        bytes = cacheBytes(script, header);
-      } catch {
-        return;
+/** The name of this Node's own cache of the CLI file NAME, in a cache directory. */
+const ownCacheName = (name) => `${name}-${process.version}-${process.arch}.cache`;
+
+/**
+ * A loader of the CLI's files: load(NAME) compiles and runs dist/NAME once (a CLI file it
+ * requires is loaded the same way) and returns its exports; `loaded` maps each loaded NAME to
+ * its path, cache header and script. With CACHES false it compiles without any cache and writes
+ * none (scripts/code-cache.cjs makes the build's caches from the scripts).
+ */
+function createLoader({ caches = true } = {}) {
+  const loaded = new Map();
+  const modules = new Map();
+  let dirs;
+  let unwritten;
+  const load = (name) => {
+    const known = modules.get(name);
+    if (known) return known.exports;
+    const file = `${DIST}/${name}`;
+    const source = fs.readFileSync(file, 'utf8');
+    const header = cacheHeader(source);
+    let script;
+    if (caches) {
+      const built = readCache(`${file}.cache`, header);
+      if (built) {
+        script = compile(source, built, file);
+        if (script.cachedDataRejected) script = undefined;
       }
-      writeCache(dirs, name, bytes);
-    });
-  }
-  return run(script);
+      if (!script) {
+        // a cache of our own, for this Node
+        dirs ??= cacheDirs();
+        let data;
+        for (const { dir } of dirs) {
+          if ((data = readCache(`${dir}/${ownCacheName(name)}`, header)) && trusted(dir)) break;
+          data = undefined;
+        }
+        script = compile(source, data, file);
+        if (!data || script.cachedDataRejected) {
+          // made at exit, so the functions this command ran are in it too
+          if (!unwritten) {
+            unwritten = [];
+            process.once('exit', () => {
+              for (const u of unwritten) {
+                let bytes;
+                try {
+                  bytes = cacheBytes(u.script, u.header);
+                } catch {
+                  continue;
+                }
+                writeCache(dirs, ownCacheName(u.name), bytes);
+              }
+            });
+          }
+          unwritten.push({ name, script, header });
+        }
+      }
+    } else {
+      script = compile(source, undefined, file);
+    }
+    loaded.set(name, { file, header, script });
+    // registered before it runs, as Node does: a file that requires it back gets its exports so far
+    const mod = { exports: {} };
+    modules.set(name, mod);
+    return run(script, file, mod, load);
+  };
+  return { load, loaded };
 }
 
-module.exports = { loadCli, compile, run, buildLine, cacheHeader, cacheBytes, cacheDirs, writeCache, FILE };
+function loadCli() {
+  return createLoader().load('cli.cjs');
+}
+
+module.exports = { loadCli, createLoader, compile, run, buildLine, cacheHeader, cacheBytes, cacheDirs, writeCache, ownCacheName, FILE, DIST };

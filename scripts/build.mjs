@@ -1,20 +1,24 @@
-// Bundles the CLI and the library API into single CommonJS files under dist/, and writes the
-// library's type declarations to dist/types (tsc, declarations only).
-// One file per entry keeps start-up to one module load (see the performance issue), minified to
-// cut parse time, and the bundles carry their dependencies, so the installed package needs
-// nothing else at run time. Built-in modules that only some commands use (child_process:
-// commander's executable sub-commands and the callout scripts; crypto: UUID generation) are bound
-// lazily: each import gets a stand-in whose properties load the real module on first use, so
-// `list` and `--version` never pay for them. Profile with `node --cpu-prof bin/mdevctl ...`;
+// Bundles the CLI into three CommonJS files and the library API into one under dist/, and writes
+// the library's type declarations to dist/types (tsc, declarations only).
+// The CLI is split so start-up compiles only what the command line needs (buildCli below); the
+// bundles are minified to cut parse time and carry their dependencies, so the installed package
+// needs nothing else at run time. Built-in modules that only some commands use (child_process:
+// commander's executable sub-commands and the callout scripts; crypto: UUID generation; tty and
+// os: chalk, loaded only for colour) are bound lazily: each import gets a stand-in whose
+// properties load the real module on first use, so `list` and `--version` never pay for them
+// (tty alone loads net and streams: 3-4 ms). An ES module's imports are hoisted into its bundle's
+// first lines even when the module itself is initialised on demand, so the build refuses a CLI
+// file that requires any other built-in there (eagerBuiltins). Profile with `node --cpu-prof bin/mdevctl ...`;
 // measure with `npm run bench` (README, Performance).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const LAZY_BUILTINS = ['child_process', 'crypto'];
+const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os'];
 
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -61,10 +65,64 @@ function declarations() {
 // with the build that made it.
 const buildId = `// mdevctl-ts build ${Date.now().toString(36)}.${randomBytes(6).toString('hex')}`;
 
-await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', footer: { js: buildId } }),
-  build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs' }),
-]);
+/** main.ts's require('./lazy-verbs') stays a require, of that entry's bundle. */
+const lazyVerbsExternal = {
+  name: 'lazy-verbs-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/lazy-verbs$/ }, (args) =>
+      args.kind === 'require-call' ? { path: './cli-verbs.cjs', external: true } : undefined);
+  },
+};
+
+/**
+ * The CLI in three CommonJS files, so a command line compiles only what it runs:
+ *   dist/cli.cjs          the program, `list` and `types` (src/cli/main.ts): what libvirt runs
+ *   dist/cli-verbs.cjs    every other verb (src/cli/lazy-verbs.ts), required by cli.cjs on demand
+ *   dist/cli-common.cjs   the modules both use, once (an error class thrown in one is the one the
+ *                         other checks)
+ * esbuild splits only ES modules: both entries are bundled as ESM with code splitting, then each
+ * output is converted to CommonJS on its own (no bundling again), and the one shared chunk gets
+ * its fixed name. Each file ends with the build's line (bin/load-cli.cjs matches code caches to
+ * it). Plain Node can require dist/cli.cjs too: the files are ordinary CommonJS.
+ */
+async function buildCli() {
+  const r = await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    write: false,
+    outdir: 'dist',
+    entryPoints: { cli: 'src/cli/main.ts', 'cli-verbs': 'src/cli/lazy-verbs.ts' },
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    plugins: [lazyBuiltins, lazyVerbsExternal],
+  });
+  const chunks = r.outputFiles.filter((f) => basename(f.path).startsWith('chunk-'));
+  if (chunks.length > 1) throw new Error(`build: ${chunks.length} shared chunks, expected at most one`);
+  const rename = (text) => (chunks.length ? text.replaceAll(`./${basename(chunks[0].path)}`, './cli-common.cjs') : text);
+  await Promise.all(r.outputFiles.map(async (f) => {
+    const name = chunks.includes(f) ? 'cli-common.cjs' : basename(f.path).replace(/\.mjs$/, '.cjs');
+    const out = await transform(rename(f.text), {
+      format: 'cjs', platform: 'node', target: common.target, minify: common.minify, legalComments: 'none',
+    });
+    const eager = eagerBuiltins(out.code);
+    if (eager.length) throw new Error(`build: dist/${name} loads ${eager.join(', ')} at start-up: add to LAZY_BUILTINS`);
+    writeFileSync(`dist/${name}`, `${out.code}${buildId}\n`);
+  }));
+}
+
+/**
+ * The built-in modules a CLI file requires as it loads, but process (loaded before any script):
+ * an ES module's imports become plain require("node:...") calls at the top of the converted file
+ * (our own code binds built-ins with `import x = require()`, which the bundle calls through its
+ * require helper instead, where the module's code runs).
+ */
+function eagerBuiltins(code) {
+  return [...new Set([...code.matchAll(/\brequire\("(node:[a-z_/]+)"\)/g)].map((m) => m[1]))].filter((m) => m !== 'node:process');
+}
+
+rmSync('dist/cli-common.cjs', { force: true });
+await Promise.all([buildCli(), build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs' })]);
 declarations();
 
 /**

@@ -1,24 +1,23 @@
 #!/usr/bin/env node
 'use strict';
-// Makes dist/cli.cjs.cache, V8's code cache of the CLI bundle, for the Node that runs this script
-// (the build runs it with its own Node). A package built with one Node but meant to run on another
+// Makes dist/NAME.cache for each file NAME of the CLI (cli.cjs, cli-common.cjs, cli-verbs.cjs):
+// V8's code cache, for the Node that runs this script (the build runs it with its own Node). A package built with one Node but meant to run on another
 // (a Debian package for the distribution's nodejs) gets its cache made by that one:
 //
 //   /usr/bin/node scripts/code-cache.cjs [PACKAGE_DIR]
 //
-// PACKAGE_DIR (default: this checkout) holds bin/load-cli.cjs and dist/cli.cjs, e.g. the staged
-// package directory; the cache is written beside the bundle. The bundle is compiled, the listing
-// commands are run once on a tiny tree (so the functions they use are compiled too and land in the
-// cache), then the cache is written with a first line naming the build and the Node
-// (bin/load-cli.cjs uses it only for both). Exit status 0 when written, 1 (reason on stderr) when
+// PACKAGE_DIR (default: this checkout) holds bin/load-cli.cjs and dist/, e.g. the staged package
+// directory; each cache is written beside its file. The listing commands are run once on a tiny
+// tree (so the functions they use are compiled too and land in the caches) and the program's help
+// once (which loads every verb), then each file's cache is written with a first line naming the
+// build and the Node (bin/load-cli.cjs uses it only for both). Exit status 0 when written, 1 (reason on stderr) when
 // not; the CLI works without it either way.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const pkg = path.resolve(process.argv[2] ?? path.join(__dirname, '..'));
-const { compile, run, cacheHeader, cacheBytes, FILE } = require(path.join(pkg, 'bin', 'load-cli.cjs'));
-const out = `${FILE}.cache`;
+const { createLoader, cacheBytes, DIST } = require(path.join(pkg, 'bin', 'load-cli.cjs'));
 const U = '0b6a8f3e-7d2c-4f1a-9e5b-3c4d5e6f7a8b';
 
 /** A tiny tree: one parent, one type, one running and defined device. */
@@ -43,19 +42,18 @@ function tinyTree(root) {
 }
 
 function main() {
-  fs.rmSync(out, { force: true });
+  for (const f of fs.readdirSync(DIST)) if (/^cli.*\.cjs\.cache$/.test(f)) fs.rmSync(path.join(DIST, f));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-cache-'));
   try {
     tinyTree(root);
-    const source = fs.readFileSync(FILE, 'utf8');
-    const script = compile(source);
-    const cli = run(script);
+    const loader = createLoader({ caches: false });
+    const cli = loader.load('cli.cjs');
     for (const args of [['list'], ['list', '-d'], ['list', '-d', '--dumpjson'], ['list', '--dumpjson'], ['types'],
-      ['types', '--dumpjson'], ['list', '-d', '-v'], ['--version']]) {
+      ['types', '--dumpjson'], ['list', '-d', '-v'], ['--version'], ['--help']]) {
       cli.main(['--root', root, ...args], 'mdevctl');
       if (process.exitCode) throw new Error(`mdevctl ${args.join(' ')} failed while making the cache`);
     }
-    fs.writeFileSync(out, cacheBytes(script, cacheHeader(source)));
+    for (const { file, header, script } of loader.loaded.values()) fs.writeFileSync(`${file}.cache`, cacheBytes(script, header));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -75,6 +73,6 @@ if (process.env.MDEVCTL_CODE_CACHE_RUN === '1') {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, MDEVCTL_CODE_CACHE_RUN: '1', NODE_OPTIONS: '' },
   });
-  if (r.status === 0) process.stdout.write(`code-cache: ${out} made for node ${process.version}\n`);
+  if (r.status === 0) process.stdout.write(`code-cache: ${DIST}/cli*.cjs.cache made for node ${process.version}\n`);
   process.exitCode = r.status ?? 1;
 }

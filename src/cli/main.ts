@@ -4,25 +4,74 @@
  */
 import { Command, CommanderError } from 'commander';
 import { MdevctlError, UsageError, escapeControls } from '../lib/errors';
-import { VERSION, makeEnv } from './program';
+import { Env, VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { allowRelativeReads } from '../lib/fastfs';
 import { addListOptions, runList, LIST_LONG } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
-import * as define from './commands/define';
-import * as undefine from './commands/undefine';
-import * as modify from './commands/modify';
-import * as start from './commands/start';
-import * as stop from './commands/stop';
-import * as startParentMdevs from './commands/start-parent-mdevs';
-import * as fixture from './commands/fixture';
-import * as monitor from './commands/monitor';
-import * as completion from './commands/completion';
-import * as apply from './commands/apply';
-import * as vgpu from './commands/vgpu';
+import type { LAZY_VERBS } from './lazy-verbs';
 
-const VERBS = [define, undefine, modify, start, stop, apply, list, types, monitor, completion, vgpu, startParentMdevs, fixture];
+/** A verb module: it adds its command(s) to the program. */
+interface Verb {
+  register(program: Command, env: Env): void;
+}
+
+/**
+ * The rest of the verbs (src/cli/lazy-verbs.ts): the build bundles them apart (dist/cli-verbs.cjs)
+ * and keeps this require() as it is, so only a command line that needs them compiles them.
+ */
+function lazyVerbs(): typeof LAZY_VERBS {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./lazy-verbs') as { LAZY_VERBS: typeof LAZY_VERBS }).LAZY_VERBS;
+}
+
+/**
+ * Every verb module in help order, each with the command names it registers (a hidden one too:
+ * the completion scripts run `__complete` at every Tab) and whether it needs the whole program
+ * (`completion` describes every verb).
+ */
+const VERBS: Array<{ names: string[]; load: () => Verb; whole?: boolean }> = [
+  { names: ['define'], load: () => lazyVerbs().define },
+  { names: ['undefine'], load: () => lazyVerbs().undefine },
+  { names: ['modify'], load: () => lazyVerbs().modify },
+  { names: ['start'], load: () => lazyVerbs().start },
+  { names: ['stop'], load: () => lazyVerbs().stop },
+  { names: ['apply'], load: () => lazyVerbs().apply },
+  { names: ['list'], load: () => list },
+  { names: ['types'], load: () => types },
+  { names: ['monitor'], load: () => lazyVerbs().monitor },
+  { names: ['completion', '__complete'], load: () => lazyVerbs().completion, whole: true },
+  { names: ['vgpu'], load: () => lazyVerbs().vgpu },
+  { names: ['start-parent-mdevs'], load: () => lazyVerbs().startParentMdevs },
+  { names: ['fixture'], load: () => lazyVerbs().fixture },
+];
+
+/** The global options, and which of them take a value as the next word. */
+const GLOBAL_OPTIONS = new Map([['--root', true], ['--dry-run', false], ['--simulate', false]]);
+
+/**
+ * The verbs a command line needs registered. When global options alone come before the first
+ * other word, and that word is a verb, that verb alone (or every verb, for one that describes the
+ * whole program); when it is -V or --version, none (commander answers it before any verb is
+ * looked at). Anything else (help, no verb, an unknown verb or option) gets every verb, so help,
+ * suggestions and usage lines list them all. Commander parses the line the same either way: it
+ * only ever dispatches to the verb named first.
+ */
+function verbsFor(argv: string[]): typeof VERBS {
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i];
+    const takesValue = GLOBAL_OPTIONS.get(a);
+    if (takesValue !== undefined) i += takesValue ? 2 : 1;
+    else if (a.startsWith('--root=')) i += 1;
+    else break;
+  }
+  const word = argv[i];
+  if (word === '-V' || word === '--version') return [];
+  const verb = VERBS.find((v) => v.names.includes(word));
+  return verb && !verb.whole && !helpRequested(argv) ? [verb] : VERBS;
+}
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
 const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval', '--vf', '--pf']);
@@ -53,7 +102,8 @@ function configure(cmd: Command, name: string, isVerb = false): Command {
   return cmd;
 }
 
-export function buildProgram(name = 'mdevctl'): Command {
+/** The program NAME, with the commands of VERBS (default: all of them). */
+export function buildProgram(name = 'mdevctl', verbs = VERBS): Command {
   const program = new Command(name);
   const env = makeEnv(program);
   if (name === 'lsmdev') {
@@ -71,7 +121,7 @@ export function buildProgram(name = 'mdevctl'): Command {
     .option('--dry-run', 'Check and print what a command would change (files, sysfs writes, scripts), changing nothing')
     .option('--simulate', 'On a fixture root, act as the kernel would on sysfs writes (or MDEVCTL_SIMULATE=1; refused on /)')
     .helpCommand('help [command]', 'Print help for a command');
-  for (const verb of VERBS) verb.register(program, env);
+  for (const verb of verbs) verb.load().register(program, env);
   for (const cmd of allCommands(program)) configure(cmd, name, true);
   return program;
 }
@@ -128,7 +178,7 @@ export function main(argv: string[], name = 'mdevctl'): void {
   installCrashHandler();
   // the CLI owns its working directory: big listings open names relative to their directory
   allowRelativeReads(true);
-  const program = buildProgram(name);
+  const program = buildProgram(name, name === 'mdevctl' ? verbsFor(argv) : undefined);
   try {
     if (helpRequested(argv)) {
       const words = argv.filter((a) => !a.startsWith('-'));

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { Env, opt, uuidArg } from '../program';
 import { listDevices } from '../../lib/ops/list';
-import { listDevicesJson } from '../../lib/api';
-import { devicesText } from '../../lib/format';
+import { devicesText, listJsonText } from '../../lib/format';
 
 export const LIST_ABOUT = 'List mediated devices';
 export const LIST_LONG = `List mediated devices.\n\nWithout options, the running devices are listed. --defined lists the stored definitions instead, whether or not they are running. --uuid and --parent narrow either listing. --dumpjson prints JSON; when --uuid matches exactly one device, only that device's configuration is printed, in the form of a definition file. --verbose adds attributes.`;
@@ -28,12 +27,12 @@ export function addListOptions(cmd: Command): Command {
 export function runList(env: Env, flags: ListFlags): void {
   const uuid = uuidArg(flags.uuid);
   const query = { defined: flags.defined, uuid, parent: flags.parent };
-  if (flags.dumpjson) {
-    env.output.result(listDevicesJson({ context: env.context(), ...query }));
-  } else {
-    const map = listDevices(env.context(), query);
-    env.output.result(devicesText(map, flags.defined ? 'defined' : 'active', flags.verbose ?? false, env.output.style()));
-  }
+  const map = listDevices(env.context(), query);
+  env.output.result(
+    flags.dumpjson
+      ? listJsonText(map, uuid !== undefined)
+      : devicesText(map, flags.defined ? 'defined' : 'active', flags.verbose ?? false, env.output.style()),
+  );
 }
 
 export function register(program: Command, env: Env): void {

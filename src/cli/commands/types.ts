@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { Env, opt } from '../program';
 import { listTypes } from '../../lib/ops/types';
-import { listTypesJson } from '../../lib/api';
-import { typesText } from '../../lib/format';
+import { typesJsonText, typesText } from '../../lib/format';
 
 interface TypesFlags {
   parent?: string;
@@ -19,11 +18,7 @@ export function register(program: Command, env: Env): void {
     .addOption(opt.parent('Only the types of this parent device'))
     .addOption(opt.dumpjson('Print the type list as JSON'))
     .action((flags: TypesFlags) => {
-      const ctx = env.context();
-      env.output.result(
-        flags.dumpjson
-          ? listTypesJson({ context: ctx, parent: flags.parent })
-          : typesText(listTypes(ctx, { parent: flags.parent }), env.output.style()),
-      );
+      const types = listTypes(env.context(), { parent: flags.parent });
+      env.output.result(flags.dumpjson ? typesJsonText(types) : typesText(types, env.output.style()));
     });
 }

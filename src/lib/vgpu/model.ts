@@ -18,8 +18,8 @@
  * The layout (PFs with `virtfn*` links, VFs with `physfn`, `driver`, `iommu_group` and `vfio-dev`)
  * is laid out by layOutVgpuHost for the `nvidia_vfio` fixture template.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from '../root';
 import { linkName } from '../fastfs';
 

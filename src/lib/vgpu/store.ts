@@ -5,8 +5,8 @@
  * (every directory there is taken for a parent, every file in it must be named by a UUID) and
  * libvirt watches: neither ever sees these files.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from '../root';
 import { Log } from '../log';
 import { ConfigStore, StoreFiles, removeStaleTemps } from '../store';

@@ -4,8 +4,8 @@
  * `nvidia/current_vgpu_type`; the write of a type through the context's KernelWriter (real,
  * simulated or a dry run's recorder); and who holds a VF's VFIO device open (proc/PID/fd).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { Root } from '../root';
 import { KernelWriter } from '../sysfs';
 import { MdevctlError, describeSystemError, errnoCode } from '../errors';
