@@ -13,8 +13,8 @@
 import { build, transform } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -65,40 +65,103 @@ function declarations() {
 // with the build that made it.
 const buildId = `// mdevctl-ts build ${Date.now().toString(36)}.${randomBytes(6).toString('hex')}`;
 
-/** main.ts's require('./lazy-verbs') stays a require, of that entry's bundle. */
-const lazyVerbsExternal = {
-  name: 'lazy-verbs-external',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/lazy-verbs$/ }, (args) =>
-      args.kind === 'require-call' ? { path: './cli-verbs.cjs', external: true } : undefined);
-  },
-};
+/** A module's path as the build names it: relative to the checkout, with forward slashes. */
+const keyOf = (file) => relative(process.cwd(), file).split(sep).join('/');
+const underSrc = (file) => keyOf(file).startsWith('src/');
+
+/**
+ * The modules our sources load with require() instead of import: the ones only some command
+ * lines need (the verbs but list and types, the dry run's recorder, the simulated kernel, colour,
+ * UUID generation, the fixture writer). Found in a plain bundle of the CLI: every require() whose
+ * importer is under src/ and whose target is bundled (not a built-in, nor its stand-in).
+ */
+async function onDemandModules() {
+  const r = await build({ ...common, entryPoints: ['src/cli/main.ts'], write: false, metafile: true, outfile: 'dist/cli.probe.cjs' });
+  const found = new Set();
+  for (const [file, input] of Object.entries(r.metafile.inputs)) {
+    if (!file.startsWith('src/')) continue;
+    for (const i of input.imports) {
+      // a path with a namespace (lazy-builtin:tty) is a built-in's stand-in, not a module of ours
+      if (i.kind === 'require-call' && !i.external && !/^[a-z-]+:/.test(i.path)) found.add(i.path);
+    }
+  }
+  return [...found].sort();
+}
+
+/**
+ * The CLI build answers each of our require()s of an on-demand module with a stand-in that asks
+ * dist/cli-on-demand.cjs for it, so the module itself is bundled there; that file's entry is made
+ * here: one function that gives any of them by name. Our own modules are imported by that entry,
+ * so they run when the file loads; a package is required there, so it still runs on its first
+ * use (chalk's first lines ask whether fd 1 is a terminal, which loads tty). A require() would
+ * make esbuild initialise every module it reaches on demand, the start-up code's too: a call
+ * layer for each of them at every start.
+ */
+function onDemandPlugin(modules) {
+  return {
+    name: 'on-demand',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'require-call' || args.pluginData?.onDemand || args.namespace !== 'file' || !underSrc(args.importer)) return undefined;
+        const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { onDemand: true } });
+        if (real.errors.length || real.external || !modules.includes(keyOf(real.path))) return undefined;
+        return { path: keyOf(real.path), namespace: 'on-demand' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'on-demand' }, (args) => ({
+        loader: 'js',
+        contents: `module.exports = require('./cli-on-demand.cjs').onDemand(${JSON.stringify(args.path)});\n`,
+      }));
+      b.onResolve({ filter: /^\.\/cli-on-demand\.cjs$/, namespace: 'on-demand' }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^on-demand-entry$/ }, () => ({ path: 'on-demand-entry', namespace: 'on-demand-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'on-demand-entry' }, () => {
+        const ours = modules.filter(underSrc);
+        const imports = ours.map((m, i) => `import * as m${i} from ${JSON.stringify(`./${m}`)};\n`).join('');
+        const cases = modules.map((m) => `    case ${JSON.stringify(m)}: return ${underSrc(m) ? `m${ours.indexOf(m)}` : `require(${JSON.stringify(`./${m}`)})`};\n`);
+        return {
+          loader: 'js',
+          resolveDir: process.cwd(),
+          contents: `${imports}export function onDemand(name) {\n  switch (name) {\n${cases.join('')}  }\n` +
+            `  throw new Error(\`no module \${name} in dist/cli-on-demand.cjs\`);\n}\n`,
+        };
+      });
+    },
+  };
+}
 
 /**
  * The CLI in three CommonJS files, so a command line compiles only what it runs:
- *   dist/cli.cjs          the program, `list` and `types` (src/cli/main.ts): what libvirt runs
- *   dist/cli-verbs.cjs    every other verb (src/cli/lazy-verbs.ts), required by cli.cjs on demand
- *   dist/cli-common.cjs   the modules both use, once (an error class thrown in one is the one the
- *                         other checks)
+ *   dist/cli.cjs            the program, `list` and `types` (src/cli/main.ts): what libvirt runs
+ *   dist/cli-on-demand.cjs  the on-demand modules (onDemandModules), loaded on the first require()
+ *                           of one of them: the verbs but list and types, dry runs, colour, ...
+ *   dist/cli-common.cjs     the modules both use, once (an error class thrown in one is the one the
+ *                           other checks)
  * esbuild splits only ES modules: both entries are bundled as ESM with code splitting, then each
  * output is converted to CommonJS on its own (no bundling again), and the one shared chunk gets
  * its fixed name. Each file ends with the build's line (bin/load-cli.cjs matches code caches to
- * it). Plain Node can require dist/cli.cjs too: the files are ordinary CommonJS.
+ * it). Plain Node can require dist/cli.cjs too: the files are ordinary CommonJS. An on-demand
+ * module that start-up code also imports would be loaded at every start: the build refuses that.
  */
 async function buildCli() {
+  const modules = await onDemandModules();
   const r = await build({
     ...common,
     format: 'esm',
     splitting: true,
     write: false,
+    metafile: true,
     outdir: 'dist',
-    entryPoints: { cli: 'src/cli/main.ts', 'cli-verbs': 'src/cli/lazy-verbs.ts' },
+    entryPoints: { cli: 'src/cli/main.ts', 'cli-on-demand': 'on-demand-entry' },
     chunkNames: 'chunk-[hash]',
     outExtension: { '.js': '.mjs' },
-    plugins: [lazyBuiltins, lazyVerbsExternal],
+    plugins: [lazyBuiltins, onDemandPlugin(modules)],
   });
   const chunks = r.outputFiles.filter((f) => basename(f.path).startsWith('chunk-'));
   if (chunks.length > 1) throw new Error(`build: ${chunks.length} shared chunks, expected at most one`);
+  for (const [out, { inputs }] of Object.entries(r.metafile.outputs)) {
+    if (out.endsWith('cli-on-demand.mjs')) continue;
+    const eager = modules.filter((m) => m in inputs);
+    if (eager.length) throw new Error(`build: ${eager.join(', ')} required on demand but imported by start-up code too`);
+  }
   const rename = (text) => (chunks.length ? text.replaceAll(`./${basename(chunks[0].path)}`, './cli-common.cjs') : text);
   await Promise.all(r.outputFiles.map(async (f) => {
     const name = chunks.includes(f) ? 'cli-common.cjs' : basename(f.path).replace(/\.mjs$/, '.cjs');
@@ -121,7 +184,7 @@ function eagerBuiltins(code) {
   return [...new Set([...code.matchAll(/\brequire\("(node:[a-z_/]+)"\)/g)].map((m) => m[1]))].filter((m) => m !== 'node:process');
 }
 
-rmSync('dist/cli-common.cjs', { force: true });
+for (const f of ['cli-common.cjs', 'cli-verbs.cjs', 'cli-on-demand.cjs']) rmSync(`dist/${f}`, { force: true });
 await Promise.all([buildCli(), build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs' })]);
 declarations();
 
@@ -134,7 +197,7 @@ function codeCache() {
   const node = process.env.MDEVCTL_CACHE_NODE || process.execPath;
   const r = spawnSync(node, ['scripts/code-cache.cjs'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {
-    rmSync('dist/cli.cjs.cache', { force: true });
+    for (const f of readdirSync('dist')) if (/^cli.*\.cjs\.cache$/.test(f)) rmSync(`dist/${f}`);
     const why = r.error ? r.error.message : (r.stderr || `status ${r.status}`).trim().split('\n')[0];
     process.stderr.write(`build: no code cache (${why})\n`);
   }

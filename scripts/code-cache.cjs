@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Makes dist/NAME.cache for each file NAME of the CLI (cli.cjs, cli-common.cjs, cli-verbs.cjs):
+// Makes dist/NAME.cache for each file NAME of the CLI (cli.cjs, cli-common.cjs, cli-on-demand.cjs):
 // V8's code cache, for the Node that runs this script (the build runs it with its own Node). A package built with one Node but meant to run on another
 // (a Debian package for the distribution's nodejs) gets its cache made by that one:
 //

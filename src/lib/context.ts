@@ -1,14 +1,15 @@
 /**
  * Everything an operation needs, built from one root: the sysfs adapter, the config store, the
- * callout runner and the log. Tests, dry runs and the library API build their own.
+ * callout runner and the log. Tests, dry runs and the library API build their own. The dry run's
+ * recorder and the simulated kernel are required only when asked for: the CLI's build loads
+ * such modules on demand (README, Performance), so a listing never compiles them.
  */
 import { Root } from './root';
 import { Log, stderrLog } from './log';
 import { Sysfs, KernelWriter, directKernelWriter } from './sysfs';
 import { ConfigStore } from './store';
 import { Callouts, createCallouts } from './callouts';
-import { Plan } from './plan';
-import { SimulatedKernel } from './simulated-kernel';
+import type { Plan } from './plan';
 
 export interface Context {
   root: Root;
@@ -36,8 +37,10 @@ export interface ContextOptions {
 export function createContext(opts: ContextOptions = {}): Context {
   const root = opts.root instanceof Root ? opts.root : Root.resolve(opts.root, opts.env ?? process.env);
   const log = opts.log ?? stderrLog;
-  const kernel = opts.kernel ?? (opts.simulate ? new SimulatedKernel(root) : directKernelWriter);
+  const kernel = opts.kernel ?? (opts.simulate ? simulatedKernel(root) : directKernelWriter);
   if (opts.dryRun) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Plan } = require('./plan') as typeof import('./plan');
     const plan = new Plan(root, () => createCallouts(root, log, { env: opts.env }), log);
     return {
       root,
@@ -59,4 +62,10 @@ export function createContext(opts: ContextOptions = {}): Context {
       return callouts;
     },
   };
+}
+
+function simulatedKernel(root: Root): KernelWriter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SimulatedKernel } = require('./simulated-kernel') as typeof import('./simulated-kernel');
+  return new SimulatedKernel(root);
 }

@@ -45,17 +45,17 @@ export class Root {
   /** Every base is joined once here: listings use them once per device. */
   constructor(dir: string) {
     this.dir = path.resolve(dir);
-    this.mdevBase = this.join('sys/bus/mdev/devices');
-    this.parentBase = this.join('sys/class/mdev_bus');
-    this.devicesBase = this.join('sys/devices');
-    this.pciDevicesBase = this.join('sys/bus/pci/devices');
-    this.configBase = this.join('etc/mdevctl.d');
-    this.configScriptsBase = path.join(this.configBase, 'scripts.d');
-    this.scriptsBase = this.join('usr/lib/mdevctl/scripts.d');
-    this.lockPath = this.join('run/lock/mdevctl.lock');
-    this.journalPath = this.join('var/lib/mdevctl/apply.journal');
-    this.vgpuConfigBase = this.join('etc/mdevctl-vgpu.d');
-    this.procBase = this.join('proc');
+    this.mdevBase = this.under('sys/bus/mdev/devices');
+    this.parentBase = this.under('sys/class/mdev_bus');
+    this.devicesBase = this.under('sys/devices');
+    this.pciDevicesBase = this.under('sys/bus/pci/devices');
+    this.configBase = this.under('etc/mdevctl.d');
+    this.configScriptsBase = `${this.configBase}/scripts.d`;
+    this.scriptsBase = this.under('usr/lib/mdevctl/scripts.d');
+    this.lockPath = this.under('run/lock/mdevctl.lock');
+    this.journalPath = this.under('var/lib/mdevctl/apply.journal');
+    this.vgpuConfigBase = this.under('etc/mdevctl-vgpu.d');
+    this.procBase = this.under('proc');
   }
 
   /** Root chosen by the usual rule: the --root flag wins, then MDEVCTL_ENV_ROOT, then "/". */
@@ -67,6 +67,14 @@ export class Root {
 
   get isSystemRoot(): boolean {
     return this.dir === '/';
+  }
+
+  /**
+   * DIR/REL for a clean relative REL (no `.`, `..` or doubled slashes), as path.join would give
+   * it: the bases are made at every start, where path.join costs more than the concatenation.
+   */
+  private under(rel: string): string {
+    return this.dir === '/' ? `/${rel}` : `${this.dir}/${rel}`;
   }
 
   join(...parts: string[]): string {
