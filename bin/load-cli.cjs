@@ -1,9 +1,9 @@
 'use strict';
 // Loads the bundled CLI for bin/mdevctl and bin/lsmdev, each file with a V8 code cache, so
-// start-up skips compiling what it runs. The CLI is three CommonJS files in dist/
-// (scripts/build.mjs): cli.cjs (the program, `list`, `types`), cli-common.cjs (what every verb
-// uses) and cli-verbs.cjs (the other verbs, required only by a command line that needs them).
-// Each file is compiled with:
+// start-up skips compiling what it runs. The CLI is two CommonJS files in dist/
+// (scripts/build.mjs): cli.cjs (the program, `list`, `types` and what every verb uses) and
+// cli-on-demand.cjs (the other verbs, dry runs, colour...: required only by a command line that
+// needs them). Each file is compiled with:
 //
 // 1. its cache beside it (dist/NAME.cache), made when the package was built
 //    (scripts/code-cache.cjs), used when it belongs to this build and this Node (its first line
@@ -21,7 +21,7 @@ const path = require('node:path');
 const DIST = `${path.dirname(__dirname)}/dist`;
 const FILE = `${DIST}/cli.cjs`;
 
-/** Is SPEC, as a CLI file requires it, another file of the CLI (`./cli-common.cjs`)? */
+/** Is SPEC, as a CLI file requires it, another file of the CLI (`./cli-on-demand.cjs`)? */
 const cliFile = (spec) => spec.startsWith('./cli') && spec.endsWith('.cjs') && !spec.includes('/', 2);
 
 /** The last line of a CLI file names the build (scripts/build.mjs). */

@@ -94,7 +94,7 @@ async function checkCopyright() {
   const copyright = fs.readFileSync(path.join(PKG, 'copyright'), 'utf8');
   const missing = [...bundled].filter((p) => !copyright.includes(`\nFiles: node_modules/${p}/*\n`)).sort();
   if (missing.length) {
-    die(`packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into dist/cli.cjs`);
+    die(`packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into the CLI (dist/cli.cjs, dist/cli-on-demand.cjs)`);
   }
 }
 
@@ -187,7 +187,9 @@ async function main() {
   await checkCopyright();
   if (o.build) run(o.node, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
   const dist = path.join(REPO, 'dist');
-  if (!fs.existsSync(path.join(dist, 'cli.cjs'))) die('dist/cli.cjs missing: run `npm run build` first (or drop --no-build)');
+  for (const f of ['cli.cjs', 'cli-on-demand.cjs']) {
+    if (!fs.existsSync(path.join(dist, f))) die(`dist/${f} missing: run \`npm run build\` first (or drop --no-build)`);
+  }
   const addon = path.join(dist, ADDON);
   const native = fs.existsSync(addon);
   if (native && !(has('dpkg-shlibdeps') && has('strip'))) {
@@ -209,14 +211,15 @@ async function main() {
   try {
     // laid out as debhelper does (debian/control, debian/PACKAGE/), where dpkg-shlibdeps looks
     const s = new Stage(path.join(tmp, 'debian', NAME));
-    // the bundle: the launchers, the loader, the CLI and whatever the build left beside it
-    // (the V8 code cache dist/cli.cjs.cache, when the build made one)
+    // the bundle: the launchers, the loader, the CLI's two files and whatever the build left beside
+    // them (their V8 code caches dist/cli.cjs.cache and dist/cli-on-demand.cjs.cache, when the
+    // build made them)
     for (const b of ['mdevctl', 'lsmdev']) {
       s.write(`${LIB}/bin/${b}`, launcher(path.join(REPO, 'bin', b)), 0o755);
       s.link(`../lib/${NAME}/bin/${b}`, `usr/bin/${b}`);
     }
     s.copy(path.join(REPO, 'bin/load-cli.cjs'), `${LIB}/bin/load-cli.cjs`);
-    for (const f of fs.readdirSync(dist).filter((f) => f === 'cli.cjs' || f.startsWith('cli.cjs.')).sort()) {
+    for (const f of fs.readdirSync(dist).filter((f) => /^cli(-on-demand)?\.cjs(\.cache)?$/.test(f)).sort()) {
       s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
     }
     // the native reader, where src/lib/native.ts looks first: beside the bundle; a plugin that

@@ -10,7 +10,7 @@
 // first lines even when the module itself is initialised on demand, so the build refuses a CLI
 // file that requires any other built-in there (eagerBuiltins). Profile with `node --cpu-prof bin/mdevctl ...`;
 // measure with `npm run bench` (README, Performance).
-import { build, transform } from 'esbuild';
+import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,21 +129,23 @@ function onDemandPlugin(modules) {
 }
 
 /**
- * The CLI in three CommonJS files, so a command line compiles only what it runs:
- *   dist/cli.cjs            the program, `list` and `types` (src/cli/main.ts): what libvirt runs
+ * The CLI in two CommonJS files, so a command line compiles only what it runs:
+ *   dist/cli.cjs            the program, `list` and `types` (src/cli/main.ts): what libvirt runs,
+ *                           and every module the other file uses too (exported as `cliCommon`)
  *   dist/cli-on-demand.cjs  the on-demand modules (onDemandModules), loaded on the first require()
  *                           of one of them: the verbs but list and types, dry runs, colour, ...
- *   dist/cli-common.cjs     the modules both use, once (an error class thrown in one is the one the
- *                           other checks)
- * esbuild splits only ES modules: both entries are bundled as ESM with code splitting, then each
- * output is converted to CommonJS on its own (no bundling again), and the one shared chunk gets
- * its fixed name. Each file ends with the build's line (bin/load-cli.cjs matches code caches to
- * it). Plain Node can require dist/cli.cjs too: the files are ordinary CommonJS. An on-demand
- * module that start-up code also imports would be loaded at every start: the build refuses that.
+ * A module is in one file only: an error class thrown in one is the one the other checks.
+ * esbuild splits only ES modules, into the two entries and a chunk of what both use. So both
+ * entries are bundled as ESM with code splitting first; then the start-up entry is bundled again
+ * with the chunk into dist/cli.cjs (one file to read and compile at every start), and the
+ * on-demand entry into dist/cli-on-demand.cjs with the chunk's imports taken from cli.cjs. Each
+ * file ends with the build's line (bin/load-cli.cjs matches code caches to it). Plain Node can
+ * require dist/cli.cjs too: the files are ordinary CommonJS. An on-demand module that start-up
+ * code also imports would be loaded at every start: the build refuses that.
  */
 async function buildCli() {
   const modules = await onDemandModules();
-  const r = await build({
+  const split = await build({
     ...common,
     format: 'esm',
     splitting: true,
@@ -155,23 +157,45 @@ async function buildCli() {
     outExtension: { '.js': '.mjs' },
     plugins: [lazyBuiltins, onDemandPlugin(modules)],
   });
-  const chunks = r.outputFiles.filter((f) => basename(f.path).startsWith('chunk-'));
-  if (chunks.length > 1) throw new Error(`build: ${chunks.length} shared chunks, expected at most one`);
-  for (const [out, { inputs }] of Object.entries(r.metafile.outputs)) {
+  for (const [out, { inputs }] of Object.entries(split.metafile.outputs)) {
     if (out.endsWith('cli-on-demand.mjs')) continue;
     const eager = modules.filter((m) => m in inputs);
     if (eager.length) throw new Error(`build: ${eager.join(', ')} required on demand but imported by start-up code too`);
   }
-  const rename = (text) => (chunks.length ? text.replaceAll(`./${basename(chunks[0].path)}`, './cli-common.cjs') : text);
-  await Promise.all(r.outputFiles.map(async (f) => {
-    const name = chunks.includes(f) ? 'cli-common.cjs' : basename(f.path).replace(/\.mjs$/, '.cjs');
-    const out = await transform(rename(f.text), {
-      format: 'cjs', platform: 'node', target: common.target, minify: common.minify, legalComments: 'none',
-    });
-    const eager = eagerBuiltins(out.code);
+  const files = new Map(split.outputFiles.map((f) => [basename(f.path), f.text]));
+  const chunks = [...files.keys()].filter((f) => f.startsWith('chunk-'));
+  if (chunks.length !== 1) throw new Error(`build: ${chunks.length} shared chunks, expected one`);
+  const chunk = `./${chunks[0]}`;
+  // the second pass: the split outputs, read from memory
+  const rebundle = (entry, onChunk) => build({
+    ...common,
+    entryPoints: [entry],
+    write: false,
+    outfile: 'dist/out.cjs',
+    plugins: [{
+      name: 'split-outputs',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/(cli|chunk-).*\.mjs$|^entry$/ }, (args) =>
+          args.path === chunk && onChunk ? { path: 'chunk', namespace: 'chunk-stub' } : { path: args.path, namespace: 'split' });
+        b.onLoad({ filter: /.*/, namespace: 'split' }, (args) => ({
+          loader: 'js',
+          contents: args.path === 'entry' ? `export * from './cli.mjs';\nexport * as cliCommon from '${chunk}';\n` : files.get(args.path.slice(2)),
+        }));
+        b.onLoad({ filter: /.*/, namespace: 'chunk-stub' }, () => ({ loader: 'js', contents: onChunk }));
+        b.onResolve({ filter: /^\.\/cli\.cjs$/, namespace: 'chunk-stub' }, (args) => ({ path: args.path, external: true }));
+      },
+    }],
+  });
+  const outputs = await Promise.all([
+    rebundle('entry'),
+    rebundle('./cli-on-demand.mjs', "module.exports = require('./cli.cjs').cliCommon;\n"),
+  ]);
+  for (const [name, r] of [['cli.cjs', outputs[0]], ['cli-on-demand.cjs', outputs[1]]]) {
+    const code = r.outputFiles[0].text;
+    const eager = eagerBuiltins(code);
     if (eager.length) throw new Error(`build: dist/${name} loads ${eager.join(', ')} at start-up: add to LAZY_BUILTINS`);
-    writeFileSync(`dist/${name}`, `${out.code}${buildId}\n`);
-  }));
+    writeFileSync(`dist/${name}`, `${code}${buildId}\n`);
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Makes dist/NAME.cache for each file NAME of the CLI (cli.cjs, cli-common.cjs, cli-on-demand.cjs):
-// V8's code cache, for the Node that runs this script (the build runs it with its own Node). A package built with one Node but meant to run on another
-// (a Debian package for the distribution's nodejs) gets its cache made by that one:
+// Makes dist/NAME.cache for each file NAME of the CLI (cli.cjs, cli-on-demand.cjs): V8's code
+// cache, for the Node that runs this script (the build runs it with its own Node). A package built
+// with one Node but meant to run on another (a Debian package for the distribution's nodejs) gets
+// its caches made by that one:
 //
 //   /usr/bin/node scripts/code-cache.cjs [PACKAGE_DIR]
 //
@@ -10,8 +11,8 @@
 // directory; each cache is written beside its file. The listing commands are run once on a tiny
 // tree (so the functions they use are compiled too and land in the caches) and the program's help
 // once (which loads every verb), then each file's cache is written with a first line naming the
-// build and the Node (bin/load-cli.cjs uses it only for both). Exit status 0 when written, 1 (reason on stderr) when
-// not; the CLI works without it either way.
+// build and the Node (bin/load-cli.cjs uses it only for both). Exit status 0 when written, 1
+// (reason on stderr) when not; the CLI works without them either way.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

@@ -1,12 +1,14 @@
 /**
- * bin/load-cli.cjs loads dist/cli.cjs with a V8 code cache: the one the build writes beside it
+ * bin/load-cli.cjs loads the CLI's two files (dist/cli.cjs at every start, dist/cli-on-demand.cjs
+ * when a command line needs it) each with a V8 code cache: the one the build writes beside it
  * (scripts/code-cache.cjs) when it belongs to this build and this Node, else one of its own for
  * this Node in the cache directory (NODE_COMPILE_CACHE, /var/cache/mdevctl-ts, the user's cache
  * directory). A cache that is missing, foreign or damaged, or a cache directory that cannot be
  * written, must never change what the CLI does, nor make it write anywhere else. Runs on a copy of
  * bin/, dist/ and scripts/code-cache.cjs (other test files use the real ones at the same time);
  * every run here points NODE_COMPILE_CACHE (or HOME, for the user's directory) at a temporary
- * directory, so the machine's /var/cache is never touched but where a test says so.
+ * directory, so the machine's /var/cache is never touched but where a test says so. Which
+ * command lines load the second file is seen in the caches they leave.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,6 +17,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './support/cli';
 
+const FILES = ['cli.cjs', 'cli-on-demand.cjs'];
+const DEMO = path.join(REPO, 'fixtures', 'demo');
+
 let dir: string;
 let tmp: string;
 let n = 0;
@@ -22,7 +27,7 @@ let n = 0;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-cache-test-'));
   fs.chmodSync(dir, 0o755);
-  for (const f of ['bin/mdevctl', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache', 'scripts/code-cache.cjs']) {
+  for (const f of ['bin/mdevctl', 'bin/load-cli.cjs', ...FILES.flatMap((n) => [`dist/${n}`, `dist/${n}.cache`]), 'scripts/code-cache.cjs']) {
     fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
   }
@@ -30,26 +35,30 @@ beforeAll(() => {
   // build left in the machine's cache directories are not this build's
   const id = crypto.randomBytes(6).toString('hex');
   const unique = (s: string) => s.replace(/(\/\/ mdevctl-ts build [0-9a-z]+\.)[0-9a-f]{12}/, `$1${id}`);
-  const bundle = path.join(dir, 'dist/cli.cjs');
-  fs.writeFileSync(bundle, unique(fs.readFileSync(bundle, 'latin1')), 'latin1');
-  const c = fs.readFileSync(cacheFile());
-  const nl = c.indexOf(10);
-  builtCache = Buffer.concat([Buffer.from(`${unique(c.toString('latin1', 0, nl))}\n`, 'latin1'), c.subarray(nl + 1)]);
-  fs.writeFileSync(cacheFile(), builtCache);
+  for (const name of FILES) {
+    const bundle = path.join(dir, 'dist', name);
+    fs.writeFileSync(bundle, unique(fs.readFileSync(bundle, 'latin1')), 'latin1');
+    const c = fs.readFileSync(cacheFile(name));
+    const nl = c.indexOf(10);
+    builtCaches.set(name, Buffer.concat([Buffer.from(`${unique(c.toString('latin1', 0, nl))}\n`, 'latin1'), c.subarray(nl + 1)]));
+    fs.writeFileSync(cacheFile(name), built(name));
+  }
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** A fresh directory for one test's caches. */
+/** A fresh directory for one test's caches, and the build's caches in place. */
 beforeEach(() => {
   tmp = path.join(dir, `t${++n}`);
   fs.mkdirSync(tmp, { mode: 0o755 });
+  for (const name of FILES) fs.writeFileSync(cacheFile(name), built(name));
 });
 
-const cacheFile = () => path.join(dir, 'dist/cli.cjs.cache');
-let builtCache: Buffer;
-const built = () => builtCache;
-const ownName = `cli.cjs-${process.version}-${process.arch}.cache`;
+const cacheFile = (name = 'cli.cjs') => path.join(dir, 'dist', `${name}.cache`);
+const builtCaches = new Map<string, Buffer>();
+const built = (name = 'cli.cjs') => builtCaches.get(name)!;
+const ownNameOf = (name: string) => `${name}-${process.version}-${process.arch}.cache`;
+const ownName = ownNameOf('cli.cjs');
 
 function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
@@ -58,12 +67,16 @@ function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return e;
 }
 
-function version(extra: Record<string, string | undefined>, uid?: number) {
-  return spawnSync(process.execPath, [path.join(dir, 'bin/mdevctl'), '--version'], {
+function cli(args: string[], extra: Record<string, string | undefined>, uid?: number) {
+  return spawnSync(process.execPath, [path.join(dir, 'bin/mdevctl'), ...args], {
     encoding: 'utf8',
     env: env(extra),
     ...(uid === undefined ? {} : { uid, gid: uid }),
   });
+}
+
+function version(extra: Record<string, string | undefined>, uid?: number) {
+  return cli(['--version'], extra, uid);
 }
 
 /** Node code, with the copy's loader as `l`, printing what it logs. */
@@ -76,35 +89,102 @@ function probe(code: string, extra: Record<string, string | undefined> = {}): st
   return r.stdout;
 }
 
-/** Does V8 accept the cache data in FILE (after its header line) for the bundle? And the header. */
-function accepted(file: string): string {
+/**
+ * Does V8 accept the cache data in FILE (after its header line) for the CLI file NAME? And is the
+ * header the one for it?
+ */
+function accepted(file: string, name = 'cli.cjs'): string {
   return probe(`const fs = require('fs');
     const c = fs.readFileSync(${JSON.stringify(file)});
     const nl = c.indexOf(10);
-    const src = fs.readFileSync(l.FILE, 'utf8');
-    console.log(c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected);`);
+    const js = l.DIST + '/' + ${JSON.stringify(name)};
+    const src = fs.readFileSync(js, 'utf8');
+    console.log(c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1), js).cachedDataRejected);`);
 }
 
 /** A cache file as another Node would have made it: same build, another version in the header. */
-function foreignCache(): Buffer {
-  const c = built();
+function foreignCache(name = 'cli.cjs'): Buffer {
+  const c = built(name);
   const nl = c.indexOf(10);
   const header = c.toString('latin1', 0, nl).replace(/ node v[\d.]+ /, ' node v0.0.1 ');
   return Buffer.concat([Buffer.from(`${header}\n`, 'latin1'), Buffer.alloc(4000, 0x5a)]);
 }
 
-test('the build leaves a cache that this Node accepts, naming this build and this Node', () => {
-  fs.writeFileSync(cacheFile(), built());
-  expect(accepted(cacheFile())).toBe('true false\n');
-  expect(fs.readFileSync(path.join(dir, 'dist/cli.cjs'), 'utf8')).toMatch(/\n\/\/ mdevctl-ts build [0-9a-z]+\.[0-9a-f]{12}\n?$/);
-  const header = built().toString('latin1', 0, built().indexOf(10));
-  expect(header).toMatch(new RegExp(`^// mdevctl-ts build [0-9a-z]+\\.[0-9a-f]{12} node ${process.version.replace(/\./g, '\\.')} ${process.arch}$`));
+test('the build leaves a cache of each file that this Node accepts, naming this build and this Node', () => {
+  const lines = new Set<string>();
+  for (const name of FILES) {
+    expect(accepted(cacheFile(name), name)).toBe('true false\n');
+    const text = fs.readFileSync(path.join(dir, 'dist', name), 'utf8');
+    expect(text).toMatch(/\n\/\/ mdevctl-ts build [0-9a-z]+\.[0-9a-f]{12}\n?$/);
+    lines.add(text.trimEnd().split('\n').pop()!);
+    const header = built(name).toString('latin1', 0, built(name).indexOf(10));
+    expect(header).toMatch(new RegExp(`^// mdevctl-ts build [0-9a-z]+\\.[0-9a-f]{12} node ${process.version.replace(/\./g, '\\.')} ${process.arch}$`));
+  }
+  // one build: the same line ends both files
+  expect(lines.size).toBe(1);
 });
 
-test('with its own cache the CLI writes no cache of its own', () => {
-  fs.writeFileSync(cacheFile(), built());
+test('with its own caches the CLI writes no cache of its own', () => {
   expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  const help = cli(['--help'], { NODE_COMPILE_CACHE: tmp });
+  expect(help).toMatchObject({ status: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: mdevctl \[options\] \[command\]\n/);
   expect(fs.readdirSync(tmp)).toEqual([]);
+});
+
+describe('start-up loads dist/cli.cjs alone; the other verbs, help, dry runs and colour load cli-on-demand.cjs too', () => {
+  // with both build caches of another Node, each file a command line loads gets a cache of its own
+  const loaded = (args: string[]) => {
+    for (const name of FILES) fs.writeFileSync(cacheFile(name), foreignCache(name));
+    const r = cli(['--root', DEMO, ...args], { NODE_COMPILE_CACHE: tmp });
+    const own = path.join(tmp, 'mdevctl-ts');
+    const files = fs.existsSync(own) ? fs.readdirSync(own).sort() : [];
+    fs.rmSync(own, { recursive: true, force: true });
+    return { status: r.status, stderr: r.stderr, files };
+  };
+  const startUp = { status: 0, stderr: '', files: [ownNameOf('cli.cjs')] };
+  const both = { status: 0, stderr: '', files: [ownNameOf('cli-on-demand.cjs'), ownNameOf('cli.cjs')] };
+
+  test.each([
+    [['--version']], [['-V']], [['list']], [['list', '--dumpjson']], [['list', '-d', '--dumpjson']], [['list', '-d', '-v']],
+    [['types']], [['types', '--dumpjson']], [['list', '--uuid', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2', '--dumpjson']],
+    [['--dry-run', 'list']], [['list', '--version']],
+  ])('mdevctl %j: dist/cli.cjs alone', (args) => {
+    expect(loaded(args)).toEqual(startUp);
+  });
+
+  test.each([
+    [['--help']], [['list', '--help']], [['define', '-p', 'mtty', '-t', 'mtty-1', '--dry-run']], [['--dry-run', 'stop', '-u', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2']],
+    [['completion', 'bash']], [['__complete', 'parents']], [['vgpu', 'types']], [['fixture', '--help']],
+  ])('mdevctl %j: both files', (args) => {
+    expect(loaded(args)).toEqual(both);
+  });
+
+  test('a usage error of a start-up verb needs no other verb: its usage line as before', () => {
+    for (const name of FILES) fs.writeFileSync(cacheFile(name), foreignCache(name));
+    const r = cli(['--root', DEMO, 'list', '--bogus'], { NODE_COMPILE_CACHE: tmp });
+    expect(r).toMatchObject({ status: 2, stdout: '' });
+    expect(r.stderr).toBe("error: unknown option '--bogus'\n\nUsage: mdevctl list [options]\n\nFor more information, try '--help'.\n");
+    expect(fs.readdirSync(path.join(tmp, 'mdevctl-ts'))).toEqual([ownNameOf('cli.cjs')]);
+  });
+
+  test('without cli-on-demand.cjs the start-up verbs still answer; any other verb cannot run', () => {
+    const top = path.join(tmp, 'pkg');
+    for (const f of ['bin/mdevctl', 'bin/load-cli.cjs', 'dist/cli.cjs']) {
+      fs.mkdirSync(path.dirname(path.join(top, f)), { recursive: true });
+      fs.copyFileSync(path.join(dir, f), path.join(top, f));
+    }
+    const run = (args: string[]) => spawnSync(process.execPath, [path.join(top, 'bin/mdevctl'), '--root', DEMO, ...args], {
+      encoding: 'utf8', env: env({ NODE_COMPILE_CACHE: path.join(tmp, 'cache') }),
+    });
+    const full = (args: string[]) => cli(['--root', DEMO, ...args], { NODE_COMPILE_CACHE: path.join(tmp, 'cache') });
+    for (const args of [['list'], ['list', '-d', '--dumpjson'], ['types', '--dumpjson'], ['--version']]) {
+      const r = run(args);
+      expect(r).toMatchObject({ status: 0, stderr: '' });
+      expect(r.stdout).toBe(full(args).stdout);
+    }
+    expect(run(['define', '-p', 'mtty', '-t', 'mtty-1', '--dry-run']).status).not.toBe(0);
+  });
 });
 
 test.each([
@@ -132,6 +212,20 @@ test.each([
   expect(fs.statSync(own).ino).toBe(before.ino);
 });
 
+test('with both build caches of another Node, a verb that needs both files gets a cache of each, used next time', () => {
+  for (const name of FILES) fs.writeFileSync(cacheFile(name), foreignCache(name));
+  const args = ['--root', DEMO, 'define', '-p', 'mtty', '-t', 'mtty-1', '-u', '0b6a8f3e-7d2c-4f1a-9e5b-3c4d5e6f7a8b', '--dry-run'];
+  const first = cli(args, { NODE_COMPILE_CACHE: tmp });
+  expect(first).toMatchObject({ status: 0, stderr: '' });
+  expect(first.stdout).toMatch(/^write-file \/etc\/mdevctl\.d\/mtty\/0b6a8f3e-7d2c-4f1a-9e5b-3c4d5e6f7a8b\n/);
+  const own = path.join(tmp, 'mdevctl-ts');
+  expect(fs.readdirSync(own).sort()).toEqual([ownNameOf('cli-on-demand.cjs'), ownNameOf('cli.cjs')]);
+  for (const name of FILES) expect(accepted(path.join(own, ownNameOf(name)), name)).toBe('true false\n');
+  const before = FILES.map((name) => fs.statSync(path.join(own, ownNameOf(name))));
+  expect(cli(args, { NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: first.stdout, stderr: '' });
+  FILES.forEach((name, i) => expect(fs.statSync(path.join(own, ownNameOf(name))).ino).toBe(before[i].ino));
+});
+
 test('a damaged cache of its own is replaced by a good one', () => {
   fs.writeFileSync(cacheFile(), foreignCache());
   const own = path.join(tmp, 'mdevctl-ts', ownName);
@@ -151,7 +245,7 @@ test('a cache directory that cannot be made: the same output, nothing written an
   expect(fs.readdirSync(tmp)).toEqual(['a-file']);
   expect(fs.readFileSync(file, 'utf8')).toBe('x');
   // the CLI's own directories were not written either
-  expect(fs.readdirSync(path.join(dir, 'dist')).sort()).toEqual(['cli.cjs', 'cli.cjs.cache']);
+  expect(fs.readdirSync(path.join(dir, 'dist')).sort()).toEqual(['cli-on-demand.cjs', 'cli-on-demand.cjs.cache', 'cli.cjs', 'cli.cjs.cache']);
   expect(fs.readdirSync(path.join(dir, 'bin')).sort()).toEqual(['load-cli.cjs', 'mdevctl']);
 });
 
@@ -190,10 +284,10 @@ test('a user who cannot write /var/cache/mdevctl-ts gets the cache in ~/.cache/m
   expect(accepted(path.join(home, '.cache', 'mdevctl-ts', ownName))).toBe('true false\n');
 });
 
-test('scripts/code-cache.cjs makes the cache for the Node that runs it, for a package directory given', () => {
-  fs.rmSync(cacheFile(), { force: true });
+test('scripts/code-cache.cjs makes the caches for the Node that runs it, for a package directory given', () => {
+  for (const name of FILES) fs.rmSync(cacheFile(name), { force: true });
   const r = spawnSync(process.execPath, [path.join(dir, 'scripts/code-cache.cjs'), dir], { encoding: 'utf8', env: env({}) });
   expect(r).toMatchObject({ status: 0, stderr: '' });
-  expect(r.stdout).toMatch(new RegExp(`^code-cache: .*dist/cli\\.cjs\\.cache made for node ${process.version.replace(/\./g, '\\.')}\\n$`));
-  expect(accepted(cacheFile())).toBe('true false\n');
+  expect(r.stdout).toBe(`code-cache: ${dir}/dist/cli*.cjs.cache made for node ${process.version}\n`);
+  for (const name of FILES) expect(accepted(cacheFile(name), name)).toBe('true false\n');
 });

@@ -171,18 +171,20 @@ if (!prepared.ready) {
     );
   });
 
-  test("the bundle's files: the CLI, its code cache, and the native reader when the build made one (0644, stripped)", () => {
+  test("the bundle's files: the CLI's two files, their code caches, and the native reader when the build made one (0644, stripped)", () => {
     const listing = ok(spawnSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }));
     const inDist = listing
       .split('\n')
       .filter((l) => l.includes(' ./usr/lib/mdevctl-ts/dist/'))
       .map((l) => `${l.split(/\s+/)[0]} ${l.split(' ./')[1]}`);
-    expect(inDist).toEqual([
+    expect(inDist.sort()).toEqual([
       'drwxr-xr-x usr/lib/mdevctl-ts/dist/',
-      '-rw-r--r-- usr/lib/mdevctl-ts/dist/cli.cjs',
-      ...(fs.existsSync(path.join(REPO, 'dist/cli.cjs.cache')) ? ['-rw-r--r-- usr/lib/mdevctl-ts/dist/cli.cjs.cache'] : []),
+      ...['cli.cjs', 'cli-on-demand.cjs'].flatMap((f) => [
+        `-rw-r--r-- usr/lib/mdevctl-ts/dist/${f}`,
+        ...(fs.existsSync(path.join(REPO, `dist/${f}.cache`)) ? [`-rw-r--r-- usr/lib/mdevctl-ts/dist/${f}.cache`] : []),
+      ]),
       ...(NATIVE ? ['-rw-r--r-- usr/lib/mdevctl-ts/dist/fastio.node'] : []),
-    ]);
+    ].sort());
     if (!NATIVE) return;
     // the build's addon, less the sections dh_strip would remove (the compiler's .comment)
     const unpacked = path.join(tmp, 'unpacked');
@@ -285,12 +287,12 @@ if (!prepared.ready) {
     }
   });
 
-  test("the code cache shipped is the build's, accepted by the root's Node", () => {
-    expect(fs.readFileSync(R('usr/lib/mdevctl-ts/dist/cli.cjs.cache'))).toEqual(fs.readFileSync(path.join(REPO, 'dist/cli.cjs.cache')));
-    const probe = `const l = require('/usr/lib/mdevctl-ts/bin/load-cli.cjs'), fs = require('fs');
-      const c = fs.readFileSync(l.FILE + '.cache'), nl = c.indexOf(10), src = fs.readFileSync(l.FILE, 'utf8');
-      console.log(l.FILE, c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1)).cachedDataRejected)`;
-    expect(inRoot(['node', '-e', probe])).toMatchObject({ status: 0, stdout: '/usr/lib/mdevctl-ts/dist/cli.cjs true false\n', stderr: '' });
+  test.each(['cli.cjs', 'cli-on-demand.cjs'])("the code cache of %s shipped is the build's, accepted by the root's Node", (name) => {
+    expect(fs.readFileSync(R(`usr/lib/mdevctl-ts/dist/${name}.cache`))).toEqual(fs.readFileSync(path.join(REPO, `dist/${name}.cache`)));
+    const probe = `const l = require('/usr/lib/mdevctl-ts/bin/load-cli.cjs'), fs = require('fs'), js = l.DIST + '/${name}';
+      const c = fs.readFileSync(js + '.cache'), nl = c.indexOf(10), src = fs.readFileSync(js, 'utf8');
+      console.log(js, c.toString('latin1', 0, nl) === l.cacheHeader(src), l.compile(src, c.subarray(nl + 1), js).cachedDataRejected)`;
+    expect(inRoot(['node', '-e', probe])).toMatchObject({ status: 0, stdout: `/usr/lib/mdevctl-ts/dist/${name} true false\n`, stderr: '' });
   });
 
   test("the udev rule's command is /usr/bin/mdevctl, and run as udev would it starts a parent's auto devices", () => {

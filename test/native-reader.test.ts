@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { FakeTree } from './support/tree';
-import { run, RunOptions, RunResult, REPO } from './support/cli';
+import { run, RunOptions, RunResult, REPO, CLI_FILES } from './support/cli';
 
 const NOBODY = 65534;
 const ADDON = path.join(REPO, 'dist', 'fastio.node');
@@ -95,7 +95,7 @@ describe('a broken addon', () => {
   function copyWith(addon: Buffer | string | null): { bin: string; dir: string } {
     const top = tempDir('mdevctl-native-');
     const pkg = path.join(top, 'pkg');
-    for (const rel of ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache']) {
+    for (const rel of CLI_FILES.filter((f) => f !== 'dist/fastio.node')) {
       if (!fs.existsSync(path.join(REPO, rel))) continue;
       fs.mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
       fs.copyFileSync(path.join(REPO, rel), path.join(pkg, rel));

@@ -44,7 +44,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('the tarball', () => {
   test('holds the bins, both bundles, the declarations and the man pages, and no sources or tests', () => {
-    for (const f of ['bin/mdevctl', 'bin/lsmdev', 'dist/cli.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'man/mdevctl.8', 'man/lsmdev.8', 'udev/60-mdevctl.rules', 'systemd/mdevctl-vgpu.service', 'package.json', 'README.md']) {
+    for (const f of ['bin/mdevctl', 'bin/lsmdev', 'dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'man/mdevctl.8', 'man/lsmdev.8', 'udev/60-mdevctl.rules', 'systemd/mdevctl-vgpu.service', 'package.json', 'README.md']) {
       expect(packedFiles).toContain(f);
     }
     expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
@@ -59,11 +59,12 @@ describe('the tarball', () => {
     expect(pkg.license).toBe('MIT');
     expect(pkg.dependencies ?? {}).toEqual({});
     expect(pkg.scripts.prepare).toBe('node scripts/build.mjs');
-    // every bare import left in the bundles is a Node built-in
-    for (const bundle of ['dist/cli.cjs', 'dist/index.cjs']) {
+    // every bare import left in the bundles is a Node built-in, or the CLI's other file
+    for (const bundle of ['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs']) {
       const text = fs.readFileSync(path.join(REPO, bundle), 'utf8');
       const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-      expect(required.filter((m) => !m.startsWith('node:') && !require('node:module').builtinModules.includes(m))).toEqual([]);
+      const other = bundle === 'dist/cli.cjs' ? './cli-on-demand.cjs' : bundle === 'dist/cli-on-demand.cjs' ? './cli.cjs' : null;
+      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !require('node:module').builtinModules.includes(m))).toEqual([]);
     }
   });
 });
@@ -176,7 +177,7 @@ test('npm pack on a clean checkout builds dist/ through `prepare`', () => {
   expect(fs.existsSync(path.join(work, 'dist'))).toBe(false);
   const info = JSON.parse(npm(['pack', '--json', '--pack-destination', work], work).replace(/^[^[]*/, ''))[0];
   const files = info.files.map((f: { path: string }) => f.path);
-  expect(files).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']));
+  expect(files).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']));
   const r = spawnSync(process.execPath, [path.join(work, 'bin', 'mdevctl'), '--version'], { encoding: 'utf8' });
   expect(r.stdout).toBe(`mdevctl ${pkg.version}\n`);
 }, 120000);
