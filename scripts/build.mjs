@@ -193,7 +193,12 @@ async function buildCli() {
   for (const [name, r] of [['cli.cjs', outputs[0]], ['cli-on-demand.cjs', outputs[1]]]) {
     const code = r.outputFiles[0].text;
     const eager = eagerBuiltins(code);
-    if (eager.length) throw new Error(`build: dist/${name} loads ${eager.join(', ')} at start-up: add to LAZY_BUILTINS`);
+    if (eager.length) {
+      throw new Error(
+        `build: dist/${name} requires ${eager.join(', ')} as it loads: bind a built-in with \`import x = require('node:x')\` ` +
+          'in our sources; one a package imports goes in LAZY_BUILTINS',
+      );
+    }
     writeFileSync(`dist/${name}`, `${code}${buildId}\n`);
   }
 }
