@@ -213,7 +213,7 @@ function eagerBuiltins(code) {
   return [...new Set([...code.matchAll(/\brequire\("(node:[a-z_/]+)"\)/g)].map((m) => m[1]))].filter((m) => m !== 'node:process');
 }
 
-for (const f of ['cli-common.cjs', 'cli-verbs.cjs', 'cli-on-demand.cjs']) rmSync(`dist/${f}`, { force: true });
+for (const f of ['cli.cjs', 'cli-on-demand.cjs']) rmSync(`dist/${f}`, { force: true });
 await Promise.all([buildCli(), build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs' })]);
 declarations();
 

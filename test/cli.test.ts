@@ -66,3 +66,28 @@ test('options may be combined and given as --opt=value', () => {
   expect(run(['list', '--defined', '--verbose', '--parent=0000:00:02.0'], { root: t.root }).stdout).toBe(expected);
   expect(run(['list', '-dvp', '0000:00:02.0'], { root: t.root }).stdout).toBe(expected);
 });
+
+// The program registers only the verb a command line names (none for --version): what any line
+// prints must not depend on it (src/cli/main.ts, verbsFor).
+test('global options before the verb, the version, and lines that name no verb answer as with every verb registered', () => {
+  const usage = (cmd: string) => `\n\nUsage: ${cmd} [options]${cmd === 'mdevctl' ? ' [command]' : ''}\n\nFor more information, try '--help'.\n`;
+  t.addDefinition('0000:00:02.0', '11111111-0000-4000-8000-000000000002', { mdev_type: 'y', start: 'manual', attrs: [] });
+  const listed = run(['list', '-d'], { root: t.root }).stdout;
+  expect(listed).toContain('11111111-0000-4000-8000-000000000002 0000:00:02.0 y manual\n');
+  expect(run(['--root', t.root, 'list', '-d'], {})).toEqual({ status: 0, stdout: listed, stderr: '' });
+  expect(run([`--root=${t.root}`, '--dry-run', 'list', '-d'], {})).toEqual({ status: 0, stdout: listed, stderr: '' });
+  expect(run(['--bogus', 'list'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unknown option '--bogus'${usage('mdevctl list')}` });
+  expect(run(['-p', 'x', 'list'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unknown option '-p'${usage('mdevctl list')}` });
+  expect(run(['--dry-run=1', 'list'], { root: t.root })).toEqual({
+    status: 2, stdout: '', stderr: `error: unknown option '--dry-run=1'\n(Did you mean --dry-run?)${usage('mdevctl list')}`,
+  });
+  for (const args of [['--bogus', '--version'], ['--version', '--bogus'], ['-V', 'frob'], ['--root', t.root, '-V'], ['--version', 'list']]) {
+    expect(run(args, { root: t.root })).toEqual({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
+  }
+  // a near miss is matched against every verb
+  expect(run(['lst'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unknown command 'lst'\n(Did you mean list?)${usage('mdevctl')}` });
+  // --root takes `list` as its value: no verb, so the help lists them all (on stderr, exit 2)
+  const noVerb = run(['--root', 'list'], { root: t.root });
+  expect(noVerb).toMatchObject({ status: 2, stdout: '' });
+  for (const v of [...VERBS, 'apply', 'monitor', 'completion', 'vgpu', 'fixture']) expect(noVerb.stderr).toMatch(new RegExp(`^  ${v} `, 'm'));
+});

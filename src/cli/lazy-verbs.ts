@@ -1,9 +1,8 @@
 /**
- * The verbs bundled apart from the program (dist/cli-verbs.cjs): everything but `list` and
- * `types`. main.ts loads this module only for a command line that runs one of them or needs the
- * whole program (help, completion), so the listings libvirt runs and `--version` start without
- * compiling them (README, Performance). The build makes it an entry point of its own; from the
- * sources it is an ordinary module.
+ * The verbs but `list` and `types`. main.ts requires this module (on demand: the build bundles it
+ * into dist/cli-on-demand.cjs) only for a command line that runs one of them or needs the whole
+ * program (help, completion), so the listings libvirt runs and `--version` start without
+ * compiling them (README, Performance).
  */
 import * as define from './commands/define';
 import * as undefine from './commands/undefine';

@@ -18,8 +18,8 @@ interface Verb {
 }
 
 /**
- * The rest of the verbs (src/cli/lazy-verbs.ts): the build bundles them apart (dist/cli-verbs.cjs)
- * and keeps this require() as it is, so only a command line that needs them compiles them.
+ * The rest of the verbs (src/cli/lazy-verbs.ts), required on demand: the build puts what is
+ * required so into dist/cli-on-demand.cjs, which only a command line that needs it loads.
  */
 function lazyVerbs(): typeof LAZY_VERBS {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
