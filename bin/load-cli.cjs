@@ -1,9 +1,9 @@
 'use strict';
 // Loads the bundled CLI for bin/mdevctl and bin/lsmdev, each file with a V8 code cache, so
 // start-up skips compiling what it runs. The CLI is two CommonJS files in dist/
-// (scripts/build.mjs): cli.cjs (the program, `list`, `types` and what every verb uses) and
-// cli-on-demand.cjs (the other verbs, dry runs, colour...: required only by a command line that
-// needs them). Each file is compiled with:
+// (scripts/build.mjs): cli.cjs (the fast path for `list`, `types` and `--version`, and what every
+// verb uses) and cli-on-demand.cjs (the full command-line parser, the other verbs, dry runs,
+// colour...: required only by a command line that needs them). Each file is compiled with:
 //
 // 1. its cache beside it (dist/NAME.cache), made when the package was built
 //    (scripts/code-cache.cjs), used when it belongs to this build and this Node (its first line

@@ -16,6 +16,10 @@
 //   --node PATH                   run our CLI, and `node -e 0`, with this Node (default: the one
 //                                 running the bench)
 //   --runs 10 --warmup 1
+//   --startup-runs 40             runs of the start-up rows (node -e 0, --version, list on an
+//                                 empty root): measured in rounds, one run of each per round in
+//                                 a rotating order, so a drift of the machine moves the floor and
+//                                 ours alike (1 ms is 3 % of a 35 ms process: it takes many runs)
 //   --reference auto|no|require   run mdevctl 1.2.0 too (auto: when it can be set up; it needs
 //                                 root and the package, see scripts/reference-mdevctl.sh)
 //   --only REGEX                  only the commands whose label matches (e.g. --only 'list -d')
@@ -62,10 +66,10 @@ const MAX_BUFFER = 1 << 30;
 
 const DEFAULTS = {
   'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
-  'parents-b': 256, 'types-b': 32, runs: 10, warmup: 1, reference: 'auto', keep: false, only: null,
+  'parents-b': 256, 'types-b': 32, runs: 10, 'startup-runs': 40, warmup: 1, reference: 'auto', keep: false, only: null,
   scale: [1], node: process.execPath, env: [], 'threads-threshold': false,
 };
-const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, warmup: 0 };
+const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, 'startup-runs': 1, warmup: 0 };
 
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
@@ -110,7 +114,7 @@ function parseArgs(argv) {
     }
   }
   if (o.running > o.defined) usage('--running cannot exceed --defined (running devices are defined ones)');
-  if (o.runs < 1) usage('--runs must be at least 1');
+  if (o.runs < 1 || o['startup-runs'] < 1) usage('--runs and --startup-runs must be at least 1');
   if (o['parents-a'] < 1 || o['types-a'] < 1) usage('tree A needs at least one parent and one type');
   o.nodeVersion ??= process.version;
   return o;
@@ -332,7 +336,10 @@ function rowsFor(o, roots, a, start) {
   return o.only ? rows.filter((r) => r.floor || o.only.test(r.label)) : rows;
 }
 
-/** Times every row (ours and 1.2.0 alternately); mismatches pushed onto MISMATCHES. */
+/**
+ * Times every row (ours and 1.2.0 alternately); mismatches pushed onto MISMATCHES. The start-up
+ * rows are timed together in rounds (--startup-runs), the others one row after another (--runs).
+ */
 function measure(o, rows, withRef, mismatches) {
   const sample = (row, runner) => {
     let total = 0;
@@ -344,34 +351,42 @@ function measure(o, rows, withRef, mismatches) {
     }
     return { ms: total, outs };
   };
+  /** Run I of ROW: ours (and 1.2.0, first one then the other); kept after the warm-up runs. */
+  const once = (row, i) => {
+    const both = withRef && !row.floor;
+    const compare = both && !row.differs;
+    // alternate who goes first, so neither always runs on a warmer cache
+    const order = both ? (i % 2 ? [theirs, ours] : [ours, theirs]) : [ours];
+    const got = {};
+    for (const runner of order) got[runner.name] = sample(row, runner);
+    for (const r of got.ours.outs) {
+      if (r.status !== 0 && !row.floor) {
+        mismatches.push(`${row.label}: ours exited ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
+      }
+    }
+    if (compare) {
+      got['1.2.0'].outs.forEach((t, k) => {
+        const u = got.ours.outs[k];
+        if (u.stdout !== stdoutAs14(row.steps[k], t.status, t.stdout) || u.status !== t.status) {
+          mismatches.push(`${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
+            `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`);
+        }
+      });
+    }
+    if (i < o.warmup) return;
+    row.ours.push(got.ours.ms);
+    if (both) row.theirs.push(got['1.2.0'].ms);
+  };
   for (const row of rows) {
     row.ours = [];
     row.theirs = [];
-    const both = withRef && !row.floor;
-    const compare = both && !row.differs;
-    for (let i = 0; i < o.warmup + o.runs; i++) {
-      // alternate who goes first, so neither always runs on a warmer cache
-      const order = both ? (i % 2 ? [theirs, ours] : [ours, theirs]) : [ours];
-      const got = {};
-      for (const runner of order) got[runner.name] = sample(row, runner);
-      for (const r of got.ours.outs) {
-        if (r.status !== 0 && !row.floor) {
-          mismatches.push(`${row.label}: ours exited ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
-        }
-      }
-      if (compare) {
-        got['1.2.0'].outs.forEach((t, k) => {
-          const u = got.ours.outs[k];
-          if (u.stdout !== stdoutAs14(row.steps[k], t.status, t.stdout) || u.status !== t.status) {
-            mismatches.push(`${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
-              `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`);
-          }
-        });
-      }
-      if (i < o.warmup) continue;
-      row.ours.push(got.ours.ms);
-      if (both) row.theirs.push(got['1.2.0'].ms);
-    }
+  }
+  const start = rows.filter((r) => r.floor || r.startup);
+  for (let i = 0; i < o.warmup + o['startup-runs']; i++) {
+    for (let j = 0; j < start.length; j++) once(start[(i + j) % start.length], i);
+  }
+  for (const row of rows.filter((r) => !start.includes(r))) {
+    for (let i = 0; i < o.warmup + o.runs; i++) once(row, i);
     if (row.tree === 'A' && row.steps.length === 1) {
       row.oursKiB = peakKiB(ours, row.root, row.steps[0]);
       if (withRef) row.theirsKiB = peakKiB(theirs, row.root, row.steps[0]);
@@ -477,7 +492,8 @@ function main() {
     }
     const withRef = refWhy === null;
     let head = `mdevctl-ts bench: ours on node ${o.nodeVersion} (${o.node}), ${os.cpus().length} cores, load ${loadBefore} ` +
-      `before, ${load()} after; median of ${o.runs} run(s) after ${o.warmup} warm-up, ms per process\n`;
+      `before, ${load()} after; median of ${o.runs} run(s) (start-up rows: ${o['startup-runs']}, in rounds) after ${o.warmup} ` +
+      'warm-up, ms per process\n';
     head += `native reader: ${nativeStatus()}${o.env.length ? `; our environment: ${o.env.join(' ')}` : ''}\n`;
     head += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n'
       : `reference: none (${refWhy})\n`;

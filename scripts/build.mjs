@@ -71,8 +71,8 @@ const underSrc = (file) => keyOf(file).startsWith('src/');
 
 /**
  * The modules our sources load with require() instead of import: the ones only some command
- * lines need (the verbs but list and types, the dry run's recorder, the simulated kernel, colour,
- * UUID generation, the fixture writer). Found in a plain bundle of the CLI: every require() whose
+ * lines need (the full parser with commander and the verbs, the dry run's recorder, the simulated
+ * kernel, colour, UUID generation, the fixture writer). Found in a plain bundle of the CLI: every require() whose
  * importer is under src/ and whose target is bundled (not a built-in, nor its stand-in).
  */
 async function onDemandModules() {
@@ -130,10 +130,11 @@ function onDemandPlugin(modules) {
 
 /**
  * The CLI in two CommonJS files, so a command line compiles only what it runs:
- *   dist/cli.cjs            the program, `list` and `types` (src/cli/main.ts): what libvirt runs,
- *                           and every module the other file uses too (exported as `cliCommon`)
+ *   dist/cli.cjs            the entry (src/cli/main.ts) with the fast path for `list`, `types` and
+ *                           `--version` (what libvirt runs), and every module the other file uses
+ *                           too (exported as `cliCommon`)
  *   dist/cli-on-demand.cjs  the on-demand modules (onDemandModules), loaded on the first require()
- *                           of one of them: the verbs but list and types, dry runs, colour, ...
+ *                           of one of them: the full parser and the other verbs, dry runs, colour...
  * A module is in one file only: an error class thrown in one is the one the other checks.
  * esbuild splits only ES modules, into the two entries and a chunk of what both use. So both
  * entries are bundled as ESM with code splitting first; then the start-up entry is bundled again

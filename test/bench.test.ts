@@ -29,7 +29,7 @@ test.each([[['--quick']], [['--quick', '--reference', 'no']]])('bench %p complet
   expect(r.status).toBe(0);
   const lines = r.stdout.split('\n');
   expect(lines[0]).toMatch(
-    /^mdevctl-ts bench: ours on node v\d+\.\d+\.\d+ \(.+\), \d+ cores, load [\d. ]+ before, [\d. ]+ after; median of 1 run\(s\) after 0 warm-up/,
+    /^mdevctl-ts bench: ours on node v\d+\.\d+\.\d+ \(.+\), \d+ cores, load [\d. ]+ before, [\d. ]+ after; median of 1 run\(s\) \(start-up rows: 1, in rounds\) after 0 warm-up/,
   );
   expect(lines).toContainEqual(
     expect.stringMatching(/^x1: tree A: 2 parents x 2 types, 6 defined, 2 running; tree B: 2 parents x 3 types, nothing defined \(load after: [\d. ]+\)$/),
@@ -54,6 +54,22 @@ test.each([[['--quick']], [['--quick', '--reference', 'no']]])('bench %p complet
   } else {
     expect(lines).toContainEqual(expect.stringMatching(/^reference: none \(.+\)$/));
   }
+});
+
+test('bench --startup-runs N: the start-up rows N times each, the others --runs times; the ratio to node -e 0', () => {
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--reference', 'no', '--startup-runs', '3', '--only', '^(--version|types)$'],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/; median of 1 run\(s\) \(start-up rows: 3, in rounds\) after 0 warm-up, ms per process\n/);
+  const rows = r.stdout.split('\n').filter((l) => /^\| (types|node -e 0|--version) /.test(l)).map((l) => l.split('|').map((c) => c.trim()));
+  expect(rows.map((c) => c[1])).toEqual(['types', 'node -e 0', '--version']);
+  expect(rows.map((c) => c[6])).toEqual(['-', '1.00', expect.stringMatching(/^\d+\.\d\d$/)]);
+  const bad = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--startup-runs', '0'], { encoding: 'utf8' });
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/^bench: --runs and --startup-runs must be at least 1\n/);
 });
 
 test('bench refuses unknown arguments with usage, exit 2', () => {

@@ -132,7 +132,7 @@ test('with its own caches the CLI writes no cache of its own', () => {
   expect(fs.readdirSync(tmp)).toEqual([]);
 });
 
-describe('start-up loads dist/cli.cjs alone; the other verbs, help, dry runs and colour load cli-on-demand.cjs too', () => {
+describe('the fast path loads dist/cli.cjs alone; every other line (the full parser, the other verbs) cli-on-demand.cjs too', () => {
   // with both build caches of another Node, each file a command line loads gets a cache of its own
   const loaded = (args: string[]) => {
     for (const name of FILES) fs.writeFileSync(cacheFile(name), foreignCache(name));
@@ -148,24 +148,25 @@ describe('start-up loads dist/cli.cjs alone; the other verbs, help, dry runs and
   test.each([
     [['--version']], [['-V']], [['list']], [['list', '--dumpjson']], [['list', '-d', '--dumpjson']], [['list', '-d', '-v']],
     [['types']], [['types', '--dumpjson']], [['list', '--uuid', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2', '--dumpjson']],
-    [['--dry-run', 'list']], [['list', '--version']],
+    [['--dry-run', 'list']], [['types', '-p', 'mtty']],
   ])('mdevctl %j: dist/cli.cjs alone', (args) => {
     expect(loaded(args)).toEqual(startUp);
   });
 
   test.each([
     [['--help']], [['list', '--help']], [['define', '-p', 'mtty', '-t', 'mtty-1', '--dry-run']], [['--dry-run', 'stop', '-u', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2']],
-    [['completion', 'bash']], [['__complete', 'parents']], [['vgpu', 'types']], [['fixture', '--help']],
+    [['completion', 'bash']], [['__complete', 'parents']], [['vgpu', 'types']], [['fixture', '--help']], [['list', '-dv']],
+    [['list', '--version']],
   ])('mdevctl %j: both files', (args) => {
     expect(loaded(args)).toEqual(both);
   });
 
-  test('a usage error of a start-up verb needs no other verb: its usage line as before', () => {
-    for (const name of FILES) fs.writeFileSync(cacheFile(name), foreignCache(name));
-    const r = cli(['--root', DEMO, 'list', '--bogus'], { NODE_COMPILE_CACHE: tmp });
-    expect(r).toMatchObject({ status: 2, stdout: '' });
-    expect(r.stderr).toBe("error: unknown option '--bogus'\n\nUsage: mdevctl list [options]\n\nFor more information, try '--help'.\n");
-    expect(fs.readdirSync(path.join(tmp, 'mdevctl-ts'))).toEqual([ownNameOf('cli.cjs')]);
+  test('a usage error of a fast-path verb is the full parser\'s, with its usage line', () => {
+    for (const args of [['list', '--bogus'], ['list', '--uuid', 'nope']]) {
+      const r = cli(['--root', DEMO, ...args], { NODE_COMPILE_CACHE: tmp });
+      expect(r).toMatchObject({ status: 2, stdout: '' });
+      expect(r.stderr).toMatch(/^error: .*\n\nUsage: mdevctl list \[options\]\n\nFor more information, try '--help'\.\n$/);
+    }
   });
 
   test('without cli-on-demand.cjs the start-up verbs still answer; any other verb cannot run', () => {

@@ -1,8 +1,9 @@
 /**
  * Shared plumbing for the verbs: option value parsing with upstream's rules, usage errors, and
- * the run wrapper that builds the context from the global options.
+ * the run wrapper that builds the context from the global options. Commander itself is loaded
+ * on demand (the fast path, src/cli/fast-path.ts, runs without it): only its types here.
  */
-import { Command, Option } from 'commander';
+import type { Option } from 'commander';
 import { UsageError } from '../lib/errors';
 import { parseUuid, uuidProblem } from '../lib/uuid';
 import { shown } from '../lib/validate';
@@ -102,20 +103,27 @@ function flagName(name: string): string {
   return VALUE_NAMES[name] ?? `--${name}`;
 }
 
+/** A commander option (commander is loaded by then: options are made as the program is built). */
+function option(flags: string, help: string): Option {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Option: CommanderOption } = require('commander') as typeof import('commander');
+  return new CommanderOption(flags, help);
+}
+
 /** Standard options shared by several verbs, worded once. */
 export const opt = {
-  uuid: (help: string) => new Option('-u, --uuid <UUID>', help),
-  parent: (help: string) => new Option('-p, --parent <PARENT>', help),
-  type: (help: string) => new Option('-t, --type <TYPE>', help),
-  jsonfile: (help: string) => new Option('--jsonfile <JSONFILE>', help),
+  uuid: (help: string) => option('-u, --uuid <UUID>', help),
+  parent: (help: string) => option('-p, --parent <PARENT>', help),
+  type: (help: string) => option('-t, --type <TYPE>', help),
+  jsonfile: (help: string) => option('--jsonfile <JSONFILE>', help),
   force: () =>
-    new Option(
+    option(
       '-f, --force',
       'Go on even when a device-specific callout script fails (only if you know what you are doing)',
     ),
-  dumpjson: (help: string) => new Option('--dumpjson', help),
+  dumpjson: (help: string) => option('--dumpjson', help),
   /** --dumpjson of a verb that changes state: the dry run's plan as JSON. */
-  planJson: () => new Option('--dumpjson', 'With --dry-run: print the plan as a JSON array of actions'),
+  planJson: () => option('--dumpjson', 'With --dry-run: print the plan as a JSON array of actions'),
 };
 
 /** Checks shared by the verbs that change state (before anything else is looked at). */
@@ -125,10 +133,13 @@ export function planOptions(env: Env, flags: { dumpjson?: boolean }): void {
   }
 }
 
-/** Context for a verb, built lazily from the global options (--root, --dry-run, --simulate). */
-export function makeEnv(program: Command, output: Output = processOutput): Env {
+/**
+ * Context for a verb, built lazily from the global options (--root, --dry-run, --simulate) that
+ * GLOBALS gives once the line is parsed.
+ */
+export function makeEnv(globals: () => GlobalOptions, output: Output = processOutput): Env {
   let ctx: Context | undefined;
-  const g = () => program.opts<GlobalOptions>();
+  const g = globals;
   const build = (changes: boolean) => {
     const o = g();
     ctx ??= createContext({

@@ -1,11 +1,16 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { Env, opt } from '../program';
 import { listTypes } from '../../lib/ops/types';
 import { typesJsonText, typesText } from '../../lib/format';
 
-interface TypesFlags {
+export interface TypesFlags {
   parent?: string;
   dumpjson?: boolean;
+}
+
+export function runTypes(env: Env, flags: TypesFlags): void {
+  const types = listTypes(env.context(), { parent: flags.parent });
+  env.output.result(flags.dumpjson ? typesJsonText(types) : typesText(types, env.output.style()));
 }
 
 export function register(program: Command, env: Env): void {
@@ -17,8 +22,5 @@ export function register(program: Command, env: Env): void {
     )
     .addOption(opt.parent('Only the types of this parent device'))
     .addOption(opt.dumpjson('Print the type list as JSON'))
-    .action((flags: TypesFlags) => {
-      const types = listTypes(env.context(), { parent: flags.parent });
-      env.output.result(flags.dumpjson ? typesJsonText(types) : typesText(types, env.output.style()));
-    });
+    .action((flags: TypesFlags) => runTypes(env, flags));
 }

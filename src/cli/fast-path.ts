@@ -1,0 +1,108 @@
+/**
+ * The command lines libvirt, lsmdev users and scripts run most, read without the full parser:
+ * `list` and `types` with their options, and `--version`. Every other line, and every error and
+ * help request, is the full parser's (src/cli/commander-program.ts, with commander, loaded on
+ * demand); skipping it is most of what start-up costs beyond Node's own (README, Performance).
+ *
+ * So a line is taken here only when commander would read it the same way without a doubt: global
+ * options first, then the verb, then its options, each word exactly one this grammar knows (no
+ * `-dv` clusters, no `-uVALUE`, no `--`, no help), no option twice, a value after each option
+ * that takes one (whatever it looks like, as commander takes it), and a valid UUID for --uuid.
+ * Anything else returns undefined and goes to commander. test/fast-path.test.ts checks that every
+ * line taken here gets the flags commander gives it.
+ */
+import { GlobalOptions } from './program';
+import { ListFlags } from './commands/list';
+import { TypesFlags } from './commands/types';
+import { parseUuid } from '../lib/uuid';
+
+export type FastLine =
+  | { verb: 'version' }
+  | { verb: 'list'; globals: GlobalOptions; flags: ListFlags }
+  | { verb: 'types'; globals: GlobalOptions; flags: TypesFlags };
+
+/** An option: the flag it sets, and whether it takes the next word (or `=VALUE`) as its value. */
+type Grammar = Record<string, { key: string; value: boolean }>;
+
+const GLOBAL: Grammar = {
+  '--root': { key: 'root', value: true },
+  '--dry-run': { key: 'dryRun', value: false },
+  '--simulate': { key: 'simulate', value: false },
+};
+const LIST: Grammar = {
+  '-d': { key: 'defined', value: false },
+  '--defined': { key: 'defined', value: false },
+  '--dumpjson': { key: 'dumpjson', value: false },
+  '-v': { key: 'verbose', value: false },
+  '--verbose': { key: 'verbose', value: false },
+  '-u': { key: 'uuid', value: true },
+  '--uuid': { key: 'uuid', value: true },
+  '-p': { key: 'parent', value: true },
+  '--parent': { key: 'parent', value: true },
+};
+const TYPES: Grammar = {
+  '--dumpjson': { key: 'dumpjson', value: false },
+  '-p': { key: 'parent', value: true },
+  '--parent': { key: 'parent', value: true },
+};
+const LSMDEV: Grammar = { ...LIST, '--root': GLOBAL['--root'] };
+const VERSION_FLAGS = ['-V', '--version'];
+
+/**
+ * Read ARGV[FROM...] as options of GRAMMAR into OUT, up to the first word that is not one of
+ * them; that word's index, or -1 when the line is not one to take (an option twice, a value
+ * missing, `--opt=VALUE` for an option without a value).
+ */
+function options(argv: string[], from: number, grammar: Grammar, out: Record<string, string | boolean>): number {
+  let i = from;
+  while (i < argv.length) {
+    const word = argv[i];
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const o = grammar[eq < 0 ? word : word.slice(0, eq)];
+    if (o === undefined) return i;
+    if (o.key in out) return -1;
+    if (!o.value) {
+      if (eq >= 0) return -1;
+      out[o.key] = true;
+      i += 1;
+    } else if (eq >= 0) {
+      out[o.key] = word.slice(eq + 1);
+      i += 1;
+    } else {
+      if (i + 1 >= argv.length) return -1;
+      out[o.key] = argv[i + 1];
+      i += 2;
+    }
+  }
+  return i;
+}
+
+/** The line ARGV of the program NAME (mdevctl or lsmdev), when the fast path can take it. */
+export function fastLine(argv: string[], name: string): FastLine | undefined {
+  if (name === 'lsmdev') {
+    if (argv.length === 1 && VERSION_FLAGS.includes(argv[0])) return { verb: 'version' };
+    const flags: Record<string, string | boolean> = {};
+    if (options(argv, 0, LSMDEV, flags) !== argv.length) return undefined;
+    const { root, ...list } = flags;
+    return listLine({ root: root as string | undefined }, list);
+  }
+  const globals: Record<string, string | boolean> = {};
+  const i = options(argv, 0, GLOBAL, globals);
+  if (i < 0 || i >= argv.length) return undefined;
+  const word = argv[i];
+  if (VERSION_FLAGS.includes(word)) return i === argv.length - 1 ? { verb: 'version' } : undefined;
+  const flags: Record<string, string | boolean> = {};
+  if (word === 'list') {
+    return options(argv, i + 1, LIST, flags) === argv.length ? listLine(globals as GlobalOptions, flags) : undefined;
+  }
+  if (word === 'types') {
+    return options(argv, i + 1, TYPES, flags) === argv.length ? { verb: 'types', globals, flags } : undefined;
+  }
+  return undefined;
+}
+
+function listLine(globals: GlobalOptions, flags: ListFlags): FastLine | undefined {
+  // an invalid UUID is a usage error, with the verb's usage line: the full parser's
+  if (flags.uuid !== undefined && parseUuid(flags.uuid) === null) return undefined;
+  return { verb: 'list', globals, flags };
+}
