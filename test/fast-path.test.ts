@@ -106,6 +106,12 @@ describe.each(['mdevctl', 'lsmdev'])('%s', (name) => {
         ['--root', '/r'],
         ['list', '--root', '/r'],
         ['list', '--version'],
+        // the program takes its own options wherever they are, values of the verb's options too
+        ['list', '-p', '--root'],
+        ['list', '-p', '--root', '/r'],
+        ['list', '-u', '--dry-run'],
+        ['types', '-p', '-V'],
+        ['list', '--parent', '--root=/r'],
         ['--root', '/a', '--root', '/b', 'list'],
         ['-V', 'list'],
         ['types', '-d'],
@@ -134,7 +140,7 @@ describe.each(['mdevctl', 'lsmdev'])('%s', (name) => {
         taken++;
         expect({ argv, read: asRead(line) }).toEqual({ argv, read: commanderReads(argv, name) });
       }),
-      { numRuns: 4000 },
+      { numRuns: 20000 },
     );
     // the property saw lines that were taken, not only ones left to commander
     expect(taken).toBeGreaterThan(50);

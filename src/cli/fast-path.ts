@@ -8,6 +8,8 @@
  * options first, then the verb, then its options, each word exactly one this grammar knows (no
  * `-dv` clusters, no `-uVALUE`, no `--`, no help), no option twice, a value after each option
  * that takes one (whatever it looks like, as commander takes it), and a valid UUID for --uuid.
+ * After the verb no word may be one of the program's own options, not even as a value: commander
+ * takes those wherever they are (`list -p --root X` sets the root and leaves -p without a value).
  * Anything else returns undefined and goes to commander. test/fast-path.test.ts checks that every
  * line taken here gets the flags commander gives it.
  */
@@ -47,6 +49,9 @@ const TYPES: Grammar = {
 };
 const LSMDEV: Grammar = { ...LIST, '--root': GLOBAL['--root'] };
 const VERSION_FLAGS = ['-V', '--version'];
+
+/** Is WORD one of the program's own options (mdevctl's: the global ones and the version)? */
+const programOption = (word: string): boolean => word in GLOBAL || VERSION_FLAGS.includes(word) || word.startsWith('--root=');
 
 /**
  * Read ARGV[FROM...] as options of GRAMMAR into OUT, up to the first word that is not one of
@@ -91,6 +96,7 @@ export function fastLine(argv: string[], name: string): FastLine | undefined {
   if (i < 0 || i >= argv.length) return undefined;
   const word = argv[i];
   if (VERSION_FLAGS.includes(word)) return i === argv.length - 1 ? { verb: 'version' } : undefined;
+  if (argv.slice(i + 1).some(programOption)) return undefined;
   const flags: Record<string, string | boolean> = {};
   if (word === 'list') {
     return options(argv, i + 1, LIST, flags) === argv.length ? listLine(globals as GlobalOptions, flags) : undefined;
