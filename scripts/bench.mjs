@@ -473,6 +473,8 @@ function main() {
       const start = k === o.scale[0];
       if (start) makeParents(roots.empty, 0, 0);
       process.stderr.write(`bench: x${k} trees generated in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${work}\n`);
+      // written back to disk now, not while the first rows are timed
+      spawnSync('sync', [], { stdio: 'ignore' });
       if (refWhy == null) {
         refWhy = setupReference(start ? [roots.a, roots.b, roots.empty] : [roots.a, roots.b]);
       }
