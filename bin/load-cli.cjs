@@ -41,8 +41,8 @@ function compile(source, cachedData, file = FILE) {
 }
 
 /** Run SCRIPT as the CommonJS module MOD of FILE, its requires of CLI files going to LOAD. */
-function run(script, file = FILE, mod = { exports: {} }, load = undefined) {
-  const req = load ? (spec) => (cliFile(spec) ? load(spec.slice(2)) : require(spec)) : require;
+function run(script, file, mod, load) {
+  const req = (spec) => (cliFile(spec) ? load(spec.slice(2)) : require(spec));
   script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
   return mod.exports;
 }
@@ -143,21 +143,20 @@ const ownCacheName = (name) => `${name}-${process.version}-${process.arch}.cache
 /**
  * A loader of the CLI's files: load(NAME) compiles and runs dist/NAME once (a CLI file it
  * requires is loaded the same way) and returns its exports; `loaded` maps each loaded NAME to
- * its path, cache header and script. With CACHES false it compiles without any cache and writes
- * none (scripts/code-cache.cjs makes the build's caches from the scripts).
+ * its path, cache header, script and module. With CACHES false it compiles without any cache and
+ * writes none (scripts/code-cache.cjs makes the build's caches from the scripts).
  */
 function createLoader({ caches = true } = {}) {
   const loaded = new Map();
-  const modules = new Map();
   let dirs;
-  let unwritten;
   const load = (name) => {
-    const known = modules.get(name);
-    if (known) return known.exports;
+    const known = loaded.get(name);
+    if (known) return known.mod.exports;
     const file = `${DIST}/${name}`;
     const source = fs.readFileSync(file, 'utf8');
     const header = cacheHeader(source);
     let script;
+    let own = false;
     if (caches) {
       const built = readCache(`${file}.cache`, header);
       if (built) {
@@ -166,39 +165,36 @@ function createLoader({ caches = true } = {}) {
       }
       if (!script) {
         // a cache of our own, for this Node
-        dirs ??= cacheDirs();
+        if (!dirs) {
+          dirs = cacheDirs();
+          // made at exit, so the functions this command ran are in it too
+          process.once('exit', () => {
+            for (const [n, f] of loaded) {
+              if (!f.own) continue;
+              let bytes;
+              try {
+                bytes = cacheBytes(f.script, f.header);
+              } catch {
+                continue;
+              }
+              writeCache(dirs, ownCacheName(n), bytes);
+            }
+          });
+        }
         let data;
         for (const { dir } of dirs) {
           if ((data = readCache(`${dir}/${ownCacheName(name)}`, header)) && trusted(dir)) break;
           data = undefined;
         }
         script = compile(source, data, file);
-        if (!data || script.cachedDataRejected) {
-          // made at exit, so the functions this command ran are in it too
-          if (!unwritten) {
-            unwritten = [];
-            process.once('exit', () => {
-              for (const u of unwritten) {
-                let bytes;
-                try {
-                  bytes = cacheBytes(u.script, u.header);
-                } catch {
-                  continue;
-                }
-                writeCache(dirs, ownCacheName(u.name), bytes);
-              }
-            });
-          }
-          unwritten.push({ name, script, header });
-        }
+        own = !data || script.cachedDataRejected;
       }
     } else {
       script = compile(source, undefined, file);
     }
-    loaded.set(name, { file, header, script });
     // registered before it runs, as Node does: a file that requires it back gets its exports so far
     const mod = { exports: {} };
-    modules.set(name, mod);
+    loaded.set(name, { file, header, script, mod, own });
     return run(script, file, mod, load);
   };
   return { load, loaded };
@@ -208,4 +204,4 @@ function loadCli() {
   return createLoader().load('cli.cjs');
 }
 
-module.exports = { loadCli, createLoader, compile, run, buildLine, cacheHeader, cacheBytes, cacheDirs, writeCache, ownCacheName, FILE, DIST };
+module.exports = { loadCli, createLoader, compile, buildLine, cacheHeader, cacheBytes, cacheDirs, writeCache, FILE, DIST };

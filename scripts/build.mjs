@@ -1,4 +1,4 @@
-// Bundles the CLI into three CommonJS files and the library API into one under dist/, and writes
+// Bundles the CLI into two CommonJS files and the library API into one under dist/, and writes
 // the library's type declarations to dist/types (tsc, declarations only).
 // The CLI is split so start-up compiles only what the command line needs (buildCli below); the
 // bundles are minified to cut parse time and carry their dependencies, so the installed package
@@ -8,8 +8,8 @@
 // properties load the real module on first use, so `list` and `--version` never pay for them
 // (tty alone loads net and streams: 3-4 ms). An ES module's imports are hoisted into its bundle's
 // first lines even when the module itself is initialised on demand, so the build refuses a CLI
-// file that requires any other built-in there (eagerBuiltins). Profile with `node --cpu-prof bin/mdevctl ...`;
-// measure with `npm run bench` (README, Performance).
+// file that requires any other built-in there (eagerBuiltins). Profile with
+// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (README, Performance).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,8 +72,9 @@ const underSrc = (file) => keyOf(file).startsWith('src/');
 /**
  * The modules our sources load with require() instead of import: the ones only some command
  * lines need (the full parser with commander and the verbs, the dry run's recorder, the simulated
- * kernel, colour, UUID generation, the fixture writer). Found in a plain bundle of the CLI: every require() whose
- * importer is under src/ and whose target is bundled (not a built-in, nor its stand-in).
+ * kernel, colour, UUID generation, the fixture writer). Found in a plain bundle of the CLI: every
+ * require() whose importer is under src/ and whose target is bundled (not a built-in, nor its
+ * stand-in).
  */
 async function onDemandModules() {
   const r = await build({ ...common, entryPoints: ['src/cli/main.ts'], write: false, metafile: true, outfile: 'dist/cli.probe.cjs' });

@@ -9,6 +9,7 @@ import { UsageError, escapeControls } from '../lib/errors';
 import { Env, GlobalOptions, VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { reportFailure } from './report';
+import { VERSION_FLAGS, afterGlobals } from './fast-path';
 import { addListOptions, runList, LIST_LONG } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
@@ -50,9 +51,6 @@ const VERBS: Array<{ names: string[]; verb: Verb; whole?: boolean }> = [
   { names: ['fixture'], verb: fixture },
 ];
 
-/** The global options, and which of them take a value as the next word. */
-const GLOBAL_OPTIONS = new Map([['--root', true], ['--dry-run', false], ['--simulate', false]]);
-
 /**
  * The verbs a command line needs registered (building a verb's options costs start-up time).
  * When global options alone come before the first other word, and that word is a verb, that verb
@@ -62,16 +60,8 @@ const GLOBAL_OPTIONS = new Map([['--root', true], ['--dry-run', false], ['--simu
  * Commander parses the line the same either way: it only ever dispatches to the verb named first.
  */
 function verbsFor(argv: string[]): typeof VERBS {
-  let i = 0;
-  while (i < argv.length) {
-    const a = argv[i];
-    const takesValue = GLOBAL_OPTIONS.get(a);
-    if (takesValue !== undefined) i += takesValue ? 2 : 1;
-    else if (a.startsWith('--root=')) i += 1;
-    else break;
-  }
-  const word = argv[i];
-  if (word === '-V' || word === '--version') return [];
+  const word = argv[afterGlobals(argv)];
+  if (VERSION_FLAGS.includes(word)) return [];
   const verb = VERBS.find((v) => v.names.includes(word));
   return verb && !verb.whole && !helpRequested(argv) ? [verb] : VERBS;
 }

@@ -26,29 +26,41 @@ export type FastLine =
 /** An option: the flag it sets, and whether it takes the next word (or `=VALUE`) as its value. */
 type Grammar = Record<string, { key: string; value: boolean }>;
 
-const GLOBAL: Grammar = {
-  '--root': { key: 'root', value: true },
-  '--dry-run': { key: 'dryRun', value: false },
-  '--simulate': { key: 'simulate', value: false },
-};
+const flag = (key: string) => ({ key, value: false });
+const valued = (key: string) => ({ key, value: true });
+
+/** The program's global options (the full parser skips them the same way: afterGlobals). */
+const GLOBAL: Grammar = { '--root': valued('root'), '--dry-run': flag('dryRun'), '--simulate': flag('simulate') };
 const LIST: Grammar = {
-  '-d': { key: 'defined', value: false },
-  '--defined': { key: 'defined', value: false },
-  '--dumpjson': { key: 'dumpjson', value: false },
-  '-v': { key: 'verbose', value: false },
-  '--verbose': { key: 'verbose', value: false },
-  '-u': { key: 'uuid', value: true },
-  '--uuid': { key: 'uuid', value: true },
-  '-p': { key: 'parent', value: true },
-  '--parent': { key: 'parent', value: true },
+  '-d': flag('defined'),
+  '--defined': flag('defined'),
+  '--dumpjson': flag('dumpjson'),
+  '-v': flag('verbose'),
+  '--verbose': flag('verbose'),
+  '-u': valued('uuid'),
+  '--uuid': valued('uuid'),
+  '-p': valued('parent'),
+  '--parent': valued('parent'),
 };
-const TYPES: Grammar = {
-  '--dumpjson': { key: 'dumpjson', value: false },
-  '-p': { key: 'parent', value: true },
-  '--parent': { key: 'parent', value: true },
-};
+/** `types` takes the listing's --dumpjson and --parent. */
+const TYPES: Grammar = Object.fromEntries(['--dumpjson', '-p', '--parent'].map((w) => [w, LIST[w]]));
 const LSMDEV: Grammar = { ...LIST, '--root': GLOBAL['--root'] };
-const VERSION_FLAGS = ['-V', '--version'];
+export const VERSION_FLAGS = ['-V', '--version'];
+
+/**
+ * The index of the first word of ARGV after the global options that lead it (and their values),
+ * repeated or not: where a verb, or the version flag, would be.
+ */
+export function afterGlobals(argv: string[]): number {
+  let i = 0;
+  while (i < argv.length) {
+    const o = GLOBAL[argv[i]];
+    if (o !== undefined) i += o.value ? 2 : 1;
+    else if (argv[i].startsWith('--root=')) i += 1;
+    else break;
+  }
+  return i;
+}
 
 /** Is WORD one of the program's own options (mdevctl's: the global ones and the version)? */
 const programOption = (word: string): boolean => word in GLOBAL || VERSION_FLAGS.includes(word) || word.startsWith('--root=');

@@ -139,9 +139,8 @@ export function planOptions(env: Env, flags: { dumpjson?: boolean }): void {
  */
 export function makeEnv(globals: () => GlobalOptions, output: Output = processOutput): Env {
   let ctx: Context | undefined;
-  const g = globals;
   const build = (changes: boolean) => {
-    const o = g();
+    const o = globals();
     ctx ??= createContext({
       root: o.root,
       simulate: (o.simulate ?? false) || simulateFromEnv(),
@@ -153,7 +152,7 @@ export function makeEnv(globals: () => GlobalOptions, output: Output = processOu
     output,
     context: () => build(false),
     changeContext: () => build(true),
-    dryRun: () => g().dryRun ?? false,
+    dryRun: () => globals().dryRun ?? false,
     changed(o = {}) {
       const plan = ctx?.plan;
       if (plan) {

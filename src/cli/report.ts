@@ -9,15 +9,19 @@ function debugStack(err: unknown): string {
   return process.env.MDEVCTL_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
 }
 
+/** An error not ours (a bug, or a system error nothing caught): its first line only, no stack. */
+function reportUnexpected(err: unknown): void {
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Error: ${escapeControls(msg.split('\n')[0])}\n${debugStack(err).trimStart()}`);
+}
+
 /** Print ERR as a failed command's one line; the exit status (1). */
 export function reportFailure(err: unknown): number {
   if (err instanceof MdevctlError) {
     process.stderr.write(`Error: ${escapeControls(err.message, true)}\n${debugStack(err).trimStart()}`);
-    return 1;
+  } else {
+    reportUnexpected(err);
   }
-  // not ours (a bug, or a system error nothing caught): its first line only, no stack
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`Error: ${escapeControls(msg.split('\n')[0])}\n${debugStack(err).trimStart()}`);
   return 1;
 }
 
@@ -27,8 +31,7 @@ export function reportFailure(err: unknown): number {
  */
 export function installCrashHandler(): void {
   const crash = (err: unknown) => {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`Error: ${escapeControls(msg.split('\n')[0])}\n${debugStack(err).trimStart()}`);
+    reportUnexpected(err);
     process.exit(1);
   };
   process.on('uncaughtException', crash);
