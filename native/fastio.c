@@ -35,6 +35,11 @@
  *   gives them: libuv sorts), each with its d_type (DT_DIR 4, DT_REG 8, DT_LNK 10, ...; an fstatat when the file
  *   system leaves it DT_UNKNOWN, as Node does), or the directory's positive errno. Threads take
  *   one directory at a time.
+ *
+ * exitNow(status)
+ *   End the process at once with STATUS & 0xff, as _exit(2) does: no atexit handlers, no waiting
+ *   for any thread. The CLI ends this way once its work is done and its output written, because
+ *   Node's own ending can deadlock (src/cli/exit.ts says when and why).
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -549,12 +554,25 @@ static napi_value read_links_at(napi_env env, napi_callback_info info) { return 
 
 static napi_value access_at(napi_env env, napi_callback_info info) { return batch(env, info, ACCESS); }
 
+static napi_value exit_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t status;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, argv[0], &status) != napi_ok) {
+    napi_throw_type_error(env, NULL, "exitNow(status): status must be a number");
+    return NULL;
+  }
+  _exit(status & 0xff);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"readFilesAt", NULL, read_files_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readLinksAt", NULL, read_links_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"accessAt", NULL, access_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"listDirs", NULL, list_dirs, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"exitNow", NULL, exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

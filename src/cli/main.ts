@@ -8,6 +8,7 @@ import { VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { allowRelativeReads } from '../lib/fastfs';
 import { installCrashHandler, reportFailure } from './report';
+import { end } from './exit';
 import { FastLine, fastLine } from './fast-path';
 import { runList } from './commands/list';
 import { runTypes } from './commands/types';
@@ -16,6 +17,15 @@ import { runTypes } from './commands/types';
 function fullParser(): typeof import('./commander-program') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./commander-program') as typeof import('./commander-program');
+}
+
+/**
+ * The CLI as its own process (bin/mdevctl, bin/lsmdev): main, then the process ends at once
+ * (src/cli/exit.ts), unless the run goes on (monitor).
+ */
+export function run(argv: string[], name = 'mdevctl'): void {
+  main(argv, name);
+  end();
 }
 
 /** Run the CLI; sets process.exitCode (never throws). */

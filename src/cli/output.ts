@@ -4,6 +4,7 @@
  */
 import fs = require('node:fs');
 import { Style, plainStyle } from '../lib/format';
+import { exit } from './exit';
 
 export interface Output {
   /**
@@ -55,7 +56,7 @@ export function writeStdout(text: string): void {
       off += fs.writeSync(1, data, off, data.length - off);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code === 'EPIPE') exit();
       if (code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }

@@ -4,6 +4,7 @@
  * are the full parser's: src/cli/commander-program.ts.)
  */
 import { MdevctlError, escapeControls } from '../lib/errors';
+import { exit } from './exit';
 
 function debugStack(err: unknown): string {
   return process.env.MDEVCTL_DEBUG && err instanceof Error && err.stack ? `\n${err.stack}` : '';
@@ -32,7 +33,7 @@ export function reportFailure(err: unknown): number {
 export function installCrashHandler(): void {
   const crash = (err: unknown) => {
     reportUnexpected(err);
-    process.exit(1);
+    exit(1);
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);

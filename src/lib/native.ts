@@ -1,13 +1,15 @@
 /**
  * The native batch reader (native/fastio.c, built to dist/fastio.node by scripts/build.mjs):
  * reads many files, links or directories, under many directories, in one call, across threads
- * when the batch is big. Loaded on first use, so commands that read nothing never pay for it. Used by src/lib/fastfs.ts only; when it cannot be loaded
+ * when the batch is big; and it ends the CLI's process (exitNow, for src/cli/exit.ts). Loaded on
+ * first use. Used by src/lib/fastfs.ts for reading; when it cannot be loaded
  * (not built: no C compiler at build time; another CPU architecture; a Node without Node-API 8)
  * the JavaScript readers there do the same work, a little slower.
  *
- * MDEVCTL_NATIVE=off never loads it (the tests run both ways); MDEVCTL_NATIVE=require makes a
+ * MDEVCTL_NATIVE=off reads without it (the tests run both ways); MDEVCTL_NATIVE=require makes a
  * failure to load it an error instead of a silent fallback (the tests use it to prove the build
- * ships a working addon). MDEVCTL_NATIVE_THREADS: see nativeThreads.
+ * ships a working addon). MDEVCTL_NATIVE_THREADS: see nativeThreads. Neither changes how a run
+ * ends (addonForExit).
  */
 import path = require('node:path');
 import { MdevctlError } from './errors';
@@ -22,6 +24,8 @@ export interface FastIo {
   accessAt(dirs: string[], dirOf: Uint32Array, names: string[], threads: number): number[];
   /** The entries of each directory (but . and ..) with their d_type, or its positive errno. */
   listDirs(dirs: string[], threads: number): Array<{ names: string[]; types: Uint8Array } | number>;
+  /** End the process at once with STATUS, as _exit(2) does (src/cli/exit.ts). */
+  exitNow(status: number): never;
 }
 
 /**
@@ -43,26 +47,39 @@ export function addonPath(): string {
   return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', 'dist', 'fastio.node');
 }
 
-let loaded: FastIo | null | undefined;
+let loaded: { io: FastIo; failure?: undefined } | { io: null; failure: string } | undefined;
 
-/** The addon, or null when it is turned off or cannot be loaded. */
-export function fastIo(): FastIo | null {
+/** Load the addon, once: it, or why it cannot be loaded. */
+function load(): NonNullable<typeof loaded> {
   if (loaded !== undefined) return loaded;
-  const mode = process.env.MDEVCTL_NATIVE;
-  if (mode === 'off') return (loaded = null);
   const file = addonPath();
   const mod = { exports: {} as FastIo };
-  let failure: string;
   try {
     process.dlopen(mod, file);
     const io = mod.exports;
-    if (['readFilesAt', 'readLinksAt', 'accessAt', 'listDirs'].every((f) => typeof io[f as keyof FastIo] === 'function')) return (loaded = io);
-    failure = `${file}: not the fastio addon`;
+    if (['readFilesAt', 'readLinksAt', 'accessAt', 'listDirs', 'exitNow'].every((f) => typeof io[f as keyof FastIo] === 'function')) return (loaded = { io });
+    return (loaded = { io: null, failure: `${file}: not the fastio addon` });
   } catch (e) {
     // dlopen's message names the file itself ("FILE: cannot open shared object file: ...")
     const why = (e as Error).message.split('\n')[0];
-    failure = why.startsWith(`${file}: `) ? why : `${file}: ${why}`;
+    return (loaded = { io: null, failure: why.startsWith(`${file}: `) ? why : `${file}: ${why}` });
   }
-  if (mode === 'require') throw new MdevctlError(`MDEVCTL_NATIVE=require: unable to load the native reader (${failure})`);
-  return (loaded = null);
+}
+
+/** The addon for reading, or null when it is turned off (MDEVCTL_NATIVE=off) or cannot be loaded. */
+export function fastIo(): FastIo | null {
+  const mode = process.env.MDEVCTL_NATIVE;
+  if (mode === 'off') return null;
+  const { io, failure } = load();
+  if (failure !== undefined && mode === 'require') throw new MdevctlError(`MDEVCTL_NATIVE=require: unable to load the native reader (${failure})`);
+  return io;
+}
+
+/**
+ * The addon for ending the process (src/cli/exit.ts), or null when it cannot be loaded; whatever
+ * MDEVCTL_NATIVE says, which chooses the readers (the tests compare them, and a run that reads
+ * with JavaScript can hang at Node's exit as well). Never throws.
+ */
+export function addonForExit(): FastIo | null {
+  return load().io;
 }

@@ -3,6 +3,7 @@ import { Env, opt } from '../program';
 import { UsageError } from '../../lib/errors';
 import { createContext } from '../../lib/context';
 import { eventText, onceLog, startMonitor } from '../../lib/monitor';
+import { exit, stayAfterMain } from '../exit';
 
 interface MonitorFlags {
   dumpjson?: boolean;
@@ -45,10 +46,11 @@ export function register(program: Command, env: Env): void {
       });
       const stop = () => {
         mon.close();
-        process.exitCode = 0;
+        exit(0);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      stayAfterMain();
       ctx.log.info(`Watching ${ctx.root.dir} for changes; press Ctrl-C to stop`);
     });
 }
