@@ -17,6 +17,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import fc from 'fast-check';
 import { FakeTree } from './support/tree';
 import { run, RunOptions, RunResult, REPO, CLI_FILES } from './support/cli';
@@ -1138,6 +1140,52 @@ test('random small damaged trees (fast-check): types, list and list -d agree in 
     { numRuns: 20 },
   );
 }, 300000);
+
+// ------------------------------------------------------------------------------------------------
+// the JavaScript reader and big files, in this process
+
+describe('the JavaScript reader (src/lib/fastfs.ts) and big files', () => {
+  // imported here only: the rest of this file runs the built CLI
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fastfs = require('../src/lib/fastfs') as typeof import('../src/lib/fastfs');
+  /** Bytes of ArrayBuffers alive (a full garbage collection first, so only what is kept counts). */
+  const grown = () => {
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    return process.memoryUsage().arrayBuffers;
+  };
+
+  test('a big file under 16 MiB is read whole, and its buffer is not kept for the files after it', () => {
+    const d = tempDir('mdevctl-big-');
+    const f = path.join(d, 'big');
+    const text = `${'x'.repeat(3 * MiB)}\n`;
+    fs.writeFileSync(f, text);
+    const before = grown();
+    expect(fastfs.readText(f)).toBe(text);
+    fs.writeFileSync(path.join(d, 'small'), 'vfio-pci\n');
+    expect(fastfs.readText(path.join(d, 'small'))).toBe('vfio-pci\n');
+    // what is left of the read: the 3 MiB string (V8's heap, not an ArrayBuffer), not 4 MiB of buffer
+    expect(grown() - before).toBeLessThan(MiB);
+  });
+
+  test('a regular file of 16 MiB or more is refused (EFBIG) without being read', () => {
+    const d = tempDir('mdevctl-big-');
+    for (const size of [16 * MiB, 1024 * MiB]) {
+      // sparse: a reader that read it would take 16 MiB of buffers to find out
+      const f = path.join(d, `big-${size}`);
+      fs.writeFileSync(f, '');
+      fs.truncateSync(f, size);
+      const before = grown();
+      expect(() => fastfs.readText(f)).toThrow(expect.objectContaining({ code: 'EFBIG', message: 'File too large' }));
+      expect(grown() - before).toBeLessThan(MiB);
+    }
+  });
+
+  test('a character device is read up to 16 MiB (its size says nothing), then refused', () => {
+    expect(() => fastfs.readText('/dev/zero')).toThrow(expect.objectContaining({ code: 'EFBIG' }));
+    expect(fastfs.readText('/dev/null')).toBe('');
+  });
+});
 
 // ------------------------------------------------------------------------------------------------
 // valgrind

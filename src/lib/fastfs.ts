@@ -17,8 +17,10 @@ import { fastIo, nativeThreads } from './native';
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 const MAX_BYTES = 16 * 1024 * 1024;
+const FIRST_BYTES = 16 * 1024;
+const KEEP_BYTES = 1024 * 1024;
 
-let buf = Buffer.allocUnsafe(16 * 1024);
+let buf = Buffer.allocUnsafe(FIRST_BYTES);
 
 /** The whole file as UTF-8 text. Throws the usual fs errors (err.code ENOENT, EACCES, ...). */
 export function readText(file: string): string {
@@ -51,6 +53,7 @@ function readAndClose(fd: number): string {
   try {
     let n = fs.readSync(fd, buf, 0, buf.length, null);
     // A short read is the end of a regular or sysfs file; only a full buffer needs another look.
+    if (n === buf.length && tooBig(fd)) throw Object.assign(new Error('File too large'), { code: 'EFBIG' });
     while (n === buf.length) {
       if (buf.length >= MAX_BYTES) throw Object.assign(new Error('File too large'), { code: 'EFBIG' });
       const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -61,7 +64,20 @@ function readAndClose(fd: number): string {
     return buf.toString('utf8', 0, n);
   } finally {
     fs.closeSync(fd);
+    // a big file read once does not keep its buffer for the small ones after it
+    if (buf.length > KEEP_BYTES) buf = Buffer.allocUnsafe(FIRST_BYTES);
   }
+}
+
+/**
+ * Is the open FD a regular file of MAX_BYTES or more? Its read would end in EFBIG, so it is not
+ * read at all: reading 16 MiB to refuse them costs time, and memory that makes V8 collect
+ * garbage (see src/cli/exit.ts for what that once led to). Anything else (a device, a sysfs file:
+ * their sizes say nothing) is read as far as MAX_BYTES.
+ */
+function tooBig(fd: number): boolean {
+  const st = fs.fstatSync(fd);
+  return st.isFile() && st.size >= MAX_BYTES;
 }
 
 let relativeReads = false;
