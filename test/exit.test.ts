@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI_FILES, REPO, MDEVCTL, LSMDEV } from './support/cli';
+import { copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const DEMO = path.join(REPO, 'fixtures', 'demo');
@@ -89,14 +89,7 @@ describe('a run ends when its work is done, whatever Node still waits for', () =
 
   test('control: where the addon cannot be loaded, Node ends the process and the preload holds it', () => {
     // a copy of the built CLI whose addon is garbage: it reads with JavaScript and Node ends it
-    const pkg = path.join(work, 'pkg');
-    for (const rel of CLI_FILES.filter((f) => f !== 'dist/fastio.node')) {
-      if (!fs.existsSync(path.join(REPO, rel))) continue;
-      fs.mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
-      fs.copyFileSync(path.join(REPO, rel), path.join(pkg, rel));
-    }
-    fs.writeFileSync(path.join(pkg, 'dist', 'fastio.node'), 'not a shared object\n');
-    const bin = path.join(pkg, 'bin', 'mdevctl');
+    const bin = copyCliWithAddon(path.join(work, 'pkg'), 'not a shared object\n');
     const free = runCli(bin, ['--root', DEMO, 'list'], { hold: false });
     expect(free).toEqual(runCli(MDEVCTL, ['--root', DEMO, 'list'], { hold: false }));
     const held = runCli(bin, ['--root', DEMO, 'list'], { hold: true, timeoutMs: 3000 });

@@ -21,7 +21,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import fc from 'fast-check';
 import { FakeTree } from './support/tree';
-import { run, RunOptions, RunResult, REPO, CLI_FILES } from './support/cli';
+import { run, RunOptions, RunResult, REPO, copyCliWithAddon } from './support/cli';
 
 const NOBODY = 65534;
 const ADDON = path.join(REPO, 'dist', 'fastio.node');
@@ -95,15 +95,8 @@ test('the build ships the addon and MDEVCTL_NATIVE=require loads it for list, li
 describe('a broken addon', () => {
   /** A copy of the built CLI (bin/, dist/) under a new directory, its dist/fastio.node ADDON. */
   function copyWith(addon: Buffer | string | null): { bin: string; dir: string } {
-    const top = tempDir('mdevctl-native-');
-    const pkg = path.join(top, 'pkg');
-    for (const rel of CLI_FILES.filter((f) => f !== 'dist/fastio.node')) {
-      if (!fs.existsSync(path.join(REPO, rel))) continue;
-      fs.mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
-      fs.copyFileSync(path.join(REPO, rel), path.join(pkg, rel));
-    }
-    if (addon !== null) fs.writeFileSync(path.join(pkg, 'dist', 'fastio.node'), addon);
-    return { bin: path.join(pkg, 'bin', 'mdevctl'), dir: path.join(pkg, 'dist') };
+    const pkg = path.join(tempDir('mdevctl-native-'), 'pkg');
+    return { bin: copyCliWithAddon(pkg, addon), dir: path.join(pkg, 'dist') };
   }
   function cli(bin: string, args: string[], env: NodeJS.ProcessEnv) {
     const e = { ...process.env, ...env };

@@ -260,13 +260,16 @@ function acquire(lockDir: string, timeoutMs: number): { marker: string; recovere
 /**
  * Remove the entries of DIR that a dead process left: PID_OF names the process that made an entry
  * (null: not such an entry). Files and directories alike; an entry that cannot be removed stays.
+ * LISTED: the entries of DIR, when the caller has listed it already.
  */
-export function removeOrphans(dir: string, pidOf: (name: string) => number | null): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
+export function removeOrphans(dir: string, pidOf: (name: string) => number | null, listed?: readonly string[]): void {
+  let names = listed;
+  if (names === undefined) {
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
   }
   for (const n of names) {
     const pid = pidOf(n);

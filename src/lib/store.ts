@@ -324,7 +324,14 @@ export class ConfigStore {
     } catch {
       return;
     }
-    for (const p of parents) removeStaleTemps(this.root.parentConfigDir(p));
+    // every parent's directory listed together (see fastfs.listDirs): on a big host this is most
+    // of the cost of define/undefine/modify, and almost never finds anything
+    const dirs = parents.map((p) => this.root.parentConfigDir(p));
+    const listed = listDirs(dirs);
+    for (let k = 0; k < dirs.length; k++) {
+      const entries = listed[k];
+      if ('names' in entries) removeStaleTemps(dirs[k], entries.names);
+    }
   }
 
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
@@ -346,13 +353,17 @@ const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 /**
  * Remove temp files left in DIR by writers that were killed before their rename (their process
- * is gone); a live writer's temp file is kept.
+ * is gone); a live writer's temp file is kept. NAMES: DIR's entries, when already listed.
  */
-export function removeStaleTemps(dir: string): void {
-  removeOrphans(dir, (n) => {
-    const m = TEMP_NAME.exec(n);
-    return m ? Number(m[1]) : null;
-  });
+export function removeStaleTemps(dir: string, names?: readonly string[]): void {
+  removeOrphans(
+    dir,
+    (n) => {
+      const m = TEMP_NAME.exec(n);
+      return m ? Number(m[1]) : null;
+    },
+    names,
+  );
 }
 
 /** Write a file so that it is either the old or the new content, never partial. */

@@ -103,3 +103,17 @@ export function cliCopyFor(): string {
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * A copy of the built CLI under PKG with ADDON as its dist/fastio.node (none when null): how the
+ * tests make a package whose native reader is broken or missing. Returns its bin/mdevctl.
+ */
+export function copyCliWithAddon(pkg: string, addon: Buffer | string | null): string {
+  for (const rel of CLI_FILES.filter((f) => f !== 'dist/fastio.node')) {
+    if (!fs.existsSync(path.join(REPO, rel))) continue;
+    fs.mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
+    fs.copyFileSync(path.join(REPO, rel), path.join(pkg, rel));
+  }
+  if (addon !== null) fs.writeFileSync(path.join(pkg, 'dist', 'fastio.node'), addon);
+  return path.join(pkg, 'bin', 'mdevctl');
+}
