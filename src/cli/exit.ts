@@ -35,6 +35,6 @@ export function exit(code?: number): never {
   if (code !== undefined) process.exitCode = code;
   const io = addonForExit();
   // registered now, so after every other listener (the CLI's own code cache is written in one)
-  if (io) process.once('exit', (status) => io!.exitNow(status));
+  if (io) process.once('exit', (status) => io.exitNow(status));
   process.exit();
 }

@@ -53,9 +53,9 @@ function readAndClose(fd: number): string {
   try {
     let n = fs.readSync(fd, buf, 0, buf.length, null);
     // A short read is the end of a regular or sysfs file; only a full buffer needs another look.
-    if (n === buf.length && tooBig(fd)) throw Object.assign(new Error('File too large'), { code: 'EFBIG' });
+    if (n === buf.length && tooBig(fd)) throw fileTooLarge();
     while (n === buf.length) {
-      if (buf.length >= MAX_BYTES) throw Object.assign(new Error('File too large'), { code: 'EFBIG' });
+      if (buf.length >= MAX_BYTES) throw fileTooLarge();
       const bigger = Buffer.allocUnsafe(buf.length * 2);
       buf.copy(bigger, 0, 0, n);
       buf = bigger;
@@ -67,6 +67,11 @@ function readAndClose(fd: number): string {
     // a big file read once does not keep its buffer for the small ones after it
     if (buf.length > KEEP_BYTES) buf = Buffer.allocUnsafe(FIRST_BYTES);
   }
+}
+
+/** A read refused at MAX_BYTES (by either reader): EFBIG, with strerror's message. */
+function fileTooLarge(): NodeJS.ErrnoException {
+  return Object.assign(new Error('File too large'), { code: 'EFBIG' });
 }
 
 /**
@@ -295,7 +300,7 @@ function fromNative(out: Array<string | number>, batch: Batch, syscall: string):
 function errnoError(errno: number, syscall: string, file: string): NodeJS.ErrnoException {
   if (errno === -1) return new Error('not a regular file');
   const code = util.getSystemErrorName(-errno);
-  if (code === 'EFBIG') return Object.assign(new Error('File too large'), { code });
+  if (code === 'EFBIG') return fileTooLarge();
   return Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, errno: -errno, syscall, path: file });
 }
 
