@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Throwaway Debian roots for testing the .deb (test/deb.test.ts): a minimal Debian bookworm made
-# from Debian's own packages by debootstrap, in which dpkg runs for real with its own database.
+# Throwaway Debian roots for testing the .deb (test/deb.test.ts): a minimal Debian (bookworm or
+# trixie) made from Debian's own packages by debootstrap, in which dpkg runs for real with its own
+# database.
 #
-#   scripts/deb-test-root.sh --setup      make the cached base root if needed; print its path
-#   scripts/deb-test-root.sh --new DIR    copy the base to DIR (must not exist) and install Node
-#                                         into it (see below); print DIR
+#   scripts/deb-test-root.sh --setup [SUITE]          make the cached base root of SUITE (bookworm,
+#                                                     the default, or trixie) if needed; print its path
+#   scripts/deb-test-root.sh --new DIR [SUITE]        copy the base to DIR (must not exist) and
+#                                                     install Node into it (see below); print DIR
+#   scripts/deb-test-root.sh --new-bare DIR [SUITE]   the same without Node (for the package that
+#                                                     carries the executable: no nodejs on the host)
 #
-# The base (cached, made once per machine, about 2 minutes and 60 MB from the mirror) is
-# `debootstrap --variant=minbase bookworm` with man-db, bash-completion and Debian's own mdevctl
-# 1.2.0 (with its udev dependency), so a test installs our package over it as an admin would;
-# that package's .deb is kept in the root's /root/debian-mdevctl/ to install it again.
-# Cache: ${MDEVCTL_DEB_ROOT_CACHE:-/var/cache/mdevctl-ts-debroot}/bookworm (READY written last).
-# Mirror: MDEVCTL_DEB_MIRROR, else the first Debian bookworm mirror of /etc/apt/sources.list*,
-# else http://deb.debian.org/debian.
+# The base (cached, made once per machine and suite, about 2 minutes and 60 MB from the mirror) is
+# `debootstrap --variant=minbase SUITE` with man-db, bash-completion and Debian's own mdevctl
+# (bookworm: 1.2.0, trixie: 1.4.0, with its udev dependency), so a test installs our package over
+# it as an admin would; that package's .deb is kept in the root's /root/debian-mdevctl/ to install
+# it again.
+# Cache: ${MDEVCTL_DEB_ROOT_CACHE:-/var/cache/mdevctl-ts-debroot}/SUITE (READY written last).
+# Mirror: MDEVCTL_DEB_MIRROR, else the first Debian bookworm mirror of /etc/apt/sources.list*
+# (the same archive serves trixie), else http://deb.debian.org/debian.
 #
-# Node: the package depends on nodejs (>= 20), and bookworm has Node 18 (bookworm-backports has no
+# Node (--new only): the Node variant of the package (`npm run deb -- --runtime node`) depends on
+# nodejs (>= 20), and bookworm has Node 18 (bookworm-backports has no
 # nodejs at all), so the archive cannot satisfy it. Each new root gets a small "nodejs" package
 # built here with dpkg-deb that carries the real node binary the tests run under
 # (MDEVCTL_DEB_NODE, default `node` on PATH; version = that binary's, with a "~local" revision),
@@ -27,8 +33,15 @@
 # root cannot be made (test/deb.test.ts turns that into the reason it gives).
 set -euo pipefail
 
-CACHE="${MDEVCTL_DEB_ROOT_CACHE:-/var/cache/mdevctl-ts-debroot}/bookworm"
-SUITE=bookworm
+SUITE="${2:-bookworm}"
+[ "${1:-}" = --setup ] && SUITE="${2:-bookworm}"
+case "${1:-}" in --new|--new-bare) SUITE="${3:-bookworm}" ;; esac
+case "$SUITE" in
+  bookworm) DEBIAN_MDEVCTL=1.2.0 ;;
+  trixie) DEBIAN_MDEVCTL=1.4.0 ;;
+  *) echo "deb-test-root: unknown suite '$SUITE' (bookworm or trixie)" >&2; exit 2 ;;
+esac
+CACHE="${MDEVCTL_DEB_ROOT_CACHE:-/var/cache/mdevctl-ts-debroot}/$SUITE"
 INCLUDE=man-db,bash-completion,mdevctl
 
 die() { echo "deb-test-root: $*" >&2; exit 125; }
@@ -77,7 +90,7 @@ setup() {
   chroot "$tmp/root" apt-get clean
   local v
   v="$(chroot "$tmp/root" dpkg-query -W -f '${Version}' mdevctl 2>/dev/null)" || true
-  case "$v" in 1.2.0*) ;; *) rm -rf "$tmp"; die "the base root has mdevctl '$v', not Debian's 1.2.0";; esac
+  case "$v" in "$DEBIAN_MDEVCTL"*) ;; *) rm -rf "$tmp"; die "the base root has mdevctl '$v', not Debian's $DEBIAN_MDEVCTL";; esac
   mv "$tmp/root" "$CACHE"
   rm -rf "$tmp"
   echo "$SUITE mdevctl $v" >"$CACHE/READY"
@@ -113,12 +126,17 @@ EOF
   rm -rf "$stage"
 }
 
-new_root() {
+new_bare() {
   local dir="$1"
   [ ! -e "$dir" ] || die "$dir exists"
   setup >/dev/null
   cp -a "$CACHE" "$dir"
   rm -f "$dir/READY"
+}
+
+new_root() {
+  local dir="$1"
+  new_bare "$dir"
   node_deb "$dir/tmp/nodejs.deb"
   local out
   if ! out="$(chroot "$dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin dpkg -i /tmp/nodejs.deb 2>&1)"; then
@@ -126,13 +144,14 @@ new_root() {
   fi
   rm -f "$dir/tmp/nodejs.deb"
   if ! out="$(chroot "$dir" /usr/bin/node --version 2>&1)"; then
-    die "the node binary ($(command -v "${MDEVCTL_DEB_NODE:-node}")) does not run in a bookworm root: $(echo "$out" | head -n 1)"
+    die "the node binary ($(command -v "${MDEVCTL_DEB_NODE:-node}")) does not run in a $SUITE root: $(echo "$out" | head -n 1)"
   fi
   echo "$dir"
 }
 
 case "${1:-}" in
   --setup) setup ;;
-  --new) [ $# -eq 2 ] || die "usage: $0 --new DIR"; [ "$(id -u)" = 0 ] || die "not root"; new_root "$2" ;;
+  --new) [ $# -ge 2 ] && [ $# -le 3 ] || die "usage: $0 --new DIR [SUITE]"; [ "$(id -u)" = 0 ] || die "not root"; new_root "$2" ;;
+  --new-bare) [ $# -ge 2 ] && [ $# -le 3 ] || die "usage: $0 --new-bare DIR [SUITE]"; [ "$(id -u)" = 0 ] || die "not root"; new_bare "$2"; echo "$2" ;;
   *) awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; [ -n "${1:-}" ] || exit 0; exit 2 ;;
 esac

@@ -19,6 +19,15 @@
 import { addonForExit } from '../lib/native';
 
 let stays = false;
+let plainExit = false;
+
+/**
+ * End with process.exit alone, without the addon (the one-file executable: its runtime, Bun, has
+ * no such deadlock, and process.exit is its fastest ending; see src/cli/exe.ts).
+ */
+export function exitPlainly(): void {
+  plainExit = true;
+}
 
 /** The run goes on after main returns (monitor): end() leaves the process to it. */
 export function stayAfterMain(): void {
@@ -33,7 +42,7 @@ export function end(): void {
 /** End the process with CODE (default: process.exitCode, else 0), 'exit' listeners first. */
 export function exit(code?: number): never {
   if (code !== undefined) process.exitCode = code;
-  const io = addonForExit();
+  const io = plainExit ? null : addonForExit();
   // registered now, so after every other listener (the CLI's own code cache is written in one)
   if (io) process.once('exit', (status) => io.exitNow(status));
   process.exit();

@@ -38,12 +38,23 @@ export function nativeThreads(): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
+let addonDir: string | undefined;
+
 /**
- * Where the addon is: beside the bundle (dist/, also in the installed package); run from the
+ * The one-file executable (src/cli/exe.ts) has no bundle directory: its addon is DIR/fastio.node,
+ * DIR the directory of the executable itself (symbolic links resolved).
+ */
+export function setAddonDir(dir: string): void {
+  addonDir = dir;
+}
+
+/**
+ * Where the addon is: the executable's directory (setAddonDir), else beside the bundle (dist/, also in the installed package); run from the
  * sources (src/lib, the tests), the build's dist/. One place only, so that nothing outside the
  * package can be loaded in its stead.
  */
 export function addonPath(): string {
+  if (addonDir !== undefined) return path.join(addonDir, 'fastio.node');
   return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', 'dist', 'fastio.node');
 }
 
