@@ -4,7 +4,7 @@
  * terminal is a real pseudo-terminal from util-linux `script`.
  */
 import { spawnSync } from 'node:child_process';
-import { MDEVCTL, LSMDEV, run } from './support/cli';
+import { cliShell, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const ESC = '\x1b[';
@@ -12,8 +12,8 @@ const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the CLI with stdout on a pseudo-terminal; returns what the terminal showed ("\n" lines). */
-function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}, bin = MDEVCTL): { status: number; out: string } {
-  const cmd = [process.execPath, bin, ...args].map(quote).join(' ');
+function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}, bin: 'mdevctl' | 'lsmdev' = 'mdevctl'): { status: number; out: string } {
+  const cmd = [cliShell(bin), ...args.map(quote)].join(' ');
   const full: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', ...env };
   delete full.MDEVCTL_ENV_ROOT;
   if (env.NO_COLOR === undefined) delete full.NO_COLOR;
@@ -55,8 +55,8 @@ describe('colour', () => {
   });
 
   test('lsmdev follows the same rule', () => {
-    expect(onTerminal(['--root', root], {}, LSMDEV).out).toContain(ESC);
-    expect(onTerminal(['--root', root], { NO_COLOR: '1' }, LSMDEV).out).not.toContain(ESC);
+    expect(onTerminal(['--root', root], {}, 'lsmdev').out).toContain(ESC);
+    expect(onTerminal(['--root', root], { NO_COLOR: '1' }, 'lsmdev').out).not.toContain(ESC);
   });
 
   test.each([

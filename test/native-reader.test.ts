@@ -21,7 +21,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import fc from 'fast-check';
 import { FakeTree } from './support/tree';
-import { run, RunOptions, RunResult, REPO, copyCliWithAddon } from './support/cli';
+import { run, RunOptions, RunResult, REPO, copyCliWithAddon, nodeBuildOnly } from './support/cli';
 
 const NOBODY = 65534;
 const ADDON = path.join(REPO, 'dist', 'fastio.node');
@@ -92,7 +92,7 @@ test('the build ships the addon and MDEVCTL_NATIVE=require loads it for list, li
   }
 });
 
-describe('a broken addon', () => {
+(nodeBuildOnly('native-reader.test.ts, a broken addon (loaded by the Node build\'s bundle)') ? describe.skip : describe)('a broken addon', () => {
   /** A copy of the built CLI (bin/, dist/) under a new directory, its dist/fastio.node ADDON. */
   function copyWith(addon: Buffer | string | null): { bin: string; dir: string } {
     const pkg = path.join(tempDir('mdevctl-native-'), 'pkg');
@@ -1014,7 +1014,7 @@ function probeExpected(dir: string, rounds: number) {
   };
 }
 
-test('the addon exports answer as native/fastio.c documents: texts, listings, errno numbers, threads, argument errors', () => {
+(nodeBuildOnly('native-reader.test.ts, the addon\'s exports (called from Node)') ? test.skip : test)('the addon exports answer as native/fastio.c documents: texts, listings, errno numbers, threads, argument errors', () => {
   const dir = probeDir();
   const r = spawnSync(process.execPath, [PROBE, ADDON, dir, '2'], { encoding: 'utf8', timeout: 60000, maxBuffer: 64 * MiB });
   expect(r.stderr).toBe('');
@@ -1187,7 +1187,7 @@ const VALGRIND = spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stat
 /** Memory errors and leaks the addon makes (a definite leak: Node itself has none at exit). */
 const VALGRIND_ARGS = ['-q', '--error-exitcode=99', '--leak-check=full', '--show-leak-kinds=definite', '--errors-for-leak-kinds=definite'];
 
-describe('under valgrind: no memory error or leak in native/fastio.c', () => {
+(nodeBuildOnly('native-reader.test.ts, under valgrind (the addon in Node)') ? describe.skip : describe)('under valgrind: no memory error or leak in native/fastio.c', () => {
   function noValgrind(): boolean {
     if (VALGRIND) return false;
     console.warn('valgrind is not installed (Debian package valgrind): native/fastio.c is NOT checked for memory errors');

@@ -1,6 +1,11 @@
 /**
  * Runs the real, built CLI (bin/mdevctl, bin/lsmdev) as a separate process on a root directory,
  * capturing stdout, stderr and the exit status. Tests assert on exactly what a user sees.
+ *
+ * The CLI under test: the Node build (bin/mdevctl under the Node running the tests), or, with
+ * MDEVCTL_TEST_CLI=/path/to/executable, that executable (the one-file build, `npm run build:exe`:
+ * dist/mdevctl), run directly, and as lsmdev through a link of that name. Every test that runs the
+ * CLI starts it through cliCommand (or cliShell, in scripts), so one variable moves them all.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,6 +15,49 @@ import * as path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..');
 export const MDEVCTL = path.join(REPO, 'bin', 'mdevctl');
 export const LSMDEV = path.join(REPO, 'bin', 'lsmdev');
+
+/** MDEVCTL_TEST_CLI, absolute; undefined when the Node build is under test. */
+export const TEST_CLI = process.env.MDEVCTL_TEST_CLI ? path.resolve(process.env.MDEVCTL_TEST_CLI) : undefined;
+
+/**
+ * For tests about the Node build itself (its code cache, bin/load-cli.cjs, its bundle and npm
+ * package, the addon as Node loads it, Node's ending): true, after one SKIPPED line naming WHAT,
+ * when another CLI is under test (MDEVCTL_TEST_CLI). Not a missing prerequisite: a skip under
+ * MDEVCTL_TEST_ALL too.
+ */
+export function nodeBuildOnly(what: string): boolean {
+  if (TEST_CLI === undefined) return false;
+  process.stderr.write(`SKIPPED ${what}: about the Node build, not the CLI under test (MDEVCTL_TEST_CLI=${TEST_CLI})\n`);
+  return true;
+}
+
+let exeLinks: string | undefined;
+
+/** A directory with bin/mdevctl and bin/lsmdev, links to the executable under test (made once). */
+function exeLinkDir(): string {
+  if (exeLinks !== undefined && fs.existsSync(exeLinks)) return exeLinks;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-exe-'));
+  fs.mkdirSync(path.join(dir, 'bin'));
+  for (const name of ['mdevctl', 'lsmdev']) fs.symlinkSync(fs.realpathSync(TEST_CLI!), path.join(dir, 'bin', name));
+  exeLinks = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * How to start the CLI under test as NAME with ARGS: the file to execute and its arguments. DIR: a
+ * copy of the CLI made by cliCopyFor (default: the build itself).
+ */
+export function cliCommand(args: string[], name: 'mdevctl' | 'lsmdev' = 'mdevctl', dir?: string): [string, string[]] {
+  if (TEST_CLI !== undefined) return [path.join(dir ?? exeLinkDir(), 'bin', name), args];
+  return [process.execPath, [path.join(dir ?? REPO, 'bin', name), ...args]];
+}
+
+/** The same as a shell command line (for scripts the tests write), ARGS not included. */
+export function cliShell(name: 'mdevctl' | 'lsmdev' = 'mdevctl'): string {
+  const [file, argv] = cliCommand([], name);
+  return [file, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+}
 
 export interface RunResult {
   status: number;
@@ -49,8 +97,8 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     else env.MDEVCTL_ENV_ROOT = opts.root;
   }
   const name = opts.bin === 'lsmdev' ? 'lsmdev' : 'mdevctl';
-  const bin = opts.uid !== undefined ? path.join(cliCopyFor(), 'bin', name) : name === 'lsmdev' ? LSMDEV : MDEVCTL;
-  const r = spawnSync(process.execPath, [bin, ...argv], {
+  const [file, fileArgs] = cliCommand(argv, name, opts.uid !== undefined ? cliCopyFor() : undefined);
+  const r = spawnSync(file, fileArgs, {
     env,
     input: opts.input ?? '',
     encoding: 'utf8',
@@ -87,7 +135,19 @@ export function cliCopyFor(): string {
   if (cliCopy !== undefined && fs.existsSync(cliCopy)) return cliCopy;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-cli-'));
   fs.chmodSync(dir, 0o755);
-  for (const rel of CLI_FILES) {
+  // the executable: DIR/bin/mdevctl with its fastio.node when it has one, DIR/bin/lsmdev a link
+  const files = TEST_CLI === undefined ? CLI_FILES : [];
+  if (TEST_CLI !== undefined) {
+    fs.mkdirSync(path.join(dir, 'bin'), { mode: 0o755 });
+    fs.chmodSync(path.join(dir, 'bin'), 0o755);
+    const real = fs.realpathSync(TEST_CLI);
+    fs.copyFileSync(real, path.join(dir, 'bin', 'mdevctl'));
+    fs.chmodSync(path.join(dir, 'bin', 'mdevctl'), 0o755);
+    const addon = path.join(path.dirname(real), 'fastio.node');
+    if (fs.existsSync(addon)) fs.copyFileSync(addon, path.join(dir, 'bin', 'fastio.node'));
+    fs.symlinkSync('mdevctl', path.join(dir, 'bin', 'lsmdev'));
+  }
+  for (const rel of files) {
     const from = path.join(REPO, rel);
     if (!fs.existsSync(from)) {
       if (OPTIONAL.has(rel)) continue; // the build may not have made it
