@@ -1,13 +1,22 @@
 // Builds the Debian package dist/mdevctl-ts_VERSION_ARCH.deb with Debian's own dpkg-deb, from the
-// built CLI (scripts/build.mjs) and the packaging files in packaging/debian/ (see the README
-// there for what goes where and why).
+// built CLI and the packaging files in packaging/debian/ (see the README there for what goes where
+// and why). Two variants (--runtime):
 //
-// ARCH: when the build made the native reader dist/fastio.node (a C compiler was there), the
+//   exe (the default)  the one-file executable dist/mdevctl (`npm run build:exe`: the CLI compiled
+//                      with Bun) as /usr/lib/mdevctl-ts/mdevctl, with the native reader beside it;
+//                      depends on libc6 (as dpkg-shlibdeps computes it from both) and udev only:
+//                      no Node on the host. For the build host's architecture (amd64: Bun's build).
+//   node               the Node build (bin/, dist/*.cjs, their code caches) run by the host's
+//                      /usr/bin/node; depends on nodejs (>= 20) and udev as well.
+//
+// Node variant's ARCH: when the build made the native reader dist/fastio.node (a C compiler was there), the
 // package carries it beside the bundle and is for this host's architecture (`dpkg
 // --print-architecture`), with the libc6 version it needs computed by dpkg-shlibdeps (Debian
 // package dpkg-dev); without it, the package is `all` and the CLI reads with JavaScript alone.
 //
-//   node scripts/build-deb.mjs                  build dist/ first (npm run build), then the .deb
+//   node scripts/build-deb.mjs                  build dist/ first (npm run build, and build:exe for
+//                                               the executable), then the .deb
+//   node scripts/build-deb.mjs --runtime node   the Node variant
 //   node scripts/build-deb.mjs --no-build       package the dist/ that is there (the tests do this)
 //   node scripts/build-deb.mjs --node PATH      build dist/ with another Node (e.g. the one the
 //                                               target hosts run), so the V8 code cache the build
@@ -38,12 +47,14 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { build: true, node: process.execPath, out: path.join(REPO, 'dist') };
+  const o = { build: true, node: process.execPath, out: path.join(REPO, 'dist'), runtime: 'exe' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') o.build = false;
     else if (a === '--node' && argv[i + 1]) o.node = path.resolve(argv[++i]);
     else if (a === '--out' && argv[i + 1]) o.out = path.resolve(argv[++i]);
+    else if (a === '--runtime' && ['exe', 'node'].includes(argv[i + 1])) o.runtime = argv[++i];
+    else if (a === '--runtime') die(`--runtime: exe or node, not '${argv[i + 1] ?? ''}'`);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0].replace(/^\/\/ ?/gm, ''));
       process.exit(0);
@@ -160,11 +171,11 @@ function maintainerScript(name, units) {
  * dpkg-shlibdeps computes it from the symbols it uses and the host's symbols files:
  * "libc6 (>= 2.34)".
  */
-function shlibsDepends(tmp, file) {
+function shlibsDepends(tmp, files) {
   fs.writeFileSync(path.join(tmp, 'debian/control'), `Source: ${NAME}\n\nPackage: ${NAME}\nArchitecture: any\n`);
-  const out = run('dpkg-shlibdeps', ['-O', `-edebian/${NAME}/${file}`], { cwd: tmp });
+  const out = run('dpkg-shlibdeps', ['-O', ...files.map((file) => `-edebian/${NAME}/${file}`)], { cwd: tmp });
   const m = /^shlibs:Depends=(.+)$/m.exec(out);
-  if (!m) die(`dpkg-shlibdeps gave no shlibs:Depends for ${file}: ${out.trim()}`);
+  if (!m) die(`dpkg-shlibdeps gave no shlibs:Depends for ${files.join(', ')}: ${out.trim()}`);
   return m[1];
 }
 
@@ -185,8 +196,11 @@ async function main() {
   const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
   if (!has('dpkg-deb')) die('dpkg-deb not found (Debian package dpkg)');
   await checkCopyright();
+  const exe = o.runtime === 'exe';
   if (o.build) run(o.node, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (o.build && exe) run(o.node, [path.join(REPO, 'scripts/build-exe.mjs')], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
   const dist = path.join(REPO, 'dist');
+  if (exe && !fs.existsSync(path.join(dist, 'mdevctl'))) die('dist/mdevctl missing: run `npm run build:exe` first (or drop --no-build), or --runtime node');
   for (const f of ['cli.cjs', 'cli-on-demand.cjs']) {
     if (!fs.existsSync(path.join(dist, f))) die(`dist/${f} missing: run \`npm run build\` first (or drop --no-build)`);
   }
@@ -199,18 +213,34 @@ async function main() {
         '(MDEVCTL_BUILD_NATIVE=off npm run deb)',
     );
   }
-  if (!native) {
+  if (!native && !exe) {
     process.stderr.write(
       `build-deb: note: no dist/${ADDON} (the build had no C compiler, or MDEVCTL_BUILD_NATIVE=off): ` +
         'building the architecture-independent package; the installed CLI reads with JavaScript alone\n',
     );
   }
-  const arch = native ? run('dpkg', ['--print-architecture']).trim() : 'all';
+  if (exe && !has('dpkg-shlibdeps')) die('dpkg-shlibdeps not found (Debian package dpkg-dev): the executable\'s libc6 dependency needs it');
+  const arch = native || exe ? run('dpkg', ['--print-architecture']).trim() : 'all';
+  if (exe && arch !== 'amd64') die(`the executable is Bun's linux-x64 build, for amd64 hosts, not ${arch}: use --runtime node`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-deb-'));
   try {
     // laid out as debhelper does (debian/control, debian/PACKAGE/), where dpkg-shlibdeps looks
     const s = new Stage(path.join(tmp, 'debian', NAME));
+    /** The files dpkg-shlibdeps reads for the libc6 version. */
+    const elf = [];
+    if (exe) {
+      // the executable, and the native reader beside it (src/cli/exe.ts); never stripped: Bun's
+      // executable carries the compiled CLI after its ELF sections
+      s.copy(path.join(dist, 'mdevctl'), `${LIB}/mdevctl`, 0o755);
+      elf.push(`${LIB}/mdevctl`);
+      for (const b of ['mdevctl', 'lsmdev']) s.link(`../lib/${NAME}/mdevctl`, `usr/bin/${b}`);
+      if (native) {
+        s.copy(addon, `${LIB}/${ADDON}`);
+        run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/${ADDON}`)]);
+        elf.push(`${LIB}/${ADDON}`);
+      }
+    } else {
     // the bundle: the launchers, the loader, the CLI's two files and whatever the build left beside
     // them (their V8 code caches dist/cli.cjs.cache and dist/cli-on-demand.cjs.cache, when the
     // build made them)
@@ -228,12 +258,15 @@ async function main() {
     if (native) {
       s.copy(addon, `${LIB}/dist/${ADDON}`);
       run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/dist/${ADDON}`)]);
+      elf.push(`${LIB}/dist/${ADDON}`);
+    }
     }
     s.write('usr/lib/udev/rules.d/60-mdevctl.rules', udevRule());
     for (const page of fs.readdirSync(path.join(REPO, 'man')).filter((f) => /\.8$/.test(f)).sort()) {
       s.write(`usr/share/man/man8/${page}.gz`, gz(fs.readFileSync(path.join(REPO, 'man', page))));
     }
-    const cli = (shell) => run(o.node, [path.join(REPO, 'bin/mdevctl'), 'completion', shell], { cwd: REPO });
+    const cli = (shell) => (exe ? run(path.join(dist, 'mdevctl'), ['completion', shell], { cwd: REPO })
+      : run(o.node, [path.join(REPO, 'bin/mdevctl'), 'completion', shell], { cwd: REPO }));
     s.write('usr/share/bash-completion/completions/mdevctl', cli('bash'));
     s.link('mdevctl', 'usr/share/bash-completion/completions/lsmdev'); // bash-completion looks by command name
     s.write('usr/share/zsh/vendor-completions/_mdevctl', cli('zsh'));
@@ -259,7 +292,8 @@ async function main() {
       .replace('@UPSTREAM_VERSION@', pkgJson.version)
       .replace('@INSTALLED_SIZE@', String(installedSize))
       .replace('@ARCHITECTURE@', arch)
-      .replace('@SHLIBS_DEPENDS@, ', native ? `${shlibsDepends(tmp, `${LIB}/dist/${ADDON}`)}, ` : '');
+      .replace('@DEPENDS@', [...(elf.length ? [shlibsDepends(tmp, elf)] : []), ...(exe ? [] : ['nodejs (>= 20)']), 'udev'].join(', '))
+      .replace(/^@RUNTIME@\n/m, fs.readFileSync(path.join(PKG, exe ? 'description.exe' : 'description.node'), 'utf8'));
     const md5sums = entries
       .filter((e) => e.kind === 'file')
       .map((e) => `${createHash('md5').update(fs.readFileSync(s.p(e.rel))).digest('hex')}  ${e.rel}\n`)

@@ -3,15 +3,37 @@
  * the whole CLI compiled with its runtime (Bun). As upstream's binary does, it is `lsmdev` when
  * the name it was run by (argv[0]) is `lsmdev` (a link named so), else `mdevctl`.
  *
- * Two things differ from the Node build (bin/mdevctl): the native reader is the fastio.node beside
- * the executable (its real path; none there: the JavaScript readers), and the run ends through
+ * Three things differ from the Node build (bin/mdevctl): the native reader is the fastio.node
+ * beside the executable (its real path; none there: the JavaScript readers); the run ends through
  * process.exit (Node's exit deadlock, src/cli/exit.ts, is Node's; under Bun the addon's _exit
- * measured no faster).
+ * measured no faster); and fs.readdirSync gives its names in byte order, as Node's does (libuv
+ * sorts them, strcmp; Bun gives the kernel's order), which the listings and their warnings rely on
+ * (test/exe.test.ts shows the difference).
  */
+import fs = require('node:fs');
 import path = require('node:path');
 import { setAddonDir } from '../lib/native';
 import { exitPlainly } from './exit';
 import { run } from './main';
+
+/** Byte order of names, as strcmp gives it (UTF-16 order differs past U+D7FF only). */
+function byteOrder(a: string, b: string): number {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(a + b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+type Entry = string | Buffer | { name: string | Buffer };
+const nameOf = (e: Entry): string | Buffer => (typeof e === 'string' || Buffer.isBuffer(e) ? e : e.name);
+const readdirSync = fs.readdirSync;
+(fs as { readdirSync: unknown }).readdirSync = function sortedReaddirSync(this: unknown, ...args: Parameters<typeof fs.readdirSync>) {
+  const entries = readdirSync.apply(this, args) as unknown as Entry[];
+  return entries.sort((x, y) => {
+    const a = nameOf(x);
+    const b = nameOf(y);
+    return typeof a === 'string' && typeof b === 'string' ? byteOrder(a, b) : Buffer.compare(Buffer.from(a), Buffer.from(b));
+  });
+};
 
 setAddonDir(path.dirname(process.execPath));
 exitPlainly();

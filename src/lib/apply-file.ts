@@ -6,7 +6,7 @@
  * repeated in one object (JSON.parse would keep the last silently), attribute values.
  */
 import { MDev, parseConfigValue } from './device';
-import { MdevctlError, escapeControls } from './errors';
+import { MdevctlError, escapeControls, jsonSyntaxMessage } from './errors';
 import { readJsonFile } from './jsonfile';
 import { duplicateKey } from './json';
 import { parseUuid, uuidProblem } from './uuid';
@@ -48,7 +48,7 @@ export function parseApplyText(text: string, source: string): DesiredState {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new MdevctlError(`invalid JSON in ${source}: ${escapeControls((e as Error).message)}`);
+    throw new MdevctlError(`invalid JSON in ${source}: ${escapeControls(jsonSyntaxMessage(e))}`);
   }
   const dup = duplicateKey(text);
   if (dup !== null) throw new MdevctlError(`${source}: the key "${shown(dup)}" appears twice in one object`);

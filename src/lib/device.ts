@@ -2,7 +2,7 @@
  * The mediated device model: one device as known from its definition, from sysfs, or both, and
  * the conversions to and from the definition JSON format (REFERENCE §2).
  */
-import { MdevctlError, escapeControls } from './errors';
+import { MdevctlError, escapeControls, jsonSyntaxMessage } from './errors';
 
 export type Attr = [name: string, value: string];
 
@@ -123,7 +123,7 @@ export function parseConfigText(text: string, source?: string): ParsedConfig {
     value = JSON.parse(text);
   } catch (e) {
     const where = source ? ` in ${source}` : '';
-    throw new MdevctlError(`invalid JSON${where}: ${escapeControls((e as Error).message)}`);
+    throw new MdevctlError(`invalid JSON${where}: ${escapeControls(jsonSyntaxMessage(e))}`);
   }
   return parseConfigValue(value, source);
 }

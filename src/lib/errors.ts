@@ -62,3 +62,14 @@ export function escapeControls(text: string, keepNewlines = false): string {
     keepNewlines && c === '\n' ? c : c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1),
   );
 }
+
+/**
+ * JSON.parse's message for a syntax error, as V8 (Node) words it where another engine words it
+ * otherwise: JavaScriptCore (the one-file executable's Bun, src/cli/exe.ts) says "JSON Parse error:
+ * Unexpected EOF" for input that ends too soon (an empty or truncated definition), V8 "Unexpected
+ * end of JSON input". Other syntax errors keep the engine's own words (test/exe.test.ts).
+ */
+export function jsonSyntaxMessage(e: unknown): string {
+  const message = (e as Error).message;
+  return message === 'JSON Parse error: Unexpected EOF' ? 'Unexpected end of JSON input' : message;
+}

@@ -31,6 +31,15 @@ export function nodeBuildOnly(what: string): boolean {
   return true;
 }
 
+/**
+ * What the CLI under test says where its JavaScript engine has the words: V8's (the Node build)
+ * or JavaScriptCore's (the executable, Bun): JSON.parse's syntax errors but input that ends too
+ * soon (src/lib/errors.ts, jsonSyntaxMessage; test/exe.test.ts shows both engines).
+ */
+export function engineWords<T>(v8: T, javascriptCore: T): T {
+  return TEST_CLI === undefined ? v8 : javascriptCore;
+}
+
 let exeLinks: string | undefined;
 
 /** A directory with bin/mdevctl and bin/lsmdev, links to the executable under test (made once). */

@@ -10,7 +10,7 @@ import path = require('node:path');
 import { Root } from '../root';
 import { Log } from '../log';
 import { ConfigStore, StoreFiles, removeStaleTemps } from '../store';
-import { MdevctlError, describeSystemError, errnoCode, escapeControls } from '../errors';
+import { MdevctlError, describeSystemError, errnoCode, escapeControls, jsonSyntaxMessage } from '../errors';
 import { byteOrder } from '../order';
 import { checkBdf } from './sysfs';
 
@@ -33,7 +33,7 @@ export function parseDefinition(text: string, vf: string): VgpuDefinition {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new Error(`invalid JSON: ${escapeControls((e as Error).message)}`);
+    throw new Error(`invalid JSON: ${escapeControls(jsonSyntaxMessage(e))}`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected an object');
   const o = v as Record<string, unknown>;
