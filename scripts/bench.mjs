@@ -27,6 +27,18 @@
 //   --env NAME=VALUE              set this in our CLI's environment (repeatable), e.g.
 //                                 MDEVCTL_NATIVE=off (JavaScript readers only) or
 //                                 MDEVCTL_NATIVE_THREADS=1 (the native reader on one thread)
+//   --side-by-side                instead of the above: every CLI side by side in one run, each
+//                                 command's runs interleaved (a rotating order per round): our
+//                                 Node build, the executable (--exe, default dist/mdevctl from
+//                                 `npm run build:exe`), upstream 1.4.0 and 1.2.0 (when they can be
+//                                 set up); on a small-host tree (4 parents x 4 types, 8 defined,
+//                                 2 running) and trees A and B at the largest --scale (default 4
+//                                 here), with the issue-21 targets checked: exe <= 4x 1.4.0 on the
+//                                 small host, exe <= 0.5x 1.4.0 and <= the Node build on A and B.
+//                                 1.4.0 runs with trixie's loader and libc from the reference cache
+//                                 (scripts/reference-mdevctl.sh) on MDEVCTL_ENV_ROOT, no chroot
+//                                 (1.2.0's chroot cannot hold both); 1.2.0 as above
+//   --exe PATH                    the executable for --side-by-side
 //   --threads-threshold           instead of the above: time the native reader (dist/fastio.node)
 //                                 in-process on batches of 64 to 16384 files of a tree B, with 1
 //                                 thread and with 2..CPUs, to see from which batch size threads
@@ -67,7 +79,7 @@ const MAX_BUFFER = 1 << 30;
 const DEFAULTS = {
   'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
   'parents-b': 256, 'types-b': 32, runs: 10, 'startup-runs': 40, warmup: 1, reference: 'auto', keep: false, only: null,
-  scale: [1], node: process.execPath, env: [], 'threads-threshold': false,
+  scale: [1], node: process.execPath, env: [], 'threads-threshold': false, 'side-by-side': false, exe: path.join(REPO, 'dist', 'mdevctl'),
 };
 const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, 'startup-runs': 1, warmup: 0 };
 
@@ -87,6 +99,7 @@ function parseArgs(argv) {
     if (a === '-h' || a === '--help') usage();
     if (a === '--keep') { o.keep = true; continue; }
     if (a === '--threads-threshold') { o['threads-threshold'] = true; continue; }
+    if (a === '--side-by-side') { o['side-by-side'] = true; continue; }
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m || !(m[1] in DEFAULTS)) usage(`unknown argument ${a}`);
     const v = m[2] ?? argv[++i];
@@ -102,6 +115,8 @@ function parseArgs(argv) {
       const r = spawnSync(o.node, ['-p', 'process.version'], { encoding: 'utf8' });
       if (r.status !== 0) usage(`--node ${v}: cannot run it (${r.error?.message ?? r.stderr.trim()})`);
       o.nodeVersion = r.stdout.trim();
+    } else if (m[1] === 'exe') {
+      o.exe = path.resolve(v);
     } else if (m[1] === 'env') {
       if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) usage(`--env: NAME=VALUE, not ${v}`);
       o.env = [...o.env, v];
@@ -236,6 +251,7 @@ const OUR_ENV = (() => {
   const env = { ...process.env };
   delete env.MDEVCTL_ENV_ROOT;
   delete env.NODE_OPTIONS;
+  delete env.NODE_EXTRA_CA_CERTS; // read at every start (about 40 ms under Node 18/20): not ours to time
   return env;
 })();
 const REF_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -456,6 +472,10 @@ function main() {
     threadsThreshold(o);
     return;
   }
+  if (o['side-by-side']) {
+    sideBySide(o, process.argv.slice(2).some((a) => a.startsWith('--scale')));
+    return;
+  }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
   const mismatches = [];
   const bySize = new Map();
@@ -524,6 +544,107 @@ function nativeStatus() {
   if (r.status !== 0) return `NOT LOADED, JavaScript readers only (${(r.stderr || '').trim().split('\n')[0]})`;
   const threads = OUR_ENV.MDEVCTL_NATIVE_THREADS;
   return `dist/fastio.node, threads ${threads ? `MDEVCTL_NATIVE_THREADS=${threads}` : `auto (${os.availableParallelism?.() ?? os.cpus().length} CPUs)`}`;
+}
+
+/** 1.4.0 as --side-by-side runs it: [loader, args before mdevctl's], or why it cannot be had. */
+function reference140() {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return { why: 'not root (the reference set-up needs root)' };
+  const r = spawnSync('bash', [REF_SCRIPT, '--setup'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, MDEVCTL_REF_VERSION: '1.4.0' } });
+  if (r.status !== 0) return { why: (r.stderr || `set-up exited with ${r.status}`).trim().replace(/^reference-mdevctl: /gm, '') };
+  const overlay = path.join(r.stdout.trim(), 'overlay');
+  return { loader: path.join(overlay, 'lib64', 'ld-linux-x86-64.so.2'), pre: ['--library-path', path.join(overlay, 'usr/lib/x86_64-linux-gnu'), path.join(overlay, 'usr/bin/mdevctl')] };
+}
+
+/**
+ * --side-by-side: every CLI on the same trees in one run, each command's runs interleaved, and the
+ * targets of issue 21 checked against the medians.
+ */
+function sideBySide(o, scaleGiven) {
+  const k = scaleGiven ? o.scale[o.scale.length - 1] : 4;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
+  const loadBefore = load();
+  const runners = [{ name: 'node', argv: ours.argv, env: OUR_ENV }];
+  const notes = [];
+  if (fs.existsSync(o.exe)) runners.push({ name: 'exe', argv: (root, args) => [o.exe, [...(root ? ['--root', root] : []), ...args]], env: OUR_ENV });
+  else notes.push(`exe: none (${o.exe} missing: npm run build:exe)`);
+  try {
+    const sizes = scaled(o, k);
+    const roots = { s: path.join(work, 's'), a: path.join(work, 'a'), b: path.join(work, 'b') };
+    const small = makeTreeA(roots.s, { ...o, 'parents-a': 4, 'types-a': 4, defined: 8, running: 2 });
+    const a = makeTreeA(roots.a, sizes);
+    makeParents(roots.b, sizes['parents-b'], sizes['types-b']);
+    spawnSync('sync', [], { stdio: 'ignore' });
+    const ref = o.reference === 'no' ? { why: 'not asked for (--reference no)' } : reference140();
+    if (ref.loader) {
+      runners.push({ name: '1.4.0', argv: (root, args) => [ref.loader, [...ref.pre, ...args]], env: (root) => ({ ...REF_ENV, MDEVCTL_ENV_ROOT: root }) });
+    } else notes.push(`1.4.0: none (${ref.why})`);
+    const why120 = o.reference === 'no' ? 'not asked for (--reference no)' : setupReference([roots.s, roots.a, roots.b]);
+    if (why120 === null) runners.push(theirs);
+    else notes.push(`1.2.0: none (${why120})`);
+    if (o.reference === 'require' && notes.some((n) => /^1\./.test(n))) {
+      process.stderr.write(`bench: references required but not available: ${notes.join('; ')}\n`);
+      process.exit(1);
+    }
+    const rows = [];
+    for (const [tree, root] of [['small', roots.s], ['A', roots.a], ['B', roots.b]]) {
+      const forms = tree === 'B' ? [['types'], ['types', '--dumpjson']]
+        : [['list'], ['list', '-d'], ['list', '--dumpjson'], ['list', '-d', '--dumpjson'], ...(tree === 'small' ? [['list', '-d', '-v'], ['types'], ['types', '--dumpjson']] : [])];
+      for (const args of forms) rows.push({ label: args.join(' '), tree, root, args, t: new Map(runners.map((r) => [r.name, []])) });
+    }
+    if (o.only) rows.splice(0, rows.length, ...rows.filter((r) => o.only.test(r.label)));
+    const mismatches = [];
+    const runs = o.runs;
+    for (const row of rows) {
+      for (let i = 0; i < o.warmup + runs; i++) {
+        const order = runners.map((_, j) => runners[(i + j) % runners.length]);
+        const outs = new Map();
+        for (const r of order) {
+          const [cmd, argv] = r.argv(row.root, row.args);
+          const x = exec(cmd, argv, typeof r.env === 'function' ? r.env(row.root) : r.env);
+          outs.set(r.name, { ...x, stdout: r === theirs ? stdoutAs14(row.args, x.status, x.stdout) : x.stdout });
+          if (i >= o.warmup) row.t.get(r.name).push(x.ms);
+        }
+        const first = outs.get('node');
+        for (const [name, x] of outs) {
+          if (x.status !== first.status || x.stdout !== first.stdout) {
+            mismatches.push(`${row.tree} ${row.label}: ${name} differs from the Node build (${x.stdout.length} bytes, exit ${x.status}; node ${first.stdout.length} bytes, exit ${first.status})`);
+          }
+        }
+      }
+    }
+    const med = (row, name) => (row.t.has(name) ? median(row.t.get(name)) : undefined);
+    const names = runners.map((r) => r.name);
+    const ratio = (x, y) => (x === undefined || y === undefined ? '-' : (x / y).toFixed(2));
+    const header = ['command', 'tree', ...names.map((n) => `${n} ms`), 'exe/1.4.0', 'node/1.4.0', 'exe/node', 'target'];
+    const verdicts = [];
+    const cells = rows.map((row) => {
+      const exe = med(row, 'exe');
+      const r140 = med(row, '1.4.0');
+      const node = med(row, 'node');
+      let target = '-';
+      if (exe !== undefined && r140 !== undefined) {
+        const ok = row.tree === 'small' ? exe <= 4 * r140 : exe <= 0.5 * r140 && exe <= node;
+        target = `${row.tree === 'small' ? 'exe <= 4x 1.4.0' : 'exe <= 0.5x 1.4.0, <= node'}: ${ok ? 'met' : 'MISSED'}`;
+        verdicts.push(ok);
+      }
+      return [row.label, row.tree, ...names.map((n) => med(row, n).toFixed(1)), ratio(exe, r140), ratio(node, r140), ratio(exe, node), target];
+    });
+    let out = `mdevctl-ts bench --side-by-side: node ${o.nodeVersion} (${o.node}), exe ${fs.existsSync(o.exe) ? o.exe : '-'}, ${os.cpus().length} cores, ` +
+      `load ${loadBefore} before, ${load()} after; median of ${runs} run(s) after ${o.warmup} warm-up, each command's runs interleaved, ms per process\n`;
+    out += `trees: small: 4 parents x 4 types, 8 defined, 2 running; A (x${k}): ${sizes['parents-a']} parents x ${sizes['types-a']} types, ` +
+      `${sizes.defined} defined, ${sizes.running} running; B (x${k}): ${sizes['parents-b']} parents x ${sizes['types-b']} types\n`;
+    out += `native reader: ${nativeStatus()}${notes.length ? `\n${notes.join('\n')}` : ''}\n\n`;
+    out += markdown(header, cells, 2);
+    if (verdicts.length) out += `\ntargets: ${verdicts.filter(Boolean).length} of ${verdicts.length} met\n`;
+    const seen = new Set();
+    const uniq = mismatches.filter((m) => !seen.has(m) && seen.add(m));
+    out += uniq.length === 0 ? `\noutputs: identical for every command (${names.join(', ')})\n` : `\noutputs DIFFER:\n${uniq.map((m) => `  ${m}`).join('\n')}\n`;
+    process.stdout.write(out);
+    process.exitCode = uniq.length ? 1 : 0;
+  } finally {
+    if (o.keep) process.stderr.write(`bench: trees kept under ${work}\n`);
+    else fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -1,15 +1,23 @@
 /**
- * The Debian package (`npm run deb`, scripts/build-deb.mjs), installed for real: built from the
+ * The Debian packages (`npm run deb`, scripts/build-deb.mjs), installed for real: built from the
  * dist/ that `npm test` has just made, checked by lintian, then installed with apt and dpkg into a
- * throwaway Debian bookworm root (scripts/deb-test-root.sh: debootstrap, cached once per machine,
- * copied per run) that already has Debian's own mdevctl 1.2.0 with definitions it made. Every
- * command runs inside that root through chroot, with dpkg's own database.
+ * throwaway Debian root (scripts/deb-test-root.sh: debootstrap, cached once per machine and suite,
+ * copied per run) that already has Debian's own mdevctl (bookworm: 1.2.0, trixie: 1.4.0) with
+ * definitions it made. Every command runs inside that root through chroot, with dpkg's own
+ * database and a clean environment (env -i).
  *
- * Node: the package depends on nodejs (>= 20), which bookworm's archive cannot give (18; no
- * nodejs in bookworm-backports). The root gets a "nodejs" package built by deb-test-root.sh that
- * carries the real node binary running this test, installed with dpkg, so the dependency is
- * checked by dpkg as on a host with Debian's or NodeSource's Node 20+. That also makes the code
- * cache the build made (for this Node) the right one for the root's Node, which is checked.
+ * Three runs: the executable's package (dist/mdevctl, `npm run build:exe`; Depends libc6 and udev)
+ * into bookworm and into trixie roots with no nodejs at all; and the Node variant
+ * (`npm run deb -- --runtime node`) into bookworm. The executable's runs need dist/mdevctl (the
+ * prerequisites rule: skipped on a newcomer's machine without it, a failure under
+ * MDEVCTL_TEST_ALL).
+ *
+ * Node (the Node variant): the package depends on nodejs (>= 20), which bookworm's archive cannot
+ * give (18; no nodejs in bookworm-backports). The root gets a "nodejs" package built by
+ * deb-test-root.sh that carries the real node binary running this test, installed with dpkg, so the
+ * dependency is checked by dpkg as on a host with Debian's or NodeSource's Node 20+. That also
+ * makes the code cache the build made (for this Node) the right one for the root's Node, which is
+ * checked.
  *
  * Needs root, chroot, unshare, debootstrap (or the cached root), dpkg-deb and lintian (which
  * brings dpkg-dev: dpkg-shlibdeps, for the package with the native reader); .ci/run installs
@@ -28,6 +36,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, run } from './support/cli';
+import { prerequisites } from './support/prerequisites';
 
 const SKIP = process.env.MDEVCTL_DEB_TESTS === 'skip';
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
@@ -42,6 +51,20 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
 const ADDON = path.join(REPO, 'dist/fastio.node');
 const NATIVE = fs.existsSync(ADDON);
 
+/** A package variant and the suite of the root it is installed into. */
+interface Variant {
+  runtime: 'exe' | 'node';
+  suite: 'bookworm' | 'trixie';
+  /** Debian's own mdevctl in that suite. */
+  debian: string;
+}
+const VARIANTS: Variant[] = [
+  { runtime: 'exe', suite: 'bookworm', debian: '1.2.0' },
+  { runtime: 'exe', suite: 'trixie', debian: '1.4.0' },
+  { runtime: 'node', suite: 'bookworm', debian: '1.2.0' },
+];
+const EXE = path.join(REPO, 'dist/mdevctl');
+
 interface Ready {
   tmp: string;
   deb: string;
@@ -51,7 +74,7 @@ interface Ready {
 }
 
 /** Builds the .deb and a fresh root, or says why it cannot. Runs while the file is collected. */
-function prepare(): { ready?: Ready; reason?: string } {
+function prepare(v: Variant): { ready?: Ready; reason?: string } {
   if (process.getuid?.() !== 0) return { reason: 'not root (dpkg in a chroot needs root)' };
   for (const t of ['chroot', 'dpkg-deb', 'lintian']) if (!has(t)) return { reason: `no ${t} on PATH` };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-deb-'));
@@ -59,10 +82,10 @@ function prepare(): { ready?: Ready; reason?: string } {
     fs.rmSync(tmp, { recursive: true, force: true });
     return { reason };
   };
-  const b = spawnSync(process.execPath, [path.join(REPO, 'scripts/build-deb.mjs'), '--no-build', '--out', tmp], { encoding: 'utf8' });
+  const b = spawnSync(process.execPath, [path.join(REPO, 'scripts/build-deb.mjs'), '--no-build', '--runtime', v.runtime, '--out', tmp], { encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`build-deb failed (${b.status}): ${b.stderr}`); // a bug, never a skip
   const root = path.join(tmp, 'root');
-  const r = spawnSync(path.join(REPO, 'scripts/deb-test-root.sh'), ['--new', root], {
+  const r = spawnSync(path.join(REPO, 'scripts/deb-test-root.sh'), [v.runtime === 'node' ? '--new' : '--new-bare', root, v.suite], {
     encoding: 'utf8',
     timeout: 20 * 60000,
     env: { ...process.env, MDEVCTL_DEB_NODE: process.execPath },
@@ -72,9 +95,14 @@ function prepare(): { ready?: Ready; reason?: string } {
   return { ready: { tmp, deb: b.stdout.trim(), said: b.stderr, root } };
 }
 
-const prepared = prepare();
+describe.each(VARIANTS)('the $runtime package in $suite', (v) => {
+const exe = v.runtime === 'exe';
+const noExe = exe && prerequisites(`deb.test.ts (${v.suite})`, { files: [EXE] }, 'npm run build:exe');
+const prepared = noExe ? { reason: 'no dist/mdevctl' } : prepare(v);
 
-if (!prepared.ready) {
+if (noExe) {
+  test.skip('the executable is built', () => undefined);
+} else if (!prepared.ready) {
   test('the Debian package tests can run here', () => {
     if (!SKIP) throw new Error(`cannot run: ${prepared.reason} (set MDEVCTL_DEB_TESTS=skip to skip)`);
     console.log(`deb.test.ts skipped (MDEVCTL_DEB_TESTS=skip): ${prepared.reason}`);
@@ -142,36 +170,56 @@ if (!prepared.ready) {
     expect(overrides.filter((l) => l && !l.startsWith('#')).length).toBeGreaterThan(0);
   });
 
-  test('control: name, version, Depends nodejs (>= 20), Provides/Conflicts/Replaces mdevctl, admin; the architecture', () => {
+  test('control: name, version, Depends (libc6, udev; nodejs for the Node variant), Provides/Conflicts/Replaces mdevctl, admin; the architecture', () => {
     const f = (field: string) => spawnSync('dpkg-deb', ['-f', deb, field], { encoding: 'utf8' }).stdout.trim();
     // with the native reader: this host's architecture, and the libc6 its symbols need; without: all
-    const arch = NATIVE ? ok(spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' })).trim() : 'all';
+    const arch = NATIVE || exe ? ok(spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' })).trim() : 'all';
     expect(path.basename(deb)).toBe(`mdevctl-ts_${DEB_VERSION}_${arch}.deb`);
     expect(DEB_VERSION.startsWith(`${pkg.version}-`)).toBe(true);
     expect([f('Package'), f('Version'), f('Architecture'), f('Section'), f('Multi-Arch')]).toEqual(['mdevctl-ts', DEB_VERSION, arch, 'admin', 'foreign']);
-    if (NATIVE) {
-      // the newest GLIBC_x.y version among the symbols the addon takes from libc (objdump -T)
-      const versions = [...ok(spawnSync('objdump', ['-T', ADDON], { encoding: 'utf8' })).matchAll(/\bGLIBC_(\d+(?:\.\d+)+)\b/g)].map((m) => m[1]);
+    if (NATIVE || exe) {
+      // the newest GLIBC_x.y version among the symbols the addon and the executable take from libc (objdump -T)
+      const elf = [...(NATIVE ? [ADDON] : []), ...(exe ? [EXE] : [])];
+      const versions = elf.flatMap((f) => [...ok(spawnSync('objdump', ['-T', f], { encoding: 'utf8', maxBuffer: 64 << 20 })).matchAll(/\bGLIBC_(\d+(?:\.\d+)+)\b/g)].map((m) => m[1]));
       expect(versions.length).toBeGreaterThan(0);
       const num = (v: string) => v.split('.').map(Number);
       const newest = versions.reduce((a, b) => (num(b)[0] > num(a)[0] || (num(b)[0] === num(a)[0] && num(b)[1] > num(a)[1]) ? b : a));
-      expect(f('Depends')).toBe(`libc6 (>= ${newest}), nodejs (>= 20)`);
+      expect(f('Depends')).toBe(`libc6 (>= ${newest}), ${exe ? '' : 'nodejs (>= 20), '}udev`);
     } else {
-      expect(f('Depends')).toBe('nodejs (>= 20)');
+      expect(f('Depends')).toBe('nodejs (>= 20), udev');
     }
     expect(f('Provides')).toBe(`mdevctl (= ${pkg.version})`);
     expect(f('Conflicts')).toBe('mdevctl');
     expect(f('Replaces')).toBe('mdevctl');
     // a package without the addon is built on purpose only: the build says so
     expect(said).toBe(
-      NATIVE
+      NATIVE || exe
         ? ''
         : 'build-deb: note: no dist/fastio.node (the build had no C compiler, or MDEVCTL_BUILD_NATIVE=off): ' +
             'building the architecture-independent package; the installed CLI reads with JavaScript alone\n',
     );
   });
 
-  test("the bundle's files: the CLI's two files, their code caches, and the native reader when the build made one (0644, stripped)", () => {
+  (exe ? test : test.skip)("the executable's files: the executable as the build made it (0755) and the native reader beside it (0644, stripped)", () => {
+    const listing = ok(spawnSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }));
+    const lib = listing
+      .split('\n')
+      .filter((l) => l.includes(' ./usr/lib/mdevctl-ts/') || l.includes(' ./usr/bin/'))
+      .map((l) => `${l.split(/\s+/)[0]} ${l.split(' ./')[1]}`);
+    expect(lib.sort()).toEqual([
+      'drwxr-xr-x usr/bin/',
+      'drwxr-xr-x usr/lib/mdevctl-ts/',
+      ...(NATIVE ? ['-rw-r--r-- usr/lib/mdevctl-ts/fastio.node'] : []),
+      '-rwxr-xr-x usr/lib/mdevctl-ts/mdevctl',
+      'lrwxrwxrwx usr/bin/lsmdev -> ../lib/mdevctl-ts/mdevctl',
+      'lrwxrwxrwx usr/bin/mdevctl -> ../lib/mdevctl-ts/mdevctl',
+    ].sort());
+    const unpacked = path.join(tmp, 'unpacked');
+    ok(spawnSync('dpkg-deb', ['-x', deb, unpacked], { encoding: 'utf8' }));
+    expect(fs.readFileSync(path.join(unpacked, 'usr/lib/mdevctl-ts/mdevctl')).equals(fs.readFileSync(EXE))).toBe(true);
+  });
+
+  (exe ? test.skip : test)("the bundle's files: the CLI's two files, their code caches, and the native reader when the build made one (0644, stripped)", () => {
     const listing = ok(spawnSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' }));
     const inDist = listing
       .split('\n')
@@ -198,13 +246,15 @@ if (!prepared.ready) {
 
   test('the build is reproducible: the same dist/ gives the same .deb, byte for byte', () => {
     const again = path.join(tmp, 'again');
-    const b = spawnSync(process.execPath, [path.join(REPO, 'scripts/build-deb.mjs'), '--no-build', '--out', again], { encoding: 'utf8' });
+    const b = spawnSync(process.execPath, [path.join(REPO, 'scripts/build-deb.mjs'), '--no-build', '--runtime', v.runtime, '--out', again], { encoding: 'utf8' });
     expect(b.status).toBe(0);
     expect(fs.readFileSync(path.join(again, path.basename(deb))).equals(fs.readFileSync(deb))).toBe(true);
   });
 
-  test("the root starts with Debian's mdevctl 1.2.0, which stores two definitions", () => {
-    expect(status('mdevctl')).toMatch(/^ii 1\.2\.0/);
+  test("the root starts with Debian's mdevctl, which stores two definitions; no Node unless the package needs one", () => {
+    expect(status('mdevctl')).toMatch(new RegExp(`^ii ${v.debian.replace(/\./g, '\\.')}`));
+    expect(sh('command -v node nodejs').stdout).toBe(exe ? '' : '/usr/bin/node\n');
+    expect(status('nodejs')).toMatch(exe ? /^$/ : /^ii /);
     expect(status('mdevctl-ts')).toBe('');
     ok(inRoot(['mdevctl', 'define', '-u', U_AUTO, '-p', PARENT, '-t', 'i915-GVTg_V5_4', '--auto']));
     ok(inRoot(['mdevctl', 'define', '-u', U_MANUAL, '-p', PARENT, '-t', 'i915-GVTg_V5_8']));
@@ -230,12 +280,22 @@ if (!prepared.ready) {
     expect(definitions()).toEqual(before);
     // no udev in a chroot: the maintainer scripts did not call udevadm
     expect(udevCalls()).toBe('');
+    // udev stays needed: apt does not offer to remove it
+    const auto = inRoot(['apt-get', '--dry-run', 'autoremove'], { LC_ALL: 'C' });
+    expect(auto.status).toBe(0);
+    expect(auto.stdout).not.toMatch(/^Remv udev /m);
+    expect(status('udev')).toMatch(/^ii /);
   });
 
   test('mdevctl --version, lsmdev, and list -d of the definitions 1.2.0 made', () => {
     expect(inRoot(['mdevctl', '--version'])).toMatchObject({ status: 0, stdout: `mdevctl ${pkg.version}\n`, stderr: '' });
-    expect(fs.readlinkSync(R('usr/bin/mdevctl'))).toBe('../lib/mdevctl-ts/bin/mdevctl');
-    expect(fs.readFileSync(R('usr/lib/mdevctl-ts/bin/mdevctl'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
+    if (exe) {
+      expect([fs.readlinkSync(R('usr/bin/mdevctl')), fs.readlinkSync(R('usr/bin/lsmdev'))]).toEqual(['../lib/mdevctl-ts/mdevctl', '../lib/mdevctl-ts/mdevctl']);
+      expect(inRoot(['lsmdev', '--version'])).toMatchObject({ status: 0, stdout: `lsmdev ${pkg.version}\n`, stderr: '' });
+    } else {
+      expect(fs.readlinkSync(R('usr/bin/mdevctl'))).toBe('../lib/mdevctl-ts/bin/mdevctl');
+      expect(fs.readFileSync(R('usr/lib/mdevctl-ts/bin/mdevctl'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
+    }
     // no sysfs in the chroot: nothing runs, so lsmdev prints what an empty root gives
     const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
     expect(inRoot(['lsmdev'])).toMatchObject({ status: 0, stdout: run(['list'], { root: empty }).stdout, stderr: '' });
@@ -263,8 +323,9 @@ if (!prepared.ready) {
     const need = { MDEVCTL_NATIVE: 'require' };
     const off = { MDEVCTL_NATIVE: 'off' };
     const cases = [['list'], ['list', '-d'], ['list', '--verbose'], ['types'], ['types', '--dumpjson'], ['list', '-d', '--dumpjson']];
+    const addonIn = exe ? 'usr/lib/mdevctl-ts/fastio.node' : 'usr/lib/mdevctl-ts/dist/fastio.node';
     if (NATIVE) {
-      expect(fs.statSync(R('usr/lib/mdevctl-ts/dist/fastio.node')).mode & 0o7777).toBe(0o644);
+      expect(fs.statSync(R(addonIn)).mode & 0o7777).toBe(0o644);
       for (const args of cases) {
         const js = inRoot(['mdevctl', '--root', ccw, ...args], off);
         expect(js).toMatchObject({ status: 0, stderr: '' });
@@ -274,20 +335,20 @@ if (!prepared.ready) {
     }
     // without the addon (the `all` package; or, here, moved aside) `require` is an error: the
     // successes above were the addon's
-    const aside = R('usr/lib/mdevctl-ts/dist/fastio.node.aside');
-    if (NATIVE) fs.renameSync(R('usr/lib/mdevctl-ts/dist/fastio.node'), aside);
+    const aside = R(`${addonIn}.aside`);
+    if (NATIVE) fs.renameSync(R(addonIn), aside);
     try {
       const r = inRoot(['mdevctl', '--root', ccw, 'types'], need);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/^Error: MDEVCTL_NATIVE=require: unable to load the native reader \(\/usr\/lib\/mdevctl-ts\/dist\/fastio\.node: .*\)\n$/);
+      expect(r.stderr).toMatch(new RegExp(`^Error: MDEVCTL_NATIVE=require: unable to load the native reader \\(/${addonIn.replace(/\./g, '\\.')}: .*\\)\n$`));
       expect(r.status).not.toBe(0);
       expect(inRoot(['mdevctl', '--root', ccw, 'types'], off)).toMatchObject({ status: 0, stderr: '' });
     } finally {
-      if (NATIVE) fs.renameSync(aside, R('usr/lib/mdevctl-ts/dist/fastio.node'));
+      if (NATIVE) fs.renameSync(aside, R(addonIn));
     }
   });
 
-  test.each(['cli.cjs', 'cli-on-demand.cjs'])("the code cache of %s shipped is the build's, accepted by the root's Node", (name) => {
+  (exe ? test.skip : test).each(['cli.cjs', 'cli-on-demand.cjs'])("the code cache of %s shipped is the build's, accepted by the root's Node", (name) => {
     expect(fs.readFileSync(R(`usr/lib/mdevctl-ts/dist/${name}.cache`))).toEqual(fs.readFileSync(path.join(REPO, `dist/${name}.cache`)));
     const probe = `const l = require('/usr/lib/mdevctl-ts/bin/load-cli.cjs'), fs = require('fs'), js = l.DIST + '/${name}';
       const c = fs.readFileSync(js + '.cache'), nl = c.indexOf(10), src = fs.readFileSync(js, 'utf8');
@@ -300,7 +361,7 @@ if (!prepared.ready) {
     const runs = [...rule.matchAll(/RUN\+="\/bin\/sh -c '(.*)'"/g)].map((m) => m[1]);
     expect(runs).toHaveLength(2);
     for (const c of runs) expect(c).toMatch(/; \/usr\/bin\/mdevctl start-parent-mdevs %k 2>&1 \| logger -t mdevctl$/);
-    expect(ok(inRoot(['readlink', '-e', '/usr/bin/mdevctl']))).toBe('/usr/lib/mdevctl-ts/bin/mdevctl\n');
+    expect(ok(inRoot(['readlink', '-e', '/usr/bin/mdevctl']))).toBe(exe ? '/usr/lib/mdevctl-ts/mdevctl\n' : '/usr/lib/mdevctl-ts/bin/mdevctl\n');
     expect(inRoot(['test', '-x', '/usr/bin/mdevctl']).status).toBe(0);
     // on a fixture: an auto device defined on parent 0.0.26ab, then the rule's command for it
     const fx = '/var/tmp/ccw-udev';
@@ -407,9 +468,12 @@ if (!prepared.ready) {
     fs.rmSync(R('var/lib/mdevctl'), { recursive: true });
   });
 
-  test("dpkg -i over Debian's mdevctl keeps our udev rule (its /lib name is the same file on merged /usr)", () => {
+  test("Debian's mdevctl installs again and lists the kept definitions; dpkg -i over it keeps our udev rule (its /lib name is the same file on merged /usr)", () => {
     ok(sh('dpkg -i /root/debian-mdevctl/mdevctl_*.deb'));
-    expect(status('mdevctl')).toMatch(/^ii 1\.2\.0/);
+    expect(status('mdevctl')).toMatch(new RegExp(`^ii ${v.debian.replace(/\./g, '\\.')}`));
+    const theirs = ok(inRoot(['mdevctl', 'list', '-d']));
+    expect(theirs).toContain(`${U_MANUAL} ${PARENT} i915-GVTg_V5_8 manual\n`);
+    expect(theirs).toContain(`${U_AUTO} ${PARENT} i915-GVTg_V5_4 auto\n`);
     const r = inRoot(['dpkg', '-i', debInRoot], { LC_ALL: 'C' });
     expect(r.stdout).toContain('Removing mdevctl (');
     expect(r.status).toBe(0);
@@ -422,3 +486,4 @@ if (!prepared.ready) {
     expect(definitions()).toEqual(before);
   });
 }
+});
