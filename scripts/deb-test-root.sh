@@ -33,9 +33,11 @@
 # root cannot be made (test/deb.test.ts turns that into the reason it gives).
 set -euo pipefail
 
-SUITE="${2:-bookworm}"
-[ "${1:-}" = --setup ] && SUITE="${2:-bookworm}"
-case "${1:-}" in --new|--new-bare) SUITE="${3:-bookworm}" ;; esac
+case "${1:-}" in
+  --setup) SUITE="${2:-bookworm}" ;;
+  --new|--new-bare) SUITE="${3:-bookworm}" ;;
+  *) SUITE=bookworm ;;
+esac
 case "$SUITE" in
   bookworm) DEBIAN_MDEVCTL=1.2.0 ;;
   trixie) DEBIAN_MDEVCTL=1.4.0 ;;
