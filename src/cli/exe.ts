@@ -12,7 +12,7 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { setAddonDir } from '../lib/native';
+import { setAddonDir } from '../lib/util/native';
 import { exitPlainly } from './exit';
 import { run } from './main';
 

@@ -2,7 +2,7 @@
  * The mediated device model: one device as known from its definition, from sysfs, or both, and
  * the conversions to and from the definition JSON format (REFERENCE §2).
  */
-import { MdevctlError, escapeControls, jsonSyntaxMessage } from './errors';
+import { MdevctlError, escapeControls, jsonSyntaxMessage } from '../util/errors';
 
 export type Attr = [name: string, value: string];
 
