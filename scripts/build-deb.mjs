@@ -278,7 +278,9 @@ async function main() {
     for (const u of units) s.copy(path.join(unitDir, u), `usr/lib/systemd/system/${u}`);
     s.copy(path.join(PKG, 'copyright'), `usr/share/doc/${NAME}/copyright`);
     s.write(`usr/share/doc/${NAME}/changelog.Debian.gz`, gz(Buffer.from(changelog)));
-    s.copy(path.join(PKG, 'lintian-overrides'), `usr/share/lintian/overrides/${NAME}`);
+    // the executable's own overrides (lintian-overrides.exe) after the common ones
+    const overrides = [fs.readFileSync(path.join(PKG, 'lintian-overrides'), 'utf8'), ...(exe ? [fs.readFileSync(path.join(PKG, 'lintian-overrides.exe'), 'utf8')] : [])];
+    s.write(`usr/share/lintian/overrides/${NAME}`, overrides.join(''));
 
     // control area
     const entries = walk(s.dir);
