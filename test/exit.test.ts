@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
+import { cliEnv, copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const DEMO = path.join(REPO, 'fixtures', 'demo');
@@ -39,7 +39,7 @@ interface Ran {
 
 /** BIN ARGS as its own process, Node's ending held by the preload when HOLD. */
 function runCli(bin: string, args: string[], opts: { hold: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Ran {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...cliEnv(), ...opts.env };
   delete env.MDEVCTL_ENV_ROOT;
   const r = spawnSync(process.execPath, [...(opts.hold ? ['--require', preload] : []), bin, ...args], {
     env,

@@ -1,5 +1,5 @@
 /**
- * The man pages: they render without warnings (groff, and mandoc's lint when installed), and
+ * The man pages: they render without warnings (groff, and mandoc's lint), and
  * they document every verb and every option the CLI's --help lists, the files, the callout
  * protocol and the exit statuses.
  */
@@ -7,15 +7,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO, run } from './support/cli';
+import { prerequisites } from './support/prerequisites';
 
 const MAN = path.join(REPO, 'man');
 const source = (page: string) => fs.readFileSync(path.join(MAN, page), 'utf8');
-const has = (tool: string) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error === undefined;
+// .ci/run installs both; without one, what needs it is skipped with one line each
+const noGroff = prerequisites('man.test.ts (groff: rendering, and the words searched for in the rendered page)', { tools: ['groff'] },
+  'apt-get install groff-base; the words are searched for in the page source instead');
+const noMandoc = prerequisites('man.test.ts (mandoc -T lint)', { tools: ['mandoc'] }, 'apt-get install mandoc');
 
-/** The page as a reader sees it: groff's rendering, or without groff the source minus macros. */
+/** The page as a reader sees it: groff's rendering, or without groff (said once) the source minus macros. */
 function rendered(page: string): string {
-  if (!has('groff')) {
-    console.warn('groff is not installed: checking the man page source instead of its rendering');
+  if (noGroff) {
     return source(page)
       .split('\n')
       .filter((l) => !l.startsWith('.\\"'))
@@ -40,21 +43,13 @@ describe.each(['mdevctl.8', 'lsmdev.8'])('%s', (page) => {
     expect(text).toContain(`\n.SH NAME\n${page.replace('.8', '')} \\- `);
   });
 
-  test('groff renders it without a warning', () => {
-    if (!has('groff')) {
-      console.warn('groff is not installed (apt-get install groff-base): rendering not checked');
-      return;
-    }
+  (noGroff ? test.skip : test)('groff renders it without a warning', () => {
     const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', path.join(MAN, page)], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
-  test('mandoc -T lint finds nothing above style level', () => {
-    if (!has('mandoc')) {
-      console.warn('mandoc is not installed: lint not run');
-      return;
-    }
+  (noMandoc ? test.skip : test)('mandoc -T lint finds nothing above style level', () => {
     const r = spawnSync('mandoc', ['-T', 'lint', '-W', 'warning', path.join(MAN, page)], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
