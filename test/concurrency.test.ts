@@ -130,7 +130,7 @@ describe('the lock', () => {
     const holder = spawn('sleep', ['30']);
     try {
       plantLock(t, holder.pid!, startTime(holder.pid!));
-      const before = t.snapshot();
+      const before = t.snapshot('', 'identity');
       const t0 = Date.now();
       const r = await runAsync(t.root, ['define', '-u', U, '-p', P, '-t', TYPE], { env: { MDEVCTL_LOCK_TIMEOUT: '0.5' } });
       expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
@@ -141,7 +141,7 @@ describe('the lock', () => {
           `Error: Timed out after 0.5 s waiting for the lock ${lockDir(t)} (held by process ${holder.pid}); ` +
           'another mdevctl command is still changing the configuration\n',
       });
-      expect(t.snapshot()).toEqual(before);
+      expect(t.snapshot('', 'identity')).toEqual(before);
       // the holder ends (without releasing): its lock is stale and taken over at once
       holder.kill('SIGKILL');
       await new Promise((res) => holder.once('close', res));
@@ -185,25 +185,25 @@ describe('the lock', () => {
     const t = tree();
     fs.mkdirSync(lockDir(t));
     fs.writeFileSync(path.join(lockDir(t), 'README'), 'placed by hand');
-    const before = t.snapshot();
+    const before = t.snapshot('', 'identity');
     const r = run(['undefine', '-u', U], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0.2' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({
       status: 1,
       stderr: `Error: Timed out after 0.2 s waiting for the lock ${lockDir(t)} (held by another process); another mdevctl command is still changing the configuration\n`,
     });
-    expect(t.snapshot()).toEqual(before);
+    expect(t.snapshot('', 'identity')).toEqual(before);
   });
 
   test('an invalid MDEVCTL_LOCK_TIMEOUT is refused in one line before anything changes', () => {
     const t = tree();
-    const before = t.snapshot();
+    const before = t.snapshot('', 'identity');
     const r = run(['define', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: 'soon' } });
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
       status: 1,
       stdout: '',
       stderr: "Error: Invalid MDEVCTL_LOCK_TIMEOUT 'soon': expected a number of seconds\n",
     });
-    expect(t.snapshot()).toEqual(before);
+    expect(t.snapshot('', 'identity')).toEqual(before);
   });
 
   test('a root without run/lock (a fixture tree): the directory is created, the lock released', () => {
@@ -252,10 +252,10 @@ describe('the lock', () => {
     trees.push(t);
     fs.rmSync(t.p('run'), { recursive: true });
     t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
-    const before = t.snapshot();
+    const before = t.snapshot('', 'identity');
     const r = run(['--dry-run', 'modify', '-u', U, '--auto'], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(t.snapshot()).toEqual(before);
+    expect(t.snapshot('', 'identity')).toEqual(before);
   });
 
   test('read-only verbs take no lock: list and types work while the lock is held', () => {

@@ -81,6 +81,8 @@ test('a damaged type is reported with its whole path', () => {
     const types = fs.readdirSync(path.join(t, 'sys/class/mdev_bus'));
     const typesDir = path.join(t, 'sys/class/mdev_bus', types[0], 'mdev_supported_types');
     const type = fs.readdirSync(typesDir)[0];
+    // 0444 in the fixture, as on a real kernel: root writes it anyway, its owner makes it writable
+    fs.chmodSync(path.join(typesDir, type, 'available_instances'), 0o644);
     fs.writeFileSync(path.join(typesDir, type, 'available_instances'), 'many\n');
     const r = cli(['--root', t, 'types']);
     expect(r.status).toBe(1);
