@@ -104,22 +104,34 @@ describe('20 simultaneous `modify --addattr` on one device', () => {
   test('--auto, --manual, --addattr and --delattr interleaved with undefine of another device: every change lands', async () => {
     const t = tree();
     const other = '11111111-2222-4333-8444-555555555555';
-    t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [{ keep: '1' }] });
+    // two attributes to delete at index 1: whatever the order, each --delattr -i 1 meets one of
+    // them there (keep stays at 0, the added ones go after them)
+    t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [{ keep: '1' }, { gone1: 'x' }, { gone2: 'y' }] });
     t.addDefinition(P, other, { mdev_type: TYPE, start: 'manual', attrs: [] });
+    // --manual on a third device, under another parent, so that the last word on U's start is --auto's
+    const third = '22222222-3333-4444-8555-666666666666';
+    const P3 = '0000:00:03.0';
+    t.addDefinition(P3, third, { mdev_type: TYPE, start: 'auto', attrs: [{ t: '3' }] });
     const jobs = [
       ...Array.from({ length: 8 }, (_, i) => ['modify', '-u', U, '--addattr', `a${i}`, '--value', `${i}`]),
       ['modify', '-u', U, '--auto'],
+      ['modify', '-u', third, '--manual'],
+      ...Array.from({ length: 2 }, () => ['modify', '-u', U, '--delattr', '-i', '1']),
       ...Array.from({ length: 4 }, () => ['undefine', '-u', other]),
     ];
     const results = await Promise.all(jobs.map((args) => runAsync(t.root, args, PATIENT)));
-    const undefs = results.slice(9);
+    const undefs = results.slice(12);
+    expect(undefs).toHaveLength(4);
     expect(undefs.filter((r) => r.status === 0)).toHaveLength(1);
     for (const r of undefs.filter((x) => x.status !== 0)) expect(r.stderr).toBe('Error: No devices match the specified uuid\n');
-    for (const r of results.slice(0, 9)) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    for (const r of results.slice(0, 12)) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(t.exists(`etc/mdevctl.d/${P}/${other}`)).toBe(false);
+    expect(JSON.parse(t.read(`etc/mdevctl.d/${P3}/${third}`))).toEqual({ mdev_type: TYPE, start: 'manual', attrs: [{ t: '3' }] });
     const cfg = JSON.parse(t.read(`etc/mdevctl.d/${P}/${U}`));
     expect(cfg.start).toBe('auto');
     expect(cfg.attrs[0]).toEqual({ keep: '1' });
     expect(cfg.attrs.map((a: Record<string, string>) => Object.keys(a)[0]).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'keep']);
+    expect(cfg.attrs.slice(1).map((a: Record<string, string>) => Object.entries(a)[0]).sort()).toEqual(Array.from({ length: 8 }, (_, i) => [`a${i}`, `${i}`]));
     expect(fs.readdirSync(t.p('etc/mdevctl.d', P))).toEqual([U]);
   });
 });
