@@ -157,7 +157,8 @@ describe('damaged definitions: named in a warning, skipped, the others still lis
     make(t, defPath(t));
     return t;
   }
-  test.each<[string, (t: FakeTree, file: string) => void, (file: string) => string | RegExp]>([
+  // run as nobody: a file of root's mode 0600 is what nobody cannot read
+  asRoot.each<[string, (t: FakeTree, file: string) => void, (file: string) => string | RegExp]>([
     ['unreadable', (t, f) => fs.writeFileSync(f, DEF_TEXT, { mode: 0o600 }), (f) => `Unable to read definition ${f}: Permission denied (EACCES)`],
     ['a directory', (t, f) => fs.mkdirSync(f), (f) => `Ignoring definition ${f}: not a regular file`],
     ['a dangling link', (t, f) => fs.symlinkSync('nowhere', f), (f) => `Ignoring definition ${f}: the link points nowhere`],

@@ -151,7 +151,7 @@ export class FakeTree {
         else if (e.isDirectory()) {
           out[`${key}/`] = `dir${id(full, true)}`;
           walk(full);
-        } else if (e.isFile()) out[key] = `${fs.readFileSync(full, 'utf8')}${id(full) ? `\0${id(full)}` : ''}`;
+        } else if (e.isFile()) out[key] = `${readOwn(full)}${id(full) ? `\0${id(full)}` : ''}`; // create, remove: 0200
         else out[key] = `<special file>${id(full)}`; // a FIFO or socket: never opened (it could block)
       }
     };
