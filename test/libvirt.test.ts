@@ -200,7 +200,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const uuid = '64af5243-67fc-4bbc-ab43-1cc7dd92c18e';
     const r = mdevctl(['stop', `--uuid=${uuid}`]);
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readFileSync(path.join(root, 'sys/bus/mdev/devices', uuid, 'remove'), 'utf8')).toBe('1');
+    expect(readOwn(path.join(root, 'sys/bus/mdev/devices', uuid, 'remove'))).toBe('1');
   });
 
   test('undefine --uuid=U removes the definition', () => {
