@@ -104,8 +104,9 @@ export class FakeTree {
     return file;
   }
 
+  /** A file's text, whatever its mode (a write-only attribute: readOwn). */
   read(rel: string): string {
-    return fs.readFileSync(this.p(rel), 'utf8');
+    return readOwn(this.p(rel));
   }
 
   exists(rel: string): boolean {
