@@ -23,6 +23,8 @@ import * as monitor from './commands/monitor';
 import * as completion from './commands/completion';
 import * as vgpu from './commands/vgpu';
 import * as startParentMdevs from './commands/start-parent-mdevs';
+import * as startAll from './commands/start-all';
+import * as status from './commands/status';
 import * as fixture from './commands/fixture';
 
 /** A verb module: it adds its command(s) to the program. */
@@ -45,6 +47,8 @@ const VERBS: Array<{ names: string[]; verb: Verb; whole?: boolean }> = [
   { names: ['list'], verb: list },
   { names: ['types'], verb: types },
   { names: ['monitor'], verb: monitor },
+  { names: ['start-all'], verb: startAll },
+  { names: ['status'], verb: status },
   { names: ['completion', '__complete'], verb: completion, whole: true },
   { names: ['vgpu'], verb: vgpu },
   { names: ['start-parent-mdevs'], verb: startParentMdevs },
@@ -67,7 +71,7 @@ function verbsFor(argv: string[]): typeof VERBS {
 }
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
-const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval', '--vf', '--pf']);
+const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval', '--vf', '--pf', '--wait']);
 
 /** Does the command line ask for help? Help wins over every other check (libvirt probes this way). */
 function helpRequested(argv: string[]): boolean {

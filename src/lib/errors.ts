@@ -8,6 +8,17 @@ export class MdevctlError extends Error {
   }
 }
 
+/** A write into sysfs failed: CODE is the errno name the kernel gave (EBUSY, ENOSPC, ...). */
+export class KernelError extends MdevctlError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'KernelError';
+  }
+}
+
 /** The command line was wrong: printed with usage, exit status 2. */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -7,7 +7,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { Root } from './root';
 import { Log } from './log';
-import { MdevctlError, describeSystemError, errnoCode } from './errors';
+import { KernelError, MdevctlError, describeSystemError, errnoCode } from './errors';
 import { parseUuid } from './uuid';
 import { Batch, DT, exists, isDirectory, listDirs, readFiles, readLinks, readText, ReadResult } from './fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
@@ -48,6 +48,11 @@ export interface KernelWriter {
   attributeExists?(deviceDir: string, name: string): boolean | undefined;
   /** Dry run: devices of the type at TYPE_DIR planned so far (not yet counted by sysfs). */
   pendingCreates?(typeDir: string): number;
+  /**
+   * Called by waits (start-all) before each look at the tree: the simulated kernel makes its
+   * delayed entries appear then (src/lib/simulated-kernel.ts). The real kernel needs no call.
+   */
+  tick?(): void;
 }
 
 /** What a failed write into sysfs means, per errno, for the message shown to the user. */
@@ -439,8 +444,9 @@ export class Sysfs {
       this.writer.create(typeDir, uuid);
     } catch (e) {
       if (e instanceof MdevctlError) throw e;
-      throw new MdevctlError(
+      throw new KernelError(
         `Failed to create mdev ${uuid}, type ${type} on ${parent}: ${explainKernelError('create', e)} (${path.join(typeDir, 'create')})`,
+        errnoCode(e),
       );
     }
   }

@@ -1,7 +1,7 @@
 import { Context } from '../context';
 import { checkParentName } from '../validate';
 import { definedDevices } from './lookup';
-import { createDevice } from './start';
+import { startUnlessRunning } from './autostart';
 
 export interface StartParentResult {
   started: string[];
@@ -17,7 +17,8 @@ function runningAsDefined(ctx: Context, parent: string, uuid: string): boolean {
 /**
  * Start every auto-start definition of PARENT (run by the udev rule when a parent appears).
  * Idempotent: a device already running as defined is skipped silently, since udev fires this
- * more than once per parent, also when another run started it while this one was at it. Each
+ * more than once per parent, also when another run (or start-all, at boot) started it while this
+ * one was at it: each start checks and starts under the store lock (startUnlessRunning). Each
  * failure is logged on one line and the next device is tried.
  */
 
@@ -32,8 +33,9 @@ export function startParentMdevs(ctx: Context, parent: string): StartParentResul
       continue;
     }
     try {
-      ctx.callouts.invoke(dev, 'start', false, () => createDevice(ctx, dev));
-      result.started.push(dev.uuid);
+      // under the store lock, unless it runs by now (start-all, or udev's other event, started it)
+      if (startUnlessRunning(ctx, dev) === 'started') result.started.push(dev.uuid);
+      else result.skipped.push(dev.uuid);
     } catch (e) {
       // udev runs this for the parent's "add" and its "change" (MDEV_STATE=registered) events at
       // once: the other run may have started the device between our check and our write (seen on
