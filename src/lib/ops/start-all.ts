@@ -58,7 +58,7 @@ function sleep(ms: number): void {
 }
 
 /** The `after` key: undefined/null -> none; else a list of UUIDs, or why it is not one. */
-function parseAfter(raw: unknown): string[] | string {
+export function parseAfter(raw: unknown): string[] | string {
   if (raw === undefined || raw === null) return [];
   const bad = '"after" is not a list of UUIDs';
   if (!Array.isArray(raw)) return bad;
@@ -163,7 +163,7 @@ export function startAll(ctx: Context, o: StartAllOptions = {}): StartAllResult 
       }
       const notUp = deps.find((u) => !(byUuid.get(u) ?? []).some((d) => upIn(d.rec.state)) && !sysfs.activeDevice(u));
       if (notUp !== undefined) {
-        set(it, "waiting", `it starts after ${notUp}, which is not running yet`);
+        set(it, 'waiting', `it starts after ${notUp}, which is not running yet`);
         continue;
       }
       const missing = notReady(sysfs, it.dev);

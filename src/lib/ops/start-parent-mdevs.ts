@@ -2,6 +2,23 @@ import { Context } from '../context';
 import { checkParentName } from '../validate';
 import { definedDevices } from './lookup';
 import { startUnlessRunning } from './autostart';
+import { parseAfter } from './start-all';
+import { MDev } from '../device';
+
+/** DEVS with each after the devices of DEVS its `after` names (a cycle keeps the rest's order). */
+function dependencyOrder(devs: MDev[]): MDev[] {
+  const out: MDev[] = [];
+  const seen = new Set<MDev>();
+  const visit = (d: MDev) => {
+    if (seen.has(d)) return;
+    seen.add(d);
+    const after = parseAfter(d.after);
+    if (typeof after !== 'string') for (const u of after) for (const x of devs) if (x.uuid === u) visit(x);
+    out.push(d);
+  };
+  devs.forEach(visit);
+  return out;
+}
 
 export interface StartParentResult {
   started: string[];
@@ -25,9 +42,18 @@ function runningAsDefined(ctx: Context, parent: string, uuid: string): boolean {
 export function startParentMdevs(ctx: Context, parent: string): StartParentResult {
   checkParentName(parent);
   const result: StartParentResult = { started: [], skipped: [], failed: [] };
-  const devs = definedDevices(ctx, { parent }).get(parent) ?? [];
+  const devs = dependencyOrder(definedDevices(ctx, { parent }).get(parent) ?? []);
   for (const dev of devs) {
     if (!dev.autostart) continue;
+    const after = parseAfter(dev.after);
+    const waitsFor = typeof after === 'string' ? undefined : after.find((u) => !ctx.sysfs.activeDevice(u));
+    if (typeof after === 'string' || waitsFor !== undefined) {
+      // start-all (at boot) waits for it; here it is left alone, as the definition asks
+      const reason = typeof after === 'string' ? after : `it starts after ${waitsFor}, which is not running`;
+      result.failed.push({ uuid: dev.uuid, reason });
+      ctx.log.warn(`Not starting ${dev.uuid} on ${parent}: ${reason}`);
+      continue;
+    }
     if (dev.active) {
       result.skipped.push(dev.uuid);
       continue;
