@@ -15,8 +15,10 @@ ln -sf "$repo/bin/lsmdev" /usr/local/sbin/lsmdev
 rm -rf /etc/mdevctl.d
 mkdir -p /etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers /run/lock
 mkdir -p /lib/systemd /etc/udev/rules.d /run/udev
-[ -e /lib/systemd/systemd-udevd ] || cp "$udev/lib/systemd/systemd-udevd" /lib/systemd/systemd-udevd
+# udevadm first: newer udev packages ship systemd-udevd as a link to /bin/udevadm (absolute), which
+# only resolves here once udevadm is in place
 [ -e /bin/udevadm ] || cp "$udev/bin/udevadm" /bin/udevadm
+[ -e /lib/systemd/systemd-udevd ] || cp "$udev/lib/systemd/systemd-udevd" /lib/systemd/systemd-udevd
 cp "$repo/udev/60-mdevctl.rules" /etc/udev/rules.d/60-mdevctl.rules
 busybox syslogd -O /results/syslog
 exec node "$repo/kernel-tests/guest/scenarios.mjs" "$kver" /results

@@ -166,14 +166,16 @@ export function startAll(ctx: Context, o: StartAllOptions = {}): StartAllResult 
         set(it, 'waiting', `it starts after ${notUp}, which is not running yet`);
         continue;
       }
+      // running already (as defined; udev's rule may have started it): nothing to try
+      const a = sysfs.activeDevice(it.dev.uuid);
+      if (a && a.parent === it.rec.parent && a.type === it.rec.mdev_type) {
+        set(it, 'running', 'it was running already');
+        ctx.log.info(`running ${name(it)}: it was running already`);
+        continue;
+      }
       const missing = notReady(sysfs, it.dev);
       if (missing) {
-        // running already (as defined) needs nothing: a full type, say, is full with it
-        const a = sysfs.activeDevice(it.dev.uuid);
-        if (a && a.parent === it.rec.parent && a.type === it.rec.mdev_type) {
-          set(it, 'running', 'it was running already');
-          ctx.log.info(`running ${name(it)}: it was running already`);
-        } else set(it, 'waiting', missing.reason);
+        set(it, 'waiting', missing.reason);
         continue;
       }
       it.rec.attempts++;
