@@ -21,7 +21,7 @@ export function waitArg(flag: string | undefined, env: NodeJS.ProcessEnv = proce
 export function register(program: Command, env: Env): void {
   program
     .command('start-all')
-    .summary('Start every auto-start device that is not running, waiting for parents and types (run at boot)')
+    .summary('Start every auto-start device not running, waiting for parents and types (boot)')
     .description(
       `Start every definition with start policy auto that is not running, of every parent, as boot does (mdevctl-autostart.service). Each waits up to --wait seconds (default ${DEFAULT_WAIT_S}, or MDEVCTL_AUTOSTART_WAIT) for its parent to register, its type to be offered with an instance left, and the definitions named in its "after" key to run; a start the kernel refused for a passing reason (EBUSY, EAGAIN, ENOSPC, ...) is tried again while the wait lasts. One line per definition on stderr; the outcome of each is kept in /run/mdevctl/autostart.json (see status). Fails, naming each definition that did not start and why, when any did not. With --dry-run: the plan, without waiting.`,
     )

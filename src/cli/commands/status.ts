@@ -9,7 +9,7 @@ export const NOT_RUNNING_EXIT = 3;
 export function register(program: Command, env: Env): void {
   program
     .command('status')
-    .summary('Show whether every auto-start device runs, and why one does not (exit 3 if one does not)')
+    .summary('Tell whether every auto-start device runs, and why one does not')
     .description(
       `Print one line per definition with start policy auto: UUID, parent, type, and running, waiting (start-all is still waiting for it) or not running with the reason start-all recorded (in /run/mdevctl/autostart.json; "no start-all ran since boot" without it). Exit status 0 when every auto-start definition runs, ${NOT_RUNNING_EXIT} when one does not, 1 on error: for monitoring. --dumpjson prints the same as JSON.`,
     )
