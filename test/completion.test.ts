@@ -77,8 +77,12 @@ describe('bash', () => {
     expect(r.stdout).toBe('complete -F _mdevctl mdevctl\ncomplete -F _mdevctl lsmdev\n');
   });
 
-  test('mdevctl st -> start stop', () => {
-    expect(complete('mdevctl st')).toEqual(['start', 'stop']);
+  test('mdevctl st -> start stop start-all status', () => {
+    expect(complete('mdevctl st')).toEqual(['start', 'stop', 'start-all', 'status']);
+  });
+
+  test('mdevctl start-all -- -> its options', () => {
+    expect(complete('mdevctl start-all --')).toEqual(['--wait', '--dumpjson', '--help']);
   });
 
   test('every verb --help lists, and no hidden one', () => {
@@ -199,7 +203,7 @@ describe('zsh', () => {
       expect(fs.readFileSync(file, 'utf8')).toContain("_mdevctl_values active");
       return;
     }
-    expect(complete('mdevctl st')).toEqual(['start', 'stop']);
+    expect(complete('mdevctl st')).toEqual(['start', 'start-all', 'status', 'stop']);
     expect(complete(`mdevctl --root ${root} stop -u `)).toEqual([CCW_ACTIVE]);
     expect(complete(`mdevctl --root=${root} undefine -u `)).toEqual(CCW_DEFINED);
     expect(complete(`mdevctl --root ${root} start -p `)).toEqual(['0.0.0052', '0.0.0313', '0.0.26ab']);
