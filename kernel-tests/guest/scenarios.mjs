@@ -687,6 +687,7 @@ async function stopUdev() {
 }
 
 await scenario('autostart: mdevctl-autostart.service\'s start-all waits for mtty loaded 10 s late, with the udev rule live; status', async () => {
+  await stopUdev(); // the udev scenario's daemon may still be going away
   reset();
   rmmod('mtty');
   const unit = readUnit();
