@@ -247,6 +247,36 @@ describe('start-all', () => {
   });
 });
 
+describe('the status file', () => {
+  test('one that cannot be written is one warning, and the devices still start; status then fails to read it', () => {
+    fs.mkdirSync(path.join(root, 'run'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'run/mdevctl'), ''); // a file where the directory goes
+    lateType('mtty-3', 1);
+    define(A, 'mtty-3', 'auto');
+    const file = path.join(root, 'run/mdevctl/autostart.json');
+    expect(md('start-all', '--wait', '30')).toEqual({
+      status: 0,
+      stdout: '',
+      stderr:
+        `waiting up to 30 s for 1 definition: ${A} (type mtty-3 is not offered by mtty)\n` +
+        `Warning: Unable to write the autostart status ${file}: File exists (EEXIST)\n` +
+        `started ${A} on mtty (mtty-3)\n`,
+    });
+    expect(running(A)).toBe(true);
+    expect(md('status')).toEqual({ status: 1, stdout: '', stderr: `Error: Unable to read the autostart status ${file}: Not a directory (ENOTDIR)\n` });
+  });
+
+  test('a malformed one is an error of status; a definition stopped since is said so', () => {
+    define(A, 'mtty-1', 'auto');
+    expect(md('start-all').status).toBe(0);
+    expect(md('stop', '-u', A).status).toBe(0);
+    expect(md('status')).toEqual({ status: 3, stdout: `${A} mtty mtty-1 not running: stopped since start-all started it\n`, stderr: '' });
+    const file = path.join(root, 'run/mdevctl/autostart.json');
+    fs.writeFileSync(file, '{"definitions": 1}');
+    expect(md('status')).toEqual({ status: 1, stdout: '', stderr: `Error: Malformed autostart status ${file}: not a status object\n` });
+  });
+});
+
 describe('the "after" key and what libvirt reads', () => {
   test('list does not show it, modify keeps it, define --jsonfile stores it', () => {
     define(A, 'mtty-1', 'auto', { after: [B] });

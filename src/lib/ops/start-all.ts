@@ -207,11 +207,13 @@ export function startAll(ctx: Context, o: StartAllOptions = {}): StartAllResult 
     }
   };
 
+  // a status file that cannot be written is said once (a warning), then no longer tried
+  let canSave = !dry;
   const save = (final: boolean) => {
-    if (dry || (!changed && !final)) return;
+    if (!canSave || (!changed && !final)) return;
     file.updated = now();
     if (final) file.finished = file.updated;
-    writeAutostartStatus(ctx, file);
+    canSave = writeAutostartStatus(ctx, file);
     changed = false;
   };
 
