@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { Env, opt, planOptions } from '../program';
 import { startAllDevices } from '../../lib/api';
-import { MdevctlError, UsageError } from '../../lib/errors';
-import { shown } from '../../lib/validate';
+import { MdevctlError, UsageError } from '../../lib/util/errors';
+import { shown } from '../../lib/model/validate';
 
 /** Default of --wait (and MDEVCTL_AUTOSTART_WAIT), seconds: as `vgpu start-all`'s MDEVCTL_VGPU_WAIT. */
 export const DEFAULT_WAIT_S = 60;

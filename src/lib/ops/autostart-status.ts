@@ -16,11 +16,11 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Context } from '../context';
-import { MdevctlError, describeSystemError, errnoCode } from '../errors';
-import { byteOrder } from '../order';
-import { writeFileAtomic } from '../store';
-import { processAlive } from '../lock';
+import { Context } from './context';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { byteOrder } from '../model/order';
+import { writeFileAtomic } from '../store/atomic-file';
+import { processAlive } from '../store/lock';
 import { definedDevices } from './lookup';
 
 export type AutostartState = 'started' | 'running' | 'waiting' | 'failed' | 'planned';

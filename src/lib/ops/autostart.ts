@@ -5,11 +5,11 @@
  * and started only when it is not running as defined, so that the two (and two udev events for
  * one parent) never start one device twice, nor run its callout scripts twice.
  */
-import { Context } from '../context';
-import { MDev } from '../device';
-import { KernelError } from '../errors';
-import { isDirectory } from '../fastfs';
-import { Sysfs } from '../sysfs';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { KernelError } from '../util/errors';
+import { isDirectory } from '../util/fastfs';
+import { Sysfs } from '../kernel/sysfs';
 import { createDevice } from './start';
 
 /** What became of one start: started now, or found running as defined (by another starter). */

@@ -21,12 +21,12 @@
  * definition's end gets one line on stderr (the journal, under systemd). A dry run does not wait
  * nor write the status: one round, the starts recorded in the plan, the waits reported.
  */
-import { Context } from '../context';
-import { MDev } from '../device';
-import { KernelError, MdevctlError } from '../errors';
-import { byteOrder } from '../order';
-import { Sysfs } from '../sysfs';
-import { parseUuid } from '../uuid';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { KernelError, MdevctlError } from '../util/errors';
+import { byteOrder } from '../model/order';
+import { Sysfs } from '../kernel/sysfs';
+import { parseUuid } from '../model/uuid';
 import { AutostartFile, AutostartRecord, AutostartState, writeAutostartStatus } from './autostart-status';
 import { notReady, passingError, startUnlessRunning } from './autostart';
 

@@ -1,9 +1,9 @@
-import { Context } from '../context';
-import { checkParentName } from '../validate';
+import { Context } from './context';
+import { checkParentName } from '../model/validate';
 import { definedDevices } from './lookup';
 import { startUnlessRunning } from './autostart';
 import { parseAfter } from './start-all';
-import { MDev } from '../device';
+import { MDev } from '../model/device';
 
 /** DEVS with each after the devices of DEVS its `after` names (a cycle keeps the rest's order). */
 function dependencyOrder(devs: MDev[]): MDev[] {
