@@ -333,7 +333,7 @@ if (!prepared.ready) {
       printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(inRoot(['bash', '--norc', '--noprofile', '-c', complete('mdevctl st')])).toMatchObject({
       status: 0,
-      stdout: 'complete -F _mdevctl mdevctl\nstart\nstop\n',
+      stdout: 'complete -F _mdevctl mdevctl\nstart\nstop\nstart-all\nstatus\n',
       stderr: '',
     });
     // UUIDs come from running the installed mdevctl on the --root of the line
