@@ -266,6 +266,29 @@ describe('the status file', () => {
     expect(md('status')).toEqual({ status: 1, stdout: '', stderr: `Error: Unable to read the autostart status ${file}: Not a directory (ENOTDIR)\n` });
   });
 
+  test('read while start-all waits: waiting; after start-all was killed: not running, with the reason', async () => {
+    lateType('mtty-9', 99999);
+    define(A, 'mtty-9', 'auto');
+    define(B, 'mtty-1', 'auto');
+    const child = spawn(process.execPath, [MDEVCTL, '--simulate', 'start-all', '--wait', '120'], { env: { ...process.env, MDEVCTL_ENV_ROOT: root }, stdio: 'ignore' });
+    try {
+      const file = path.join(root, 'run/mdevctl/autostart.json');
+      // the file is written once the first round is done
+      while (!fs.existsSync(file)) await new Promise((r) => setTimeout(r, 100));
+      expect(md('status')).toEqual({
+        status: 3,
+        stdout: `${A} mtty mtty-9 waiting: type mtty-9 is not offered by mtty\n${B} mtty mtty-1 running\n`,
+        stderr: '',
+      });
+      expect(JSON.parse(md('status', '--dumpjson').stdout).run).toMatchObject({ finished: null, pid: child.pid, alive: true });
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+    }
+    expect(md('status').stdout).toBe(`${A} mtty mtty-9 not running: type mtty-9 is not offered by mtty\n${B} mtty mtty-1 running\n`);
+    expect(JSON.parse(md('status', '--dumpjson').stdout).run).toMatchObject({ finished: null, alive: false });
+  });
+
   test('a malformed one is an error of status; a definition stopped since is said so', () => {
     define(A, 'mtty-1', 'auto');
     expect(md('start-all').status).toBe(0);
