@@ -8,7 +8,7 @@
 #   MDEVCTL_KERNEL_CACHE=DIR      the cache (default /var/cache/mdevctl-ts-kernel)
 #   MDEVCTL_KERNEL_ACCEL=kvm|tcg  skip the KVM probe and use this accelerator
 #   MDEVCTL_KERNEL_ONLY=6.1|6.12  boot one kernel only
-#   MDEVCTL_KERNEL_TIMEOUT=SECS   bound on one guest run (default 900); QEMU is killed after it
+#   MDEVCTL_KERNEL_TIMEOUT=SECS   bound on one guest run (default 1200); QEMU is killed after it
 #   MDEVCTL_KERNEL_UPDATE_LAYOUTS=1  write the captured sysfs layouts to kernel-tests/layouts/
 #                                 instead of comparing them (then run test/kernel-layout.test.ts)
 #   MDEVCTL_KERNEL_KEEP=DIR       keep each kernel's results (console, guest log, layouts) in DIR
@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
 CACHE="${MDEVCTL_KERNEL_CACHE:-/var/cache/mdevctl-ts-kernel}"
-TIMEOUT="${MDEVCTL_KERNEL_TIMEOUT:-900}"
+TIMEOUT="${MDEVCTL_KERNEL_TIMEOUT:-1200}"
 start_all=$SECONDS
 
 cannot() {
