@@ -45,7 +45,7 @@ const lazyBuiltins = {
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node18',
   format: 'cjs',
   minify: process.env.MDEVCTL_BUILD_MINIFY !== '0', // MDEVCTL_BUILD_MINIFY=0: readable names for --cpu-prof
   sourcemap: false,

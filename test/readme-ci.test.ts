@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO } from './support/cli';
+import { pathWithNode, REPO } from './support/cli';
 
 test('the "Dry runs in CI" example works as written', () => {
   const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
@@ -12,7 +12,7 @@ test('the "Dry runs in CI" example works as written', () => {
     .split('\n')
     .filter((l) => !l.startsWith('npm ci'))
     .join('\n');
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWithNode() };
   delete env.MDEVCTL_ENV_ROOT;
   delete env.MDEVCTL_SIMULATE;
   const r = spawnSync('bash', ['-euo', 'pipefail', '-c', `${script}\nrm -rf "$(dirname "$root")"`], { cwd: REPO, encoding: 'utf8', env });

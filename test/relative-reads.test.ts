@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO, MDEVCTL, run } from './support/cli';
+import { cliCommand, NODE, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 let root: string;
@@ -27,13 +27,13 @@ afterAll(() => {
 function cli(args: string[], dir = cwd) {
   const env = { ...process.env };
   delete env.MDEVCTL_ENV_ROOT;
-  return spawnSync(process.execPath, [MDEVCTL, ...args], { cwd: dir, env, encoding: 'utf8' });
+  return spawnSync(...cliCommand(args), { cwd: dir, env, encoding: 'utf8' });
 }
 
 /** What the library returns for the same listings, and how often it called process.chdir. */
 function library(): { texts: string[]; chdirs: number; cwd: string } {
   const r = spawnSync(
-    process.execPath,
+    NODE,
     [
       '-e',
       `const m = require(${JSON.stringify(path.join(REPO, 'dist/index.cjs'))});

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
-import { mdevctl, run, RunOptions, RunResult, MDEVCTL, REPO } from './support/cli';
+import { cliCommand, mdevctl, NODE, run, RunOptions, RunResult, REPO } from './support/cli';
 
 const P = '0000:00:02.0';
 const P2 = '0000:00:03.0';
@@ -480,7 +480,7 @@ describe('errors that are not ours never show a stack trace', () => {
   const outputTo = (t: FakeTree, file: string, env: NodeJS.ProcessEnv = {}) => {
     const out = fs.openSync(file, 'w');
     try {
-      const r = spawnSync(process.execPath, [MDEVCTL, 'list', '-d'], {
+      const r = spawnSync(...cliCommand(['list', '-d']), {
         env: { ...process.env, MDEVCTL_ENV_ROOT: t.root, MDEVCTL_DEBUG: '', ...env },
         stdio: ['ignore', out, 'pipe'],
         encoding: 'utf8',
@@ -514,7 +514,7 @@ describe('errors that are not ours never show a stack trace', () => {
     ['a rejected promise', "Promise.reject(new RangeError('rejected'))", 'Error: rejected\n'],
   ])('%s: one Error line, exit 1', (_name, code, stderr) => {
     const t = tree();
-    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(REPO, 'dist/cli.cjs'))}).main(['types'], 'mdevctl'); ${code}`], {
+    const r = spawnSync(NODE, ['-e', `require(${JSON.stringify(path.join(REPO, 'dist/cli.cjs'))}).main(['types'], 'mdevctl'); ${code}`], {
       env: { ...process.env, MDEVCTL_ENV_ROOT: t.root, MDEVCTL_DEBUG: '' },
       encoding: 'utf8',
     });

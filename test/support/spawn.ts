@@ -4,7 +4,7 @@
  * MDEVCTL_ENV_ROOT, nothing else of the test's environment leaks in but what ENV adds.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { MDEVCTL } from './cli';
+import { cliCommand } from './cli';
 
 export interface AsyncRun {
   child: ChildProcess;
@@ -24,7 +24,8 @@ export function startCli(root: string, args: string[], opts: StartOptions = {}):
   delete env.NO_COLOR;
   delete env.MDEVCTL_DEBUG;
   if (opts.env?.MDEVCTL_DEBUG !== undefined) env.MDEVCTL_DEBUG = opts.env.MDEVCTL_DEBUG;
-  const child = spawn(process.execPath, [MDEVCTL, ...args], {
+  const [file, argv] = cliCommand(args);
+  const child = spawn(file, argv, {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
