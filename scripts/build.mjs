@@ -18,7 +18,7 @@ import { basename, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os'];
+const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os', 'util'];
 
 const lazyBuiltins = {
   name: 'lazy-builtins',
