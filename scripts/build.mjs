@@ -238,8 +238,9 @@ function codeCache() {
  * dist/fastio.node: the native batch reader (native/fastio.c; src/lib/native.ts loads it), built
  * with the C compiler $CC (default cc) against Node-API's headers (the node-api-headers package),
  * hardened and stripped, with the same bytes for the same inputs (the .deb is reproducible).
- * Node-API is ABI-stable: one build serves Node 20 and every later Node. Without a compiler the
- * build warns and the CLI reads with JavaScript alone (same output, slower on big hosts);
+ * Node-API is ABI-stable: one build (NAPI_VERSION 8) serves Node 18.19 and every later Node.
+ * Without a compiler the build warns and the CLI reads with JavaScript alone (same output, slower
+ * on big hosts);
  * MDEVCTL_BUILD_NATIVE=require makes that an error, MDEVCTL_BUILD_NATIVE=off skips the addon.
  */
 function nativeAddon() {
