@@ -57,6 +57,12 @@ beforeEach(() => {
 const cacheFile = (name = 'cli.cjs') => path.join(dir, 'dist', `${name}.cache`);
 const builtCaches = new Map<string, Buffer>();
 const built = (name = 'cli.cjs') => builtCaches.get(name)!;
+/**
+ * The entries of DIR but Node's own compile cache: Node 22.1 and later cache the CommonJS files
+ * they load (our launchers) in NODE_COMPILE_CACHE themselves, in a directory named after the Node
+ * (`v24.22.3-x64-964aae3f-0`); what is checked here is what the CLI writes.
+ */
+const ours = (dir: string) => fs.readdirSync(dir).filter((e) => !e.startsWith(`${testNodeVersion()}-${process.arch}-`));
 const ownNameOf = (name: string) => `${name}-${testNodeVersion()}-${process.arch}.cache`;
 const ownName = ownNameOf('cli.cjs');
 
@@ -129,7 +135,7 @@ test('with its own caches the CLI writes no cache of its own', () => {
   const help = cli(['--help'], { NODE_COMPILE_CACHE: tmp });
   expect(help).toMatchObject({ status: 0, stderr: '' });
   expect(help.stdout).toMatch(/^Usage: mdevctl \[options\] \[command\]\n/);
-  expect(fs.readdirSync(tmp)).toEqual([]);
+  expect(ours(tmp)).toEqual([]);
 });
 
 describe('the fast path loads dist/cli.cjs alone; every other line (the full parser, the other verbs) cli-on-demand.cjs too', () => {
@@ -202,7 +208,7 @@ test.each([
   prepare();
   expect(version({ NODE_COMPILE_CACHE: tmp })).toMatchObject({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
   // only our file, in our subdirectory: no temp file left
-  expect(fs.readdirSync(tmp)).toEqual(['mdevctl-ts']);
+  expect(ours(tmp)).toEqual(['mdevctl-ts']);
   expect(fs.readdirSync(path.join(tmp, 'mdevctl-ts'))).toEqual([ownName]);
   const own = path.join(tmp, 'mdevctl-ts', ownName);
   expect(accepted(own)).toBe('true false\n');

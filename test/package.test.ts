@@ -53,7 +53,7 @@ describe('the tarball', () => {
   test('package.json: bin, man, engines, types, exports, licence; nothing needed at run time', () => {
     expect(pkg.bin).toEqual({ mdevctl: 'bin/mdevctl', lsmdev: 'bin/lsmdev' });
     expect(pkg.man).toEqual(['./man/mdevctl.8', './man/lsmdev.8']);
-    expect(pkg.engines).toEqual({ node: '>=20' });
+    expect(pkg.engines).toEqual({ node: '>=18.19' });
     expect(pkg.types).toBe('dist/types/index.d.ts');
     expect(pkg.exports['.'].types).toBe('./dist/types/index.d.ts');
     expect(pkg.license).toBe('MIT');

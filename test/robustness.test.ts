@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
-import { cliCommand, mdevctl, NODE, run, RunOptions, RunResult, REPO } from './support/cli';
+import { cliCommand, jsonParseError, mdevctl, NODE, run, RunOptions, RunResult, REPO } from './support/cli';
 
 const P = '0000:00:02.0';
 const P2 = '0000:00:03.0';
@@ -156,7 +156,7 @@ describe('damaged definitions: named in a warning, skipped, the others still lis
     ['a directory', (t, f) => fs.mkdirSync(f), (f) => `Ignoring definition ${f}: not a regular file`],
     ['a dangling link', (t, f) => fs.symlinkSync('nowhere', f), (f) => `Ignoring definition ${f}: the link points nowhere`],
     ['a FIFO (never opened: it would block)', (t, f) => spawnSync('mkfifo', [f]), (f) => `Ignoring definition ${f}: not a regular file`],
-    ['not JSON', (t, f) => fs.writeFileSync(f, '{"mdev_type": "x",\n'), (f) => new RegExp(`^Skipping malformed definition ${esc(f)}: invalid JSON: [^\\n]*position 19[^\\n]*$`)],
+    ['not JSON', (t, f) => fs.writeFileSync(f, '{"mdev_type": "x",\n'), (f) => `Skipping malformed definition ${f}: invalid JSON: ${jsonParseError('{"mdev_type": "x",\n')}`],
     ['of the wrong shape', (t, f) => fs.writeFileSync(f, '{"mdev_type":"x","start":"auto","attrs":[{"a":1}]}'), (f) => `Skipping malformed definition ${f}: invalid JSON format for attribute {"a", 1}: value must be of type str`],
     ['with bytes that are not text', (t, f) => fs.writeFileSync(f, Buffer.from([0x7b, 0xff, 0x00, 0x1b, 0x7d])), (f) => new RegExp(`^Skipping malformed definition ${esc(f)}: invalid JSON: [^\\n\\x00-\\x1f]*$`)],
   ])('%s', (_name, make, warning) => {
@@ -336,8 +336,8 @@ describe('--jsonfile that is not a definition', () => {
   const cases: Array<[string, (t: FakeTree) => { file: string; input?: string }, (file: string) => string]> = [
     ['missing', (t) => ({ file: t.p('none.json') }), (f) => `Unable to read file "${f}": No such file or directory (ENOENT)`],
     ['a directory', (t) => ({ file: t.p('etc') }), (f) => `Unable to read jsonfile "${f}": Is a directory (EISDIR)`],
-    ['empty', (t) => ({ file: '/dev/stdin', input: '' }), () => 'invalid JSON in /dev/stdin: Unexpected end of JSON input'],
-    ['not JSON, over several lines', (t) => ({ file: '/dev/stdin', input: 'mdev_type:\n x\n' }), () => `invalid JSON in /dev/stdin: Unexpected token 'm', "mdev_type:\\n x\\n" is not valid JSON`],
+    ['empty', (t) => ({ file: '/dev/stdin', input: '' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('')}`],
+    ['not JSON, over several lines', (t) => ({ file: '/dev/stdin', input: 'mdev_type:\n x\n' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('mdev_type:\n x\n')}`],
     ['huge (2 MiB)', (t) => {
       const f = t.p('huge.json');
       fs.writeFileSync(f, `{"mdev_type":"${'x'.repeat(2 * 1024 * 1024)}","start":"auto"}`);

@@ -44,6 +44,18 @@ export function cliShellCommand(bin: string = MDEVCTL): string {
   return [file, ...argv].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
 }
 
+/**
+ * What JSON.parse says of TEXT under NODE, with its newlines shown as `\n` as the CLI shows them:
+ * the CLI passes the engine's own words on after `invalid JSON`, and V8 words them differently
+ * from one Node line to the next (Node 18: "Unexpected token m in JSON at position 0").
+ */
+export function jsonParseError(text: string): string {
+  const code = 'try { JSON.parse(require("fs").readFileSync(0, "utf8")) } catch (e) { process.stdout.write(e.message) }';
+  const r = spawnSync(NODE, ['-e', code], { input: text, encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout) throw new Error(`JSON.parse did not fail on ${JSON.stringify(text)}: ${r.stderr}`);
+  return r.stdout.replace(/\n/g, '\\n');
+}
+
 /** PATH with NODE's directory first: for what runs the launchers by their `#!/usr/bin/env node`. */
 export function pathWithNode(PATH: string | undefined = process.env.PATH): string {
   return PATH ? `${path.dirname(NODE)}:${PATH}` : path.dirname(NODE);
