@@ -12,6 +12,8 @@
 #   MDEVCTL_KERNEL_UPDATE_LAYOUTS=1  write the captured sysfs layouts to kernel-tests/layouts/
 #                                 instead of comparing them (then run test/kernel-layout.test.ts)
 #   MDEVCTL_KERNEL_KEEP=DIR       keep each kernel's results (console, guest log, layouts) in DIR
+#   MDEVCTL_KERNEL_POWERCUT=only|skip  only the power-cut scenario, or none of it (default: both)
+#   MDEVCTL_POWERCUT_CUTS, MDEVCTL_POWERCUT_SEED, MDEVCTL_POWERCUT_WINDOW: see kernel-tests/powercut.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
@@ -104,6 +106,9 @@ boot() {
     </dev/null >/dev/null 2>"$log.qemu"
 }
 
+# shellcheck source=kernel-tests/powercut.sh
+. kernel-tests/powercut.sh
+
 ACCEL="${MDEVCTL_KERNEL_ACCEL:-}"
 pass_all=1
 summary=()
@@ -130,10 +135,11 @@ for kver in "${KVERS[@]}"; do
   results="$WORK/results-$kver"
   mkdir -p "$results"
   [ -n "$REF_MDEVCTL" ] && echo "$REF_MDEVCTL" >"$results/reference-mdevctl"
+  passed=0; failed=0
+  if [ "${MDEVCTL_KERNEL_POWERCUT:-}" != only ]; then
   echo "test:kernel: booting $kver ($ACCEL)" >&2
   boot "$kver" "$ACCEL" "$initrd" "$results" "$results/console.log" "$TIMEOUT"
   qrc=$?
-  secs=$((SECONDS - t0))
   if [ -f "$results/summary.txt" ]; then
     cat "$results/report.txt" 2>/dev/null
     read -r passed failed <"$results/summary.txt"
@@ -151,6 +157,17 @@ for kver in "${KVERS[@]}"; do
     tail -n 30 "$results/guest.log" >&2 2>/dev/null
     tail -n 5 "$results/console.log.qemu" >&2 2>/dev/null
   fi
+  fi
+  if [ "${MDEVCTL_KERNEL_POWERCUT:-}" != skip ]; then
+    if powercut_kernel "$kver" "$ACCEL" "$initrd" | tee "$results/powercut.txt"; then
+      echo "PASS powercut: ${MDEVCTL_POWERCUT_CUTS:-10} power cuts, no acknowledged change lost, no torn file"
+      passed=$((passed + 1))
+    else
+      echo "FAIL powercut (figures above)"
+      failed=$((failed + 1))
+    fi
+  fi
+  secs=$((SECONDS - t0))
   [ "$failed" = 0 ] || pass_all=0
   summary+=("$kver: $passed passed, $failed failed, ${secs} s ($ACCEL)")
   if [ -n "${MDEVCTL_KERNEL_KEEP:-}" ]; then

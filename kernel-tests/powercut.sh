@@ -1,0 +1,87 @@
+# The power-cut scenario, host side: sourced by run.sh (uses its WORK, REPO, CACHE, NODE_DIR).
+# See kernel-tests/README.md, "Power cuts". For one kernel: two fresh raw disk images with ext4
+# (ours, upstream 1.4.0's), then CUTS+1 boots of the same images: every boot but the first checks
+# what the cut before left (guest/powercut.mjs), every boot but the last runs the storm until
+# this script kills QEMU with SIGKILL at a seeded random moment.
+#
+#   MDEVCTL_POWERCUT_CUTS=N       cuts per kernel (default 10; a soak: 100)
+#   MDEVCTL_POWERCUT_SEED=S       replay a run (its seed is printed); default: a new one
+#   MDEVCTL_POWERCUT_WINDOW=A-B   the cut falls A to B seconds (tenths allowed) into the storm
+#                                 (default 2-12)
+
+# powercut_kernel KVER ACCEL INITRD: prints the figures; status 0 when ours lost nothing
+powercut_kernel() {
+  local kver="$1" accel="$2" initrd="$3"
+  local cuts="${MDEVCTL_POWERCUT_CUTS:-10}"
+  local seed="${MDEVCTL_POWERCUT_SEED:-$(( ($(date +%s%N) / 1000) % 1000000007 ))}"
+  local window="${MDEVCTL_POWERCUT_WINDOW:-2-12}"
+  local wmin wmax
+  wmin="$(awk -v w="${window%-*}" 'BEGIN { printf "%d", w * 10 }')"
+  wmax="$(awk -v w="${window#*-}" 'BEGIN { printf "%d", w * 10 }')"
+  ((wmax > wmin)) || { echo "powercut: MDEVCTL_POWERCUT_WINDOW=$window: expected A-B with A < B" >&2; return 1; }
+  local dir="$WORK/powercut-$kver"
+  rm -rf "$dir"
+  mkdir -p "$dir/skel-ours/etc/mdevctl.d" "$dir/skel-ours/run/lock" "$dir/skel-ours/var/lib/mdevctl" \
+    "$dir/skel-ref/etc/mdevctl.d" "$dir/skel-ref/usr/lib/mdevctl/scripts.d/callouts" \
+    "$dir/skel-ref/usr/lib/mdevctl/scripts.d/notifiers"
+  local t
+  for t in ours ref; do
+    truncate -s 64M "$dir/$t.img"
+    mkfs.ext4 -q -F -d "$dir/skel-$t" "$dir/$t.img" || { echo "powercut: mkfs.ext4 failed" >&2; return 1; }
+  done
+  local refov
+  refov="$(MDEVCTL_REF_VERSION=1.4.0 scripts/reference-mdevctl.sh --setup 2>"$dir/ref-setup.err")/overlay" \
+    || { echo "powercut: mdevctl 1.4.0 unavailable: $(tail -n 1 "$dir/ref-setup.err")" >&2; return 1; }
+  echo "powercut $kver: $cuts cuts, seed $seed (MDEVCTL_POWERCUT_SEED=$seed replays), cut ${window} s into the storm" >&2
+
+  local accel_opts=(-accel tcg,thread=multi -cpu max)
+  [ "$accel" = kvm ] && accel_opts=(-accel kvm -cpu host)
+  local i mode res qpid gseed delay waited checks=() t0=$SECONDS
+  for ((i = 0; i <= cuts; i++)); do
+    res="$dir/boot-$i"
+    mkdir -p "$res"
+    if ((i == 0)); then mode=storm; elif ((i == cuts)); then mode=check; else mode=check+storm; fi
+    ((i > 0)) && { cp "$dir/boot-$((i - 1))/console.log" "$res/prev-console.log"; checks+=("$res"); }
+    gseed=$(( (seed * 2654435761 + i * 40503) % 4294967296 ))
+    qemu-system-x86_64 "${accel_opts[@]}" -smp 2 -m 1536 \
+      -nographic -no-reboot -nic none -serial "file:$res/console.log" -monitor none \
+      -kernel "$CACHE/$kver/vmlinux" -initrd "$initrd" \
+      -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root mdevctl.nodedir=$NODE_DIR mdevctl.powercut=$mode mdevctl.seed=$gseed mdevctl.refoverlay=$refov" \
+      -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+      -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
+      -drive "file=$dir/ours.img,format=raw,if=virtio,cache=none" \
+      -drive "file=$dir/ref.img,format=raw,if=virtio,cache=none" \
+      </dev/null >/dev/null 2>"$res/qemu.err" &
+    qpid=$!
+    waited=0
+    if [ "$mode" = check ]; then
+      while kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); do sleep 0.1; waited=$((waited + 1)); done
+    else
+      while kill -0 "$qpid" 2>/dev/null && ! grep -q 'PC STORM \.' "$res/console.log" 2>/dev/null && ((waited < 3000)); do
+        sleep 0.1; waited=$((waited + 1))
+      done
+      delay=$(( wmin + (gseed / 7) % (wmax - wmin + 1) ))
+      if kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); then
+        sleep "$((delay / 10)).$((delay % 10))"
+      fi
+    fi
+    kill -9 "$qpid" 2>/dev/null   # the power cut (or the bound)
+    wait "$qpid" 2>/dev/null
+    echo "powercut $kver: boot $i ($mode$([ "$mode" != check ] && echo ", cut ${delay}/10 s into the storm")) done at $((SECONDS - t0)) s" >&2
+  done
+  node kernel-tests/guest/powercut.mjs report "${checks[@]}"
+  local rc=$?
+  if [ $rc != 0 ]; then
+    for res in "${checks[@]}"; do
+      [ -f "$res/check.json" ] && continue
+      echo "powercut $kver: $res gave no results; console and guest log:" >&2
+      tail -n 20 "$res/console.log" "$res/guest.log" >&2 2>/dev/null
+    done
+  fi
+  if [ -n "${MDEVCTL_KERNEL_KEEP:-}" ]; then
+    mkdir -p "$MDEVCTL_KERNEL_KEEP/$kver/powercut"
+    for res in "$dir"/boot-*; do cp -r "$res" "$MDEVCTL_KERNEL_KEEP/$kver/powercut/"; done
+  fi
+  echo "powercut $kver: $((SECONDS - t0)) s" >&2
+  return $rc
+}
