@@ -67,7 +67,7 @@ powercut_kernel() {
     fi
     kill -9 "$qpid" 2>/dev/null   # the power cut (or the bound)
     wait "$qpid" 2>/dev/null
-    echo "powercut $kver: boot $i ($mode$([ "$mode" != check ] && echo ", cut ${delay}/10 s into the storm")) done at $((SECONDS - t0)) s" >&2
+    echo "powercut $kver: boot $i ($mode$([ "$mode" != check ] && echo ", cut $((delay / 10)).$((delay % 10)) s into the storm")) done at $((SECONDS - t0)) s" >&2
   done
   node kernel-tests/guest/powercut.mjs report "${checks[@]}"
   local rc=$?

@@ -491,8 +491,10 @@ function report(dirs) {
     } else if (f) {
       problems.push(`cut ${cut}: 1.4.0's check failed: ${f.problems.join('; ')}`);
     }
+    const replayed = (res.ext4 ?? []).filter((l) => /recovery complete/.test(l)).length;
+    sum.replays = (sum.replays ?? 0) + replayed;
     console.log(
-      `  cut ${cut} (seed ${res.seed}): ours ${o.acked} changes acked (+${o.ackedStartStop} start/stop), ${o.lost.length} lost, ` +
+      `  cut ${cut} (seed ${res.seed}, ext4 journal replayed on ${replayed} of 2 disks): ours ${o.acked} changes acked (+${o.ackedStartStop} start/stop), ${o.lost.length} lost, ` +
         `${o.empty} empty, ${o.torn} torn, ${o.temps} temps, journal ${o.journalLeft ? `left (apply ${o.applyOutcome ?? 'none in flight'})` : 'none'}, ` +
         `${o.autostarted} autostarted | 1.4.0 ${f?.acked} acked, ${f?.lost.length} lost, ${f?.empty} empty, ${f?.torn} torn, list -d ${f?.listFailed ? 'FAILS' : 'ok'}`,
     );
@@ -507,6 +509,7 @@ function report(dirs) {
     `  1.4.0: ${sr.cuts} cuts, ${sr.acked} acknowledged changes, ${sr.lost} lost, ${sr.empty} empty, ${sr.torn} torn, ` +
       `list -d failed after ${sr.listFailed} (cuts with a loss: ${sr.cutsWithLoss})`,
   );
+  console.log(`  ext4 replayed its journal at ${sum.replays ?? 0} of ${2 * so.cuts} mounts after a cut`);
   for (const p of problems) console.log(`  FAIL ${p}`);
   return problems.length === 0 && so.cuts === dirs.length;
 }
