@@ -36,7 +36,7 @@ powercut_kernel() {
 
   local accel_opts=(-accel tcg,thread=multi -cpu max)
   [ "$accel" = kvm ] && accel_opts=(-accel kvm -cpu host)
-  local i mode res qpid gseed delay waited checks=() t0=$SECONDS
+  local i mode res qpid gseed h delay waited checks=() t0=$SECONDS
   for ((i = 0; i <= cuts; i++)); do
     res="$dir/boot-$i"
     mkdir -p "$res"
@@ -60,7 +60,8 @@ powercut_kernel() {
       while kill -0 "$qpid" 2>/dev/null && ! grep -q 'PC STORM \.' "$res/console.log" 2>/dev/null && ((waited < 3000)); do
         sleep 0.1; waited=$((waited + 1))
       done
-      delay=$(( wmin + (gseed / 7) % (wmax - wmin + 1) ))
+      h=$(( ((gseed >> 16) ^ gseed) * 73244475 & 0xFFFFFFFF )); h=$(( ((h >> 16) ^ h) * 73244475 & 0xFFFFFFFF ))
+      delay=$(( wmin + ((h >> 16) ^ h) % (wmax - wmin + 1) ))
       if kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); then
         sleep "$((delay / 10)).$((delay % 10))"
       fi

@@ -10,7 +10,9 @@
  * without its owner's name in it.
  *
  * A holder killed with SIGKILL leaves its marker behind. A waiter that finds a marker whose
- * process is gone (no such PID, a zombie, or a PID reused by a process started later) deletes
+ * process is gone (no such PID, a zombie, a PID reused by a process started later, or a process
+ * of an earlier boot: the marker names the kernel's boot_id, for a lock dir that outlives a power
+ * cut; markers without it, of older versions, are judged by PID and start time alone) deletes
  * that marker: the lock is then an empty directory, free for the next rename. Deleting a named
  * dead marker can never remove a live owner's marker, so breaking a stale lock needs no second
  * lock and has no race. A lock that stays held past the timeout (default 10 s,
