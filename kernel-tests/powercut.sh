@@ -29,6 +29,15 @@ powercut_kernel() {
     truncate -s 64M "$dir/$t.img"
     mkfs.ext4 -q -F -d "$dir/skel-$t" "$dir/$t.img" || { echo "powercut: mkfs.ext4 failed" >&2; return 1; }
   done
+  # cache=none opens the images with O_DIRECT; where the filesystem of /tmp has none (tmpfs),
+  # writeback is the same for this purpose: a SIGKILL of QEMU loses only what the guest had not
+  # written to its disk yet, whatever QEMU's cache mode (the host's page cache survives it)
+  local cache=none
+  if ! dd if=/dev/zero of="$dir/odirect.probe" bs=4096 count=1 oflag=direct 2>/dev/null; then
+    cache=writeback
+    echo "powercut: $dir has no O_DIRECT: the disks use cache=writeback" >&2
+  fi
+  rm -f "$dir/odirect.probe"
   local refov
   refov="$(MDEVCTL_REF_VERSION=1.4.0 scripts/reference-mdevctl.sh --setup 2>"$dir/ref-setup.err")/overlay" \
     || { echo "powercut: mdevctl 1.4.0 unavailable: $(tail -n 1 "$dir/ref-setup.err")" >&2; return 1; }
@@ -49,8 +58,8 @@ powercut_kernel() {
       -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root mdevctl.nodedir=$NODE_DIR mdevctl.powercut=$mode mdevctl.seed=$gseed mdevctl.refoverlay=$refov" \
       -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
       -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
-      -drive "file=$dir/ours.img,format=raw,if=virtio,cache=none" \
-      -drive "file=$dir/ref.img,format=raw,if=virtio,cache=none" \
+      -drive "file=$dir/ours.img,format=raw,if=virtio,cache=$cache" \
+      -drive "file=$dir/ref.img,format=raw,if=virtio,cache=$cache" \
       </dev/null >/dev/null 2>"$res/qemu.err" &
     qpid=$!
     waited=0
