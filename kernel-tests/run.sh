@@ -13,7 +13,7 @@
 #                                 instead of comparing them (then run test/kernel-layout.test.ts)
 #   MDEVCTL_KERNEL_KEEP=DIR       keep each kernel's results (console, guest log, layouts) in DIR
 #   MDEVCTL_KERNEL_POWERCUT=only|skip  only the power-cut scenario, or none of it (default: both)
-#   MDEVCTL_POWERCUT_CUTS, MDEVCTL_POWERCUT_SEED, MDEVCTL_POWERCUT_WINDOW: see kernel-tests/powercut.sh
+#   MDEVCTL_POWERCUT_CUTS, MDEVCTL_POWERCUT_SEED, MDEVCTL_POWERCUT_ACKS, MDEVCTL_POWERCUT_WINDOW: see kernel-tests/powercut.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
