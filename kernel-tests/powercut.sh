@@ -48,7 +48,7 @@ powercut_kernel() {
 
   local accel_opts=(-accel tcg,thread=multi -cpu max)
   [ "$accel" = kvm ] && accel_opts=(-accel kvm -cpu host)
-  local i mode res qpid gseed h delay waited checks=() t0=$SECONDS
+  local i mode res qpid gseed h n delay waited checks=() t0=$SECONDS
   for ((i = 0; i <= cuts; i++)); do
     res="$dir/boot-$i"
     mkdir -p "$res"
@@ -72,8 +72,9 @@ powercut_kernel() {
       # the window opens once ours has acknowledged ACKS commands of this storm: under TCG on a
       # busy machine one of our commands can take 10 s or more, and a cut before any would prove
       # nothing about them
-      while kill -0 "$qpid" 2>/dev/null && ((waited < 3000)) \
-          && [ "$(grep -ac 'PC A ours [0-9]* 0 \.' "$res/console.log" 2>/dev/null)" -lt "$acks" ]; do
+      while kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); do
+        n="$(grep -ac 'PC A ours [0-9]* 0 \.' "$res/console.log" 2>/dev/null)"
+        ((${n:-0} >= acks)) && break
         sleep 0.1; waited=$((waited + 1))
       done
       h=$(( ((gseed >> 16) ^ gseed) * 73244475 & 0xFFFFFFFF )); h=$(( ((h >> 16) ^ h) * 73244475 & 0xFFFFFFFF ))
