@@ -44,7 +44,7 @@ powercut_kernel() {
   local refov
   refov="$(MDEVCTL_REF_VERSION=1.4.0 scripts/reference-mdevctl.sh --setup 2>"$dir/ref-setup.err")/overlay" \
     || { echo "powercut: mdevctl 1.4.0 unavailable: $(tail -n 1 "$dir/ref-setup.err")" >&2; return 1; }
-  echo "powercut $kver: $cuts cuts, seed $seed (MDEVCTL_POWERCUT_SEED=$seed replays), cut ${window} s after ours' ${acks}th acknowledgement of each storm" >&2
+  echo "powercut $kver: $cuts cuts, seed $seed (MDEVCTL_POWERCUT_SEED=$seed replays), cut ${window} s after ours' first ${acks} acknowledgements in each storm" >&2
 
   local accel_opts=(-accel tcg,thread=multi -cpu max)
   [ "$accel" = kvm ] && accel_opts=(-accel kvm -cpu host)
@@ -85,7 +85,7 @@ powercut_kernel() {
     fi
     kill -9 "$qpid" 2>/dev/null   # the power cut (or the bound)
     wait "$qpid" 2>/dev/null
-    echo "powercut $kver: boot $i ($mode$([ "$mode" != check ] && echo ", cut $((delay / 10)).$((delay % 10)) s after the ${acks}th acknowledgement")) done at $((SECONDS - t0)) s" >&2
+    echo "powercut $kver: boot $i ($mode$([ "$mode" != check ] && echo ", cut $((delay / 10)).$((delay % 10)) s after ${acks} acknowledgements")) done at $((SECONDS - t0)) s" >&2
   done
   node kernel-tests/guest/powercut.mjs report "${checks[@]}"
   local rc=$?
