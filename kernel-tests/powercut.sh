@@ -10,6 +10,9 @@
 #                                 storm (default 3)
 #   MDEVCTL_POWERCUT_WINDOW=A-B   then the cut falls A to B seconds (tenths allowed) later
 #                                 (default 0-8)
+#   MDEVCTL_POWERCUT_TIMEOUT=SECS bound on one kernel's cuts (default 150 s a boot, 1200 s at least;
+#                                 each boot is also bounded: 180 s to its storm's window, or to
+#                                 its end)
 
 # powercut_kernel KVER ACCEL INITRD: prints the figures; status 0 when ours lost nothing
 powercut_kernel() {
@@ -49,7 +52,12 @@ powercut_kernel() {
   local accel_opts=(-accel tcg,thread=multi -cpu max)
   [ "$accel" = kvm ] && accel_opts=(-accel kvm -cpu host)
   local i mode res qpid gseed h n delay waited checks=() t0=$SECONDS
+  local bound="${MDEVCTL_POWERCUT_TIMEOUT:-$(( 150 * (cuts + 1) > 1200 ? 150 * (cuts + 1) : 1200 ))}"
   for ((i = 0; i <= cuts; i++)); do
+    if ((SECONDS - t0 > bound)); then
+      echo "  FAIL the scenario ran out of its ${bound} s (MDEVCTL_POWERCUT_TIMEOUT) after $((i - 1)) cuts"
+      return 1
+    fi
     res="$dir/boot-$i"
     mkdir -p "$res"
     if ((i == 0)); then mode=storm; elif ((i == cuts)); then mode=check; else mode=check+storm; fi
@@ -67,19 +75,19 @@ powercut_kernel() {
     qpid=$!
     waited=0
     if [ "$mode" = check ]; then
-      while kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); do sleep 0.1; waited=$((waited + 1)); done
+      while kill -0 "$qpid" 2>/dev/null && ((waited < 1800)); do sleep 0.1; waited=$((waited + 1)); done
     else
       # the window opens once ours has acknowledged ACKS commands of this storm: under TCG on a
       # busy machine one of our commands can take 10 s or more, and a cut before any would prove
       # nothing about them
-      while kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); do
+      while kill -0 "$qpid" 2>/dev/null && ((waited < 1800)); do
         n="$(grep -ac 'PC A ours [0-9]* 0 \.' "$res/console.log" 2>/dev/null)"
         ((${n:-0} >= acks)) && break
         sleep 0.1; waited=$((waited + 1))
       done
       h=$(( ((gseed >> 16) ^ gseed) * 73244475 & 0xFFFFFFFF )); h=$(( ((h >> 16) ^ h) * 73244475 & 0xFFFFFFFF ))
       delay=$(( wmin + ((h >> 16) ^ h) % (wmax - wmin + 1) ))
-      if kill -0 "$qpid" 2>/dev/null && ((waited < 3000)); then
+      if kill -0 "$qpid" 2>/dev/null && ((waited < 1800)); then
         sleep "$((delay / 10)).$((delay % 10))"
       fi
     fi
