@@ -66,7 +66,7 @@ powercut_kernel() {
     qemu-system-x86_64 "${accel_opts[@]}" -smp 2 -m 1536 \
       -nographic -no-reboot -nic none -serial "file:$res/console.log" -monitor none \
       -kernel "$CACHE/$kver/vmlinux" -initrd "$initrd" \
-      -append "console=ttyS0 panic=-1 quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root mdevctl.nodedir=$NODE_DIR mdevctl.powercut=$mode mdevctl.seed=$gseed mdevctl.refoverlay=$refov" \
+      -append "console=ttyS0 panic=-1 no_timer_check quiet loglevel=4 mdevctl.repo=$REPO mdevctl.kver=$kver mdevctl.mods=$CACHE/$kver/root/lib/modules/$kver mdevctl.udev=$CACHE/udev/root mdevctl.nodedir=$NODE_DIR mdevctl.powercut=$mode mdevctl.seed=$gseed mdevctl.refoverlay=$refov" \
       -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
       -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
       -drive "file=$dir/ours.img,format=raw,if=virtio,cache=$cache" \
