@@ -95,6 +95,15 @@ settle() {
   echo "settle: libvirt still calling mdevctl after 30 s" >>/results/notes
 }
 
+# the wrapper's log lines (call PID ARGV..., exit PID STATUS) as one line per call, in the order
+# the calls began: "ARGV => STATUS" (calls overlap: libvirt's re-sync can begin before the mdevctl
+# that changed the file has ended)
+calls() {
+  awk '$1 == "call" { pid = $2; sub(/^call [0-9]+ /, ""); order[++n] = pid; argv[pid] = $0; next }
+       $1 == "exit" { status[$2] = $3 }
+       END { for (i = 1; i <= n; i++) print argv[order[i]] " => " (order[i] in status ? status[order[i]] : "running") }'
+}
+
 # step NAME VIRSH-ARGS...: run virsh, record what it printed and what libvirt ran
 step() {
   local name=$1; shift
@@ -105,7 +114,7 @@ step() {
   timeout -k 5 120 virsh "$@" >"$f.out" 2>"$f.err"
   echo $? >"$f.rc"
   settle
-  tail -n +$((before + 1)) "$LOG" | sed -E 's/^(call|exit) [0-9]+/\1/' >"$f.calls"
+  tail -n +$((before + 1)) "$LOG" | calls >"$f.calls"
 }
 
 # libvirt's name for an mdev: mdev_UUID_PARENT (11.3) or mdev_UUID (older): as it lists it
@@ -138,7 +147,7 @@ virsh version --daemon 2>/dev/null | grep -i 'libvirt' >/results/libvirt-version
 # start-up: libvirt's first sync (both lists) once it has enumerated /sys
 for _ in $(seq 300); do [ "$(grep -c '^exit ' "$LOG")" -ge 2 ] && break; sleep 0.1; done
 settle
-sed -E 's/^(call|exit) [0-9]+/\1/' "$LOG" >"$OUT/00-startup.calls"
+calls <"$LOG" >"$OUT/00-startup.calls"
 # start-up: libvirt listed the definitions and the running devices once it had enumerated /sys
 step startup-list-cap-mdev nodedev-list --cap mdev
 step list-cap-mdev-all nodedev-list --cap mdev --all

@@ -101,6 +101,11 @@ echo "$version" >"$WORK/results/mdevctl-version"
 # libvirt watches /etc/mdevctl.d: it is the fixture's, bound there before the daemon starts
 mkdir -p "$R/etc/mdevctl.d"
 mount --bind "$R/fixture/etc/mdevctl.d" "$R/etc/mdevctl.d"
+# only the node-device driver: bookworm's libvirt-daemon also ships the QEMU, network, storage...
+# drivers, which libvirtd would load (and QEMU's fails without libvirt-daemon-system's users)
+for so in "$R"/usr/lib/*/libvirt/connection-driver/libvirt_driver_*.so; do
+  case "$so" in */libvirt_driver_nodedev.so) ;; *) rm -f "$so" ;; esac
+done
 cat >>"$R/etc/libvirt/libvirtd.conf" <<'CONF'
 auth_unix_ro = "none"
 auth_unix_rw = "none"
