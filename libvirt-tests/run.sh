@@ -37,6 +37,9 @@ for tool in debootstrap unshare chroot timeout dpkg-deb node; do
 done
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
 grep -qw overlay /proc/filesystems || cannot "needs overlayfs (modprobe overlay)"
+unshare --mount --pid --fork --propagation private true 2>/dev/null ||
+  cannot "cannot make mount and PID namespaces here (unshare --mount --pid --fork failed: a container without CAP_SYS_ADMIN?)"
+[ -n "$(ls /sys/bus/pci/devices 2>/dev/null)" ] || cannot "no PCI device in /sys/bus/pci/devices (libvirt needs one as the mdev parent)"
 
 WORK="$(mktemp -d /tmp/mdevctl-libvirt.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
