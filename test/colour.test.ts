@@ -4,7 +4,7 @@
  * terminal is a real pseudo-terminal from util-linux `script`.
  */
 import { spawnSync } from 'node:child_process';
-import { cliEnv, MDEVCTL, LSMDEV, run } from './support/cli';
+import { cliEnv, cliShellCommand, MDEVCTL, LSMDEV, run } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 import { freshFixture, removeFixture } from './support/fixture';
 
@@ -14,7 +14,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the CLI with stdout on a pseudo-terminal; returns what the terminal showed ("\n" lines). */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}, bin = MDEVCTL): { status: number; out: string } {
-  const cmd = [process.execPath, bin, ...args].map(quote).join(' ');
+  const cmd = [cliShellCommand(bin), ...args.map(quote)].join(' ');
   const full: NodeJS.ProcessEnv = { ...cliEnv(), TERM: 'xterm', ...env };
   delete full.MDEVCTL_ENV_ROOT;
   if (env.NO_COLOR === undefined) delete full.NO_COLOR;

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEnv, REPO, run } from './support/cli';
+import { cliEnv, pathWithNode, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const BIN = path.join(REPO, 'bin');
@@ -31,7 +31,7 @@ function helpFlags(verb: string): string[] {
 }
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...cliEnv(), PATH: `${BIN}:${process.env.PATH}`, ...extra };
+  const e: NodeJS.ProcessEnv = { ...cliEnv(), PATH: `${BIN}:${pathWithNode()}`, ...extra };
   if (extra.MDEVCTL_ENV_ROOT === undefined) delete e.MDEVCTL_ENV_ROOT;
   return e;
 }

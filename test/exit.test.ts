@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEnv, copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
+import { cliCommand, cliEnv, copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 import { freshFixture, removeFixture } from './support/fixture';
 
@@ -42,7 +42,7 @@ interface Ran {
 function runCli(bin: string, args: string[], opts: { hold: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Ran {
   const env: NodeJS.ProcessEnv = { ...cliEnv(), ...opts.env };
   delete env.MDEVCTL_ENV_ROOT;
-  const r = spawnSync(process.execPath, [...(opts.hold ? ['--require', preload] : []), bin, ...args], {
+  const r = spawnSync(...cliCommand(args, { bin, nodeArgs: opts.hold ? ['--require', preload] : [] }), {
     env,
     input: '',
     encoding: 'utf8',
@@ -111,7 +111,7 @@ test('a reader that goes away (EPIPE) ends the run quietly with status 0, howeve
       const u = `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
       fs.writeFileSync(path.join(dir, u), JSON.stringify({ mdev_type: 'mtty-1', start: 'manual', attrs: [] }));
     }
-    const child = spawn(process.execPath, ['--require', preload, MDEVCTL, '--root', root, 'list', '-d', '--dumpjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...cliCommand(['--root', root, 'list', '-d', '--dumpjson'], { nodeArgs: ['--require', preload] }), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // read one chunk, then go away, as `| head -c 100` does

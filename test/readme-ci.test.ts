@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO } from './support/cli';
+import { pathWithNode, REPO } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 
 // the example cats a write-only (0200) attribute file of the simulated device, as root can
@@ -16,7 +16,7 @@ const notRoot = prerequisites('readme-ci.test.ts', { root: true }, 'run npm test
     .split('\n')
     .filter((l) => !l.startsWith('npm ci'))
     .join('\n');
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWithNode() };
   delete env.MDEVCTL_ENV_ROOT;
   delete env.MDEVCTL_SIMULATE;
   // --norc: bash reads /etc/bash.bashrc when its stdin looks like a remote shell's (a socket, as

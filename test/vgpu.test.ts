@@ -13,7 +13,7 @@ import { makeFixture } from '../src/lib/kernel/fixtures';
 import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
 import { Root } from '../src/lib/util/root';
 import { makeReferenceRoot, referenceSkipped, runReference } from './support/reference';
-import { MDEVCTL, REPO } from './support/cli';
+import { cliCommand, REPO } from './support/cli';
 import { spawn } from 'node:child_process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -450,7 +450,7 @@ describe('vgpu start-all and a reboot', () => {
     );
     // the VF appears while start-all waits: the link is made once it says it is waiting
     const r2 = await new Promise<RunResult>((resolve) => {
-      const child = spawn(process.execPath, [MDEVCTL, '--root', t.root, '--simulate', 'vgpu', 'start-all'], {
+      const child = spawn(...cliCommand(['--root', t.root, '--simulate', 'vgpu', 'start-all']), {
         env: { ...cliEnv(), MDEVCTL_VGPU_WAIT: '30' },
       });
       let out = '';
@@ -616,7 +616,7 @@ describe('the store: lock, atomic writes, damage', () => {
     fs.writeFileSync(stale, '{"vf":');
     const once = (type: string) =>
       new Promise<number>((resolve) => {
-        const c = spawn(process.execPath, [MDEVCTL, '--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type], { stdio: 'ignore' });
+        const c = spawn(...cliCommand(['--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type]), { stdio: 'ignore' });
         c.on('close', (code) => resolve(code ?? -1));
       });
     const codes = await Promise.all(['1148', '1150', '1152', '1158'].map(once));

@@ -4,7 +4,7 @@
  * MDEVCTL_ENV_ROOT, no MDEVCTL_* variable of the test's environment leaks in (cliEnv), ENV adds.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { MDEVCTL, cliEnv } from './cli';
+import { cliCommand, cliEnv } from './cli';
 
 export interface AsyncRun {
   child: ChildProcess;
@@ -22,7 +22,8 @@ export interface StartOptions {
 export function startCli(root: string, args: string[], opts: StartOptions = {}): AsyncRun {
   const env: NodeJS.ProcessEnv = { ...cliEnv(opts.env), MDEVCTL_ENV_ROOT: root };
   delete env.NO_COLOR;
-  const child = spawn(process.execPath, [MDEVCTL, ...args], {
+  const [file, argv] = cliCommand(args);
+  const child = spawn(file, argv, {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
