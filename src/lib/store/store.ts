@@ -5,45 +5,27 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
-import { Log } from './log';
-import { MDev, parseConfigText } from './device';
-import { MdevctlError, describeSystemError, errnoCode } from './errors';
-import { parseUuid } from './uuid';
-import { checkParentName } from './validate';
-import { removeOrphans, withLock } from './lock';
-import { Batch, DT, listDirs, readFiles, readFilesAt, readRegularText, ReadResult } from './fastfs';
-import { byteOrder } from './order';
+import { Root } from '../util/root';
+import { Log } from '../util/log';
+import { MDev, parseConfigText } from '../model/device';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { parseUuid } from '../model/uuid';
+import { checkParentName } from '../model/validate';
+import { withLock } from './lock';
+import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file';
+import { Batch, DT, listDirs, readFiles, readFilesAt, readRegularText, ReadResult } from '../util/fastfs';
+import { byteOrder } from '../model/order';
 import { journalOverlay, recoverJournal } from './journal';
+import { DeviceMap, sortDeviceMap } from '../model/device-map';
 
 export interface DefinedFilter {
   uuid?: string;
   parent?: string;
 }
 
-/** Parent name -> devices, parents and devices in byte order. */
-export type DeviceMap = Map<string, MDev[]>;
-
-/** How many devices a map holds, over all parents. */
-export function countDevices(map: DeviceMap): number {
-  let n = 0;
-  for (const devs of map.values()) n += devs.length;
-  return n;
-}
-
-export function sortDeviceMap(map: DeviceMap): DeviceMap {
-  const sorted: DeviceMap = new Map();
-  for (const parent of [...map.keys()].sort(byteOrder)) {
-    const devs = map.get(parent)!;
-    devs.sort((a, b) => byteOrder(a.uuid, b.uuid));
-    sorted.set(parent, devs);
-  }
-  return sorted;
-}
-
 /**
  * The store's side that changes files. Real runs write atomically; a dry run swaps in a recorder
- * (src/lib/plan.ts) that checks and records instead.
+ * (src/lib/ops/plan.ts) that checks and records instead.
  */
 export interface StoreFiles {
   /** True when nothing is really written (a dry run): take no lock, create nothing. */
@@ -300,7 +282,7 @@ export class ConfigStore {
   }
 
   /**
-   * Run FN holding the store lock (src/lib/lock.ts): the ops wrap every read-check-write in it.
+   * Run FN holding the store lock (src/lib/store/lock.ts): the ops wrap every read-check-write in it.
    * A dry run takes no lock.
    * A writer killed before its rename leaves its temp file in etc/mdevctl.d/PARENT/; whoever
    * holds the lock next removes those whose writer is gone (a live writer's stays), whether or
@@ -310,7 +292,7 @@ export class ConfigStore {
     if (this.files.dryRun) return fn(); // a dry run writes nothing: no lock, no run/lock created
     return withLock(this.root, () => {
       this.removeStaleTemps();
-      // an apply killed half way (src/lib/journal.ts) is rolled back before anything else
+      // an apply killed half way (src/lib/store/journal.ts) is rolled back before anything else
       recoverJournal(this.root, this.log);
       return fn();
     });
@@ -345,66 +327,5 @@ export class ConfigStore {
   remove(parent: string, uuid: string): void {
     checkParentName(parent);
     this.files.removeFile(this.root.definitionPath(parent, uuid));
-  }
-}
-
-/** Temp files of writeFileAtomic: `.UUID.PID.STAMP.tmp` (not UUIDs, so never read as definitions). */
-const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
-
-/**
- * Remove temp files left in DIR by writers that were killed before their rename (their process
- * is gone); a live writer's temp file is kept. NAMES: DIR's entries, when already listed.
- */
-export function removeStaleTemps(dir: string, names?: readonly string[]): void {
-  removeOrphans(
-    dir,
-    (n) => {
-      const m = TEMP_NAME.exec(n);
-      return m ? Number(m[1]) : null;
-    },
-    names,
-  );
-}
-
-/** Write a file so that it is either the old or the new content, never partial. */
-export function writeFileAtomic(file: string, content: string | Buffer, what: string): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* may not exist */
-    }
-    throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
-  }
-  fsyncDir(dir);
-}
-
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* best effort: some filesystems refuse fsync on directories */
   }
 }

@@ -2,7 +2,7 @@
  * The native batch reader (native/fastio.c, built to dist/fastio.node by scripts/build.mjs):
  * reads many files, links or directories, under many directories, in one call, across threads
  * when the batch is big; and it ends the CLI's process (exitNow, for src/cli/exit.ts). Loaded on
- * first use. Used by src/lib/fastfs.ts for reading; when it cannot be loaded
+ * first use. Used by src/lib/util/fastfs.ts for reading; when it cannot be loaded
  * (not built: no C compiler at build time; another CPU architecture; a Node without Node-API 8)
  * the JavaScript readers there do the same work, a little slower.
  *
@@ -40,11 +40,11 @@ export function nativeThreads(): number {
 
 /**
  * Where the addon is: beside the bundle (dist/, also in the installed package); run from the
- * sources (src/lib, the tests), the build's dist/. One place only, so that nothing outside the
+ * sources (src/lib/util, the tests), the build's dist/. One place only, so that nothing outside the
  * package can be loaded in its stead.
  */
 export function addonPath(): string {
-  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', 'dist', 'fastio.node');
+  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', '..', 'dist', 'fastio.node');
 }
 
 let loaded: { io: FastIo; failure?: undefined } | { io: null; failure: string } | undefined;
