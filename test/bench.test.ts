@@ -4,6 +4,7 @@
  * same; never any timing.
  */
 import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './support/cli';
 
@@ -117,7 +118,7 @@ test('bench names the native reader it runs with, and --env sets our environment
     });
   const on = bench();
   expect(on.status).toBe(0);
-  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${require('node:os').availableParallelism()} CPUs)`);
+  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${os.availableParallelism()} CPUs)`);
   const off = bench('--env', 'MDEVCTL_NATIVE=off');
   expect(off.status).toBe(0);
   expect(off.stdout.split('\n')).toContain('native reader: off (MDEVCTL_NATIVE=off); our environment: MDEVCTL_NATIVE=off');

@@ -4,6 +4,7 @@
  * (never partial), anything else there is a writer's temp file that `list` skips silently, and
  * the next command gets the lock at once (the killed holder's lock is taken over).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
@@ -96,7 +97,7 @@ test(`${ROUNDS} rounds of define and modify killed at random moments: never a pa
 
 describe('what a killed writer leaves behind', () => {
   const dead = () => {
-    const r = require('node:child_process').spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
       encoding: 'utf8',
     });
     return Number(r.stdout);
