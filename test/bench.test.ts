@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './support/cli';
+import { prerequisites } from './support/prerequisites';
 
 const LABELS = [
   'list',
@@ -110,7 +111,12 @@ test('bench --node refuses a Node it cannot run, exit 2', () => {
   expect(r.stderr).toMatch(/^bench: --node \/nonexistent\/node: cannot run it \(/);
 });
 
-test('bench names the native reader it runs with, and --env sets our environment', () => {
+// the native reader exists only where the build had a C compiler
+const noAddon = prerequisites('bench.test.ts (its native-reader rows)', { files: [path.join(REPO, 'dist', 'fastio.node')] },
+  'a C compiler for the build to make it: apt-get install gcc libc6-dev, then npm run build');
+const withAddon = noAddon ? test.skip : test;
+
+withAddon('bench names the native reader it runs with, and --env sets our environment', () => {
   const bench = (...args: string[]) =>
     spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--reference', 'no', '--only', '^types$', ...args], {
       encoding: 'utf8',
@@ -131,7 +137,7 @@ test('bench names the native reader it runs with, and --env sets our environment
   expect(bad.stderr).toMatch(/^bench: --env: NAME=VALUE, not no-equals\n/);
 });
 
-test('bench --threads-threshold: the native reader per batch size, one thread against more', () => {
+withAddon('bench --threads-threshold: the native reader per batch size, one thread against more', () => {
   const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--threads-threshold', '--quick'], {
     encoding: 'utf8',
     timeout: 600_000,

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO } from './support/cli';
+import { cliEnv, REPO } from './support/cli';
 
 const FILES = ['cli.cjs', 'cli-on-demand.cjs'];
 const DEMO = path.join(REPO, 'fixtures', 'demo');
@@ -61,7 +61,7 @@ const ownNameOf = (name: string) => `${name}-${process.version}-${process.arch}.
 const ownName = ownNameOf('cli.cjs');
 
 function env(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const e: NodeJS.ProcessEnv = { ...cliEnv(), ...extra };
   delete e.NODE_OPTIONS;
   for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
   return e;

@@ -3,6 +3,7 @@
  * vGPU manager and the VF set-up and before libvirt, whose command really brings back the auto
  * vGPU definitions of a rebooted fixture host when run as systemd would run it.
  */
+import { prerequisites } from './support/prerequisites';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -49,12 +50,9 @@ test('a oneshot after the vGPU manager and VF set-up, before libvirt and the gue
   expect(unit.Service.ExecStart).toEqual(['/usr/bin/env mdevctl vgpu start-all']);
 });
 
-test('systemd-analyze verify accepts it (where systemd-analyze is installed)', () => {
-  const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  if (probe.error) {
-    console.warn('systemd-analyze is not installed: unit not verified');
-    return;
-  }
+const noAnalyze = prerequisites('vgpu-unit.test.ts (systemd-analyze verify)', { tools: ['systemd-analyze'] }, 'apt-get install systemd');
+
+(noAnalyze ? test.skip : test)('systemd-analyze verify accepts it', () => {
   const r = spawnSync('systemd-analyze', ['verify', '--man=no', UNIT_FILE], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);

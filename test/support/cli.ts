@@ -38,8 +38,30 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/**
+ * The variables of the test run's own (the harness, the build and the scripts read them: never
+ * the CLI), kept in the environment of a spawned CLI; every other MDEVCTL_* variable is the CLI's.
+ */
+export const HARNESS_VARS = /^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_)/;
+
+/**
+ * The environment a spawned CLI starts from: the test's, without any MDEVCTL_* variable the
+ * developer's shell may have exported (the README's own example exports MDEVCTL_SIMULATE; a
+ * leaked MDEVCTL_ENV_ROOT, MDEVCTL_NATIVE or MDEVCTL_LOCK_TIMEOUT would change what a test
+ * sees), then EXTRA on top. Variables set to undefined in EXTRA are left out.
+ */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MDEVCTL_') || HARNESS_VARS.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
 export function run(args: string[], opts: RunOptions = {}): RunResult {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  const env: NodeJS.ProcessEnv = cliEnv(opts.env);
   delete env.MDEVCTL_ENV_ROOT;
   delete env.NO_COLOR;
   if (opts.env?.NO_COLOR !== undefined) env.NO_COLOR = opts.env.NO_COLOR;
@@ -59,7 +81,10 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
   });
-  if (r.error) throw r.error;
+  // EPIPE: the CLI ended without reading all of its input (types, list...), which it may do; the
+  // run itself is whole (its status and output are there)
+  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  if (r.error && !epipe) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
