@@ -13,7 +13,7 @@
 //    directory that has one; when none has (or V8 refuses it), made at exit and written
 //    atomically into the first directory that can take it; when none can, nothing is written.
 //    Any failure here only costs the compile time: the CLI runs the same.
-// See README, Performance.
+// See docs/performance.md.
 const fs = require('node:fs');
 const path = require('node:path');
 

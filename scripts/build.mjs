@@ -9,7 +9,7 @@
 // (tty alone loads net and streams: 3-4 ms). An ES module's imports are hoisted into its bundle's
 // first lines even when the module itself is initialised on demand, so the build refuses a CLI
 // file that requires any other built-in there (eagerBuiltins). Profile with
-// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (README, Performance).
+// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (docs/performance.md).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

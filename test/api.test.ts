@@ -173,9 +173,9 @@ test('watchDevices reports a definition made through the API', async () => {
   }
 });
 
-test('the README example runs as written, on a fresh copy of fixtures/demo', () => {
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const block = /```js\n([\s\S]*?)```/.exec(readme)![1];
+test('the example of docs/api.md runs as written, on a fresh copy of fixtures/demo', () => {
+  const doc = fs.readFileSync(path.join(REPO, 'docs', 'api.md'), 'utf8');
+  const block = /```js\n([\s\S]*?)```/.exec(doc)![1];
   expect(block).toContain("require('mdevctl-ts')");
   const root = freshFixture('demo');
   try {

@@ -4,6 +4,7 @@
  * same; never any timing.
  */
 import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { NODE, REPO, testNodeVersion } from './support/cli';
 import { prerequisites } from './support/prerequisites';
@@ -123,7 +124,7 @@ withAddon('bench names the native reader it runs with, and --env sets our enviro
     });
   const on = bench();
   expect(on.status).toBe(0);
-  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${require('node:os').availableParallelism()} CPUs)`);
+  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${os.availableParallelism()} CPUs)`);
   const off = bench('--env', 'MDEVCTL_NATIVE=off');
   expect(off.status).toBe(0);
   expect(off.stdout.split('\n')).toContain('native reader: off (MDEVCTL_NATIVE=off); our environment: MDEVCTL_NATIVE=off');

@@ -39,7 +39,7 @@ function roots(name: string): { ref: string; ours: string } {
 
 /** 1.2.0 takes an active device's attrs from its definition; 1.4.0 shows none without callouts. */
 function withoutAttrs(text: string): string {
-  return text.replace(/^  Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
+  return text.replace(/^ {2}Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
 }
 function jsonWithoutAttrs(text: string): unknown {
   const v = JSON.parse(text);

@@ -49,7 +49,8 @@ function runCli(bin: string, args: string[], opts: { hold: boolean; env?: NodeJS
     timeout: opts.timeoutMs ?? 20000,
     killSignal: 'SIGKILL',
   });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' };
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: error?.code === 'ETIMEDOUT' };
 }
 
 // the CLI ends through the addon, which the build makes only with a C compiler

@@ -65,7 +65,7 @@ describe('define', () => {
     ['jsonfile', ['-u', U, '-p', P, '--jsonfile', data('define/defined.json')]],
   ])('%s', (name, args) => {
     const t = tree();
-    ok(mdevctl(t.root, 'define', ...(args as string[])));
+    ok(mdevctl(t.root, 'define', ...args));
     expect(t.read(`etc/mdevctl.d/${P}/${U}`)).toBe(readData(`define/${name}.expected`));
   });
 
@@ -208,7 +208,7 @@ describe('modify', () => {
   ])('%s', (name, args) => {
     const t = tree();
     setup(t);
-    ok(mdevctl(t.root, 'modify', '-u', U, '-p', P, ...(args as string[])));
+    ok(mdevctl(t.root, 'modify', '-u', U, '-p', P, ...args));
     expect(file(t)).toBe(readData(`modify/${name}.expected`));
   });
 
@@ -257,7 +257,7 @@ describe('modify', () => {
       // 1.2.0 crashed here; 1.4.0 reports the index as invalid
       const del6 = mdevctl(t.root, 'modify', '-u', U, '-p', P, '--delattr', '-i', '6');
       expect(del6.status).toBe(1);
-      expect(del6.stderr).toMatch(/^Error: Attribute index 6 is invalid\n  Attrs:\n/);
+      expect(del6.stderr).toMatch(/^Error: Attribute index 6 is invalid\n {2}Attrs:\n/);
       fails(mdevctl(t.root, 'modify', '-u', other, '--delattr', '-i', '0'), `Attribute index 0 is invalid\nDevice ${other} has no attributes`);
       fails(
         mdevctl(t.root, 'modify', '-u', U, '--jsonfile', data('modify/modified.json')),
@@ -334,7 +334,7 @@ describe('start', () => {
       withParent(t, P2);
       t.addDefinition(P2, U, readData('start/defined.json'));
     }
-    ok(mdevctl(t.root, 'start', ...(args as string[])));
+    ok(mdevctl(t.root, 'start', ...args));
     expect(t.read(createFile(P))).toBe(U);
     if (name.startsWith('defined-')) expect(t.read(createFile(P2))).toBe('');
   });

@@ -300,7 +300,7 @@ test('several damaged types of a parent: warnings, and the error, in byte order 
   const sorted = [...names].sort();
   const r = same(['types', '-p', P2], { root: t.root });
   expect(r.status).toBe(0);
-  expect(r.stdout.split('\n').filter((l) => /^  \S/.test(l))).toEqual([...sorted, T3].sort().map((n) => `  ${n}`));
+  expect(r.stdout.split('\n').filter((l) => /^ {2}\S/.test(l))).toEqual([...sorted, T3].sort().map((n) => `  ${n}`));
   expect(r.stderr).toBe(warn(...sorted.map((n) => `${typeDir(t, P2, n)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`)));
   for (const n of ['y8', 'b2', 'x7']) fs.writeFileSync(path.join(realTypeDir(t, P2, n), 'available_instances'), 'many\n');
   expect(same(['types'], { root: t.root })).toEqual(
@@ -630,7 +630,7 @@ const DAMAGES: Damage[] = [
       fs.rmSync(link);
       fs.symlinkSync('../mdev_supported_types/gone', link);
     },
-    want: (t) => ({
+    want: () => ({
       list: ok(`${B} ${P2} ${T3} manual\n`, warn(`Skipping active device ${A}: unable to resolve its mdev_type (No such file or directory (ENOENT))`)),
       'list -d': ok(LIST_D.replace(' (active)', '')),
     }),
@@ -804,7 +804,7 @@ describe('big batches, shared among threads (damage at the start, middle and end
         d.dev = 'dangling';
       } else if (d.state === 'ok') {
         const file = def(t, d.parent, d.uuid);
-        d.state = kind as DefState;
+        d.state = kind;
         if (kind === 'eacces') fs.chmodSync(file, 0);
         else if (kind === 'empty') fs.writeFileSync(file, '');
         else if (kind === 'efbig') fs.writeFileSync(file, Buffer.alloc(16 * MiB + 1, ' '));

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliCommand, NODE, pathWithNode, REPO, run } from './support/cli';
@@ -64,7 +65,7 @@ describe('the tarball', () => {
       const text = fs.readFileSync(path.join(REPO, bundle), 'utf8');
       const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
       const other = bundle === 'dist/cli.cjs' ? './cli-on-demand.cjs' : bundle === 'dist/cli-on-demand.cjs' ? './cli.cjs' : null;
-      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !require('node:module').builtinModules.includes(m))).toEqual([]);
+      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !builtinModules.includes(m))).toEqual([]);
     }
   });
 });

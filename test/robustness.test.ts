@@ -343,8 +343,8 @@ describe('--jsonfile that is not a definition', () => {
   const cases: Array<[string, (t: FakeTree) => { file: string; input?: string }, (file: string) => string]> = [
     ['missing', (t) => ({ file: t.p('none.json') }), (f) => `Unable to read file "${f}": No such file or directory (ENOENT)`],
     ['a directory', (t) => ({ file: t.p('etc') }), (f) => `Unable to read jsonfile "${f}": Is a directory (EISDIR)`],
-    ['empty', (t) => ({ file: '/dev/stdin', input: '' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('')}`],
-    ['not JSON, over several lines', (t) => ({ file: '/dev/stdin', input: 'mdev_type:\n x\n' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('mdev_type:\n x\n')}`],
+    ['empty', () => ({ file: '/dev/stdin', input: '' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('')}`],
+    ['not JSON, over several lines', () => ({ file: '/dev/stdin', input: 'mdev_type:\n x\n' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('mdev_type:\n x\n')}`],
     ['huge (2 MiB)', (t) => {
       const f = t.p('huge.json');
       fs.writeFileSync(f, `{"mdev_type":"${'x'.repeat(2 * 1024 * 1024)}","start":"auto"}`);

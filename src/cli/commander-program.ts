@@ -10,7 +10,7 @@ import { Env, GlobalOptions, VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { reportFailure } from './report';
 import { VERSION_FLAGS, afterGlobals } from './fast-path';
-import { addListOptions, runList, LIST_LONG } from './commands/list';
+import { addListOptions, runList, LIST_LONG, ListFlags } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
 import * as define from './commands/define';
@@ -106,7 +106,7 @@ export function buildProgram(name = 'mdevctl', verbs = VERBS): Command {
   if (name === 'lsmdev') {
     configure(program, name);
     program.description(LIST_LONG).option('--root <DIR>', 'Use DIR as the root instead of / (or MDEVCTL_ENV_ROOT)');
-    addListOptions(program).action((flags) => runList(env, flags));
+    addListOptions(program).action((flags: ListFlags) => runList(env, flags));
     return program;
   }
   configure(program, name);

@@ -134,7 +134,8 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
   });
   // EPIPE: the CLI ended without reading all of its input (types, list...), which it may do; the
   // run itself is whole (its status and output are there)
-  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  const epipe = error?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
   if (r.error && !epipe) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -30,12 +30,12 @@ export function startCli(root: string, args: string[], opts: StartOptions = {}):
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin!.on('error', () => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.on('error', () => {
     /* the CLI may exit without reading its input */
   });
-  child.stdin!.end(opts.input ?? '');
+  child.stdin.end(opts.input ?? '');
   const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
       child.on('error', reject);

@@ -240,7 +240,7 @@ export class Sysfs {
         continue;
       }
       if ('fail' in step) throw step.fail;
-      const out: MdevType[] = new Array(step.types.length);
+      const out = new Array<MdevType>(step.types.length);
       for (let i = 0; i < step.types.length; i++) {
         const at = step.first + 4 * i;
         // typesDir is normalized, names have no slash
@@ -342,7 +342,7 @@ export class Sysfs {
     const links = new Batch().dir(base);
     for (const { entry } of found) links.add(entry).add(`${entry}/mdev_type`);
     const both = readLinks(links);
-    const named: Array<LinkNames | undefined> = new Array(found.length);
+    const named = new Array<LinkNames | undefined>(found.length);
     const pending = new Map<string, string>();
     for (let i = 0; i < found.length; i++) {
       const n = linkNames(both[2 * i], both[2 * i + 1]);
@@ -356,7 +356,7 @@ export class Sysfs {
       let i = 0;
       for (const key of pending.keys()) this.typeDirExists.set(key, there[i++]);
     }
-    const out: Array<ActiveDevice | null> = new Array(found.length);
+    const out = new Array<ActiveDevice | null>(found.length);
     for (let i = 0; i < found.length; i++) {
       const link = `${base}/${found[i].entry}`;
       const dev = this.byLinks(found[i].uuid, link, both[2 * i], named[i]);

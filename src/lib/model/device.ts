@@ -163,7 +163,7 @@ export function parseAttrs(value: unknown, where = ''): Attr[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MdevctlError(`attributes field is not an array${where}`);
   const out: Attr[] = [];
-  for (const a of value) {
+  for (const a of value as unknown[]) {
     if (a === null || typeof a !== 'object' || Array.isArray(a)) {
       throw new MdevctlError(`invalid JSON format for attribute: not an object${where}`);
     }

@@ -71,7 +71,7 @@ function parse(text: string, file: string): JournalData {
   };
   let v: Record<string, unknown>;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return bad('not JSON');
   }
@@ -232,7 +232,7 @@ export function journalOverlay(root: Root): Map<string, Map<string, string | nul
   const out = new Map<string, Map<string, string | null>>();
   for (const e of data.entries) {
     let m = out.get(e.parent);
-    if (!m) out.set(e.parent, (m = new Map()));
+    if (!m) out.set(e.parent, (m = new Map<string, string | null>()));
     m.set(e.uuid, e.old === null ? null : e.old.toString('utf8'));
   }
   return out;

@@ -220,7 +220,7 @@ export class ConfigStore {
    * running device. Each result is what read() would return, or the error it would throw.
    */
   readAll(keys: ReadonlyArray<{ parent: string; uuid: string }>): Array<MDev | null | MdevctlError> {
-    const out: Array<MDev | null | MdevctlError> = new Array(keys.length);
+    const out = new Array<MDev | null | MdevctlError>(keys.length);
     const names: string[] = [];
     const index: number[] = [];
     for (let i = 0; i < keys.length; i++) {

@@ -263,7 +263,7 @@ const DT_OTHER = 1;
 
 /** FN on every name of BATCH, given as a path to open (relative inside withDir), in order. */
 function eachName<T>(batch: Batch, fn: (at: string) => T): T[] {
-  const out: T[] = new Array(batch.names.length);
+  const out = new Array<T>(batch.names.length);
   quietly(() => {
     let i = 0;
     while (i < batch.names.length) {
