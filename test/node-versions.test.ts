@@ -13,7 +13,12 @@ import * as path from 'node:path';
 import { cliCommand, LSMDEV, MDEVCTL, REPO } from './support/cli';
 import { skipOrFail } from './support/prerequisites';
 
-const { MIN_NODE } = require(path.join(REPO, 'bin', 'load-cli.cjs')) as { MIN_NODE: [number, number] };
+/** The launcher's MIN_NODE, as the launcher module exports it (read by a Node of its own). */
+const MIN_NODE = JSON.parse(
+  spawnSync(process.execPath, ['-p', 'JSON.stringify(require(process.argv[1]).MIN_NODE)', path.join(REPO, 'bin', 'load-cli.cjs')], {
+    encoding: 'utf8',
+  }).stdout,
+) as [number, number];
 let work: string;
 
 beforeAll(() => {
