@@ -80,6 +80,6 @@ describe('colour', () => {
   test('errors are never coloured', () => {
     const tty = onTerminal(['--root', root, 'stop', '-u', '6fd1b050-0000-4000-8000-000000000000']);
     expect(tty.status).toBe(1);
-    expect(tty.out).toBe('Error: Mediated device 6fd1b050-0000-4000-8000-000000000000 is not active\n');
+    expect(tty.out).toBe('Error: Device 6fd1b050-0000-4000-8000-000000000000 is not an active mdev\n');
   });
 });

@@ -404,7 +404,7 @@ describe('stop', () => {
   test('a device that is not running', () => {
     const t = tree();
     t.addDefinition(P, U, readData('start/defined.json'));
-    unchanged(t, () => fails(mdevctl(t.root, 'stop', '-u', U), `Mediated device ${U} is not active`));
+    unchanged(t, () => fails(mdevctl(t.root, 'stop', '-u', U), `Device ${U} is not an active mdev`));
     usage(mdevctl(t.root, 'stop'), '--uuid <UUID>');
   });
 });

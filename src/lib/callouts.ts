@@ -6,6 +6,7 @@
  */
 import { Root } from './root';
 import { Log } from './log';
+import { LIVE_UNSUPPORTED } from './errors';
 import { Attr, MDev } from './device';
 import { Action, Capabilities } from './callouts/protocol';
 import { CalloutError, CalloutRunner } from './callouts/runner';
@@ -99,7 +100,7 @@ const noScripts: Callouts = {
   invokeAll: (_items, _force, fn) => fn(),
   getAttributes: () => [],
   modifyLive: () => {
-    throw new CalloutError('No callout script with version support found that supports live modify');
+    throw new CalloutError(LIVE_UNSUPPORTED);
   },
   plan: () => ({ versioned: null, callouts: [], notifiers: [] }),
 };

@@ -18,7 +18,7 @@ import { StoreFiles } from './store';
 import { Action as CalloutAction, CalloutError, CalloutItem, CalloutPlan, Callouts, Event } from './callouts';
 import { Log } from './log';
 import { Attr, MDev } from './device';
-import { MdevctlError, describeSystemError } from './errors';
+import { LIVE_UNSUPPORTED, MdevctlError, describeSystemError } from './errors';
 import { DeviceFile, declaredDeviceFiles } from './simulated-kernel';
 import { JsonValue, Ordered, pretty } from './json';
 import { isDirectory } from './fastfs';
@@ -310,7 +310,7 @@ class PlanCallouts implements Callouts {
   modifyLive(dev: MDev): void {
     const p = this.runner().plan(dev, 'modify');
     const v = p.versioned;
-    if (!v) throw new CalloutError('No callout script with version support found that supports live modify');
+    if (!v) throw new CalloutError(LIVE_UNSUPPORTED);
     if (!v.actions.includes('modify')) throw new CalloutError(`Callout script '${v.path}' does not support action 'modify'`);
     if (!v.events.includes('live')) throw new CalloutError(`Callout script '${v.path}' does not support event 'live'`);
     this.record([v.path], dev, 'live', 'modify', 'none', JSON.stringify(dev.toConfig()));
