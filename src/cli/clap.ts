@@ -366,7 +366,10 @@ export class Clap {
     let posIndex = 0;
     const positionals = this.cmd.args.filter((a) => a.positional);
     // clap's react(): the value count, then a second occurrence, then the start, then the value
+    let version = false;
     const react = (a: ClapArg, values?: string[]): void => {
+      // the version flag answers at once, as clap's Version action does (ours, on a verb)
+      if (a.long === 'version') version = true;
       if (values?.length === 0) this.fail([`a value is required for '${this.display(a)}' but none was supplied`]);
       if (m.has(a.id)) this.fail([`the argument '${this.display(a)}' cannot be used multiple times`], this.usage([]));
       this.start(m, a);
@@ -379,6 +382,7 @@ export class Clap {
       react(p.arg, p.values);
     };
     for (let i = 0; i < argv.length; i++) {
+      if (version) return;
       const word = argv[i];
       if (!trailing && pending && pending.values.length === 0 && !(word.startsWith('-') && word.length > 1)) {
         // the value is checked when the next argument starts, or at the end (clap's pending value)
@@ -449,7 +453,7 @@ export class Clap {
       react(pos, [word]);
     }
     resolve();
-    this.validate(m);
+    if (!version) this.validate(m);
   }
 
   private value(a: ClapArg, v: string): void {

@@ -243,6 +243,11 @@ function clapCheck(program: Command, argv: string[], name: string): void {
   }
   if (word.startsWith('--')) {
     const flag = word.slice(2).split('=')[0];
+    if (flag === 'dry-run' || flag === 'simulate' || flag === 'version' || flag === 'help') {
+      throw new ClapError(
+        `error: unexpected value '${word.slice(word.indexOf('=') + 1)}' for '--${flag}' found; no more were expected\n\nUsage: ${name} --${flag} <COMMAND>\n\nFor more information, try '--help'.\n`,
+      );
+    }
     const best = didYouMeanFlag(flag);
     const value = best === 'root' ? ' <DIR>' : '';
     if (best === undefined) unknownProgramArgument(name, `--${flag}`);
