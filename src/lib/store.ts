@@ -48,22 +48,25 @@ export function sortDeviceMap(map: DeviceMap): DeviceMap {
 export interface StoreFiles {
   /** True when nothing is really written (a dry run): take no lock, create nothing. */
   readonly dryRun: boolean;
-  /** Write FILE atomically, creating its directory first; WHAT starts the error message. */
-  writeFile(file: string, content: string, what: string): void;
+  /**
+   * Write FILE atomically, creating its directory first; WHAT starts the error message. With
+   * TMPDIR, the temp file is made there (on FILE's file system) rather than beside FILE.
+   */
+  writeFile(file: string, content: string, what: string, tmpDir?: string): void;
   /** Remove FILE. */
   removeFile(file: string): void;
 }
 
 export const realStoreFiles: StoreFiles = {
   dryRun: false,
-  writeFile(file, content, what) {
+  writeFile(file, content, what, tmpDir) {
     const dir = path.dirname(file);
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
       throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
     }
-    writeFileAtomic(file, content, what);
+    writeFileAtomic(file, content, what, tmpDir);
   },
   removeFile(file) {
     try {
@@ -327,18 +330,21 @@ export class ConfigStore {
     // every parent's directory listed together (see fastfs.listDirs): on a big host this is most
     // of the cost of define/undefine/modify, and almost never finds anything
     const dirs = parents.map((p) => this.root.parentConfigDir(p));
-    const listed = listDirs(dirs);
+    const tmpDir = definitionTempDir(this.root);
+    const listed = listDirs([...dirs, tmpDir]);
     for (let k = 0; k < dirs.length; k++) {
       const entries = listed[k];
       if ('names' in entries) removeStaleTemps(dirs[k], entries.names);
     }
+    const outside = listed[dirs.length];
+    if ('names' in outside) removeStaleTemps(tmpDir, outside.names, OUTSIDE_TEMP_NAME);
   }
 
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
   write(dev: MDev): void {
     const parent = checkParentName(dev.requireParent());
     const file = this.root.definitionPath(parent, dev.uuid);
-    this.files.writeFile(file, dev.toDefinitionText(), `Failed to write config for device ${dev.uuid}`);
+    this.files.writeFile(file, dev.toDefinitionText(), `Failed to write config for device ${dev.uuid}`, definitionTempDir(this.root));
   }
 
   /** Remove the definition of (parent, uuid). */
@@ -350,25 +356,50 @@ export class ConfigStore {
 
 /** Temp files of writeFileAtomic: `.UUID.PID.STAMP.tmp` (not UUIDs, so never read as definitions). */
 const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
+/** Temp files of writeFileAtomic made outside FILE's directory: `.mdevctl.d-UUID.PID.STAMP.tmp`. */
+const OUTSIDE_TEMP_NAME = /^\.mdevctl\.d-[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
+
+/**
+ * Where a definition's temp file is written: the directory holding etc/mdevctl.d (ROOT/etc), on
+ * the same file system as a rule, so that rename(2) still replaces the definition atomically.
+ * libvirt watches etc/mdevctl.d and every directory below it (GLib file monitors, inotify) and
+ * re-reads every definition at each CHANGES_DONE_HINT: a temp file beside the definition raises
+ * one for its close and another for the rename (2 re-syncs per change); renamed in from outside,
+ * the definition raises one (a MOVED_TO: CREATED and CHANGES_DONE_HINT), as 1.4.0's plain write
+ * (CREATE or MODIFY, then CLOSE_WRITE) does.
+ */
+export function definitionTempDir(root: Root): string {
+  return path.dirname(root.configBase);
+}
 
 /**
  * Remove temp files left in DIR by writers that were killed before their rename (their process
  * is gone); a live writer's temp file is kept. NAMES: DIR's entries, when already listed.
  */
-export function removeStaleTemps(dir: string, names?: readonly string[]): void {
+export function removeStaleTemps(dir: string, names?: readonly string[], pattern = TEMP_NAME): void {
   removeOrphans(
     dir,
     (n) => {
-      const m = TEMP_NAME.exec(n);
+      const m = pattern.exec(n);
       return m ? Number(m[1]) : null;
     },
     names,
   );
 }
 
-/** Write a file so that it is either the old or the new content, never partial. */
-export function writeFileAtomic(file: string, content: string | Buffer, what: string): void {
+/**
+ * Write a file so that it is either the old or the new content, never partial. The temp file is
+ * made beside FILE, or in TMPDIR when given (`.mdevctl.d-NAME...`; where TMPDIR is on another file
+ * system, or cannot be written, beside FILE after all).
+ */
+export function writeFileAtomic(file: string, content: string | Buffer, what: string, tmpDir?: string): void {
   const dir = path.dirname(file);
+  if (tmpDir !== undefined && tmpDir !== dir) {
+    if (writeViaOutsideTemp(file, content, tmpDir)) {
+      fsyncDir(dir);
+      return;
+    }
+  }
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number | undefined;
   try {
@@ -394,6 +425,39 @@ export function writeFileAtomic(file: string, content: string | Buffer, what: st
     throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
   }
   fsyncDir(dir);
+}
+
+/**
+ * writeFileAtomic through a temp file in TMPDIR: true once FILE holds CONTENT, false (nothing
+ * left behind) when that cannot be done there (another file system, TMPDIR not writable, ...), for
+ * the caller to write beside FILE instead.
+ */
+function writeViaOutsideTemp(file: string, content: string | Buffer, tmpDir: string): boolean {
+  const tmp = path.join(tmpDir, `.mdevctl.d-${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    fs.writeFileSync(fd, content);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+    return true;
+  } catch {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* may not exist */
+    }
+    return false;
+  }
 }
 
 export function fsyncDir(dir: string): void {
