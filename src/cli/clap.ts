@@ -405,12 +405,17 @@ export class Clap {
           }
           this.unknownLong(name, m);
         }
+        if (a.value === undefined && eq >= 0) {
+          // clap's UnneededAttachedValue: reported before a pending option is looked at, with
+          // the usage of what is present, required arguments left out, and this flag
+          const required = this.requiredGraph();
+          const used = this.usedWithGroups(m).filter((id) => !required.includes(id));
+          this.fail([`unexpected value '${word.slice(eq + 1)}' for '${this.display(a)}' found; no more were expected`], this.usage([...used, a.id]));
+        }
         resolve();
         if (a.value !== undefined) {
           if (eq >= 0) react(a, [word.slice(eq + 1)]);
           else pending = { arg: a, values: [] };
-        } else if (eq >= 0) {
-          this.fail([`unexpected value '${word.slice(eq + 1)}' for '${this.display(a)}' found; no more were expected`], this.usage([...this.usedWithGroups(m), a.id]));
         } else react(a);
         continue;
       }
@@ -468,7 +473,8 @@ export class Clap {
   }
 
   private unknownLong(name: string, m: Matcher): never {
-    const longs = this.cmd.args.filter((a) => a.long !== undefined && !a.positional).map((a) => a.long!);
+    // our own (hidden) options are not suggested: upstream does not know them
+    const longs = this.cmd.args.filter((a) => a.long !== undefined && !a.positional && !a.hidden).map((a) => a.long!);
     const best = didYouMean(name, [...longs, 'help']).pop();
     const lines = [`unexpected argument '--${name}' found`];
     if (best !== undefined) {
