@@ -13,6 +13,11 @@
  * The rules follow clap_builder 4.5's parser, validator and usage modules.
  */
 
+import { escapeControls } from '../lib/errors';
+
+/** A user's word in a message: control characters escaped (\n, \u001b), as all our messages do. */
+const esc = (s: string): string => escapeControls(s);
+
 export interface ClapArg {
   id: string;
   long?: string;
@@ -410,7 +415,7 @@ export class Clap {
           // the usage of what is present, required arguments left out, and this flag
           const required = this.requiredGraph();
           const used = this.usedWithGroups(m).filter((id) => !required.includes(id));
-          this.fail([`unexpected value '${word.slice(eq + 1)}' for '${this.display(a)}' found; no more were expected`], this.usage([...used, a.id]));
+          this.fail([`unexpected value '${esc(word.slice(eq + 1))}' for '${this.display(a)}' found; no more were expected`], this.usage([...used, a.id]));
         }
         resolve();
         if (a.value !== undefined) {
@@ -465,7 +470,7 @@ export class Clap {
     const why = a.parse?.(v) ?? null;
     if (why === null) return;
     if (why === '') this.fail([`a value is required for '${this.display(a)}' but none was supplied`]);
-    this.fail([`invalid value '${v}' for '${this.display(a)}': ${why}`]);
+    this.fail([`invalid value '${esc(v)}' for '${this.display(a)}': ${esc(why)}`]);
   }
 
   private hasPositionals(): boolean {
@@ -476,24 +481,24 @@ export class Clap {
     // our own (hidden) options are not suggested: upstream does not know them
     const longs = this.cmd.args.filter((a) => a.long !== undefined && !a.positional && !a.hidden).map((a) => a.long!);
     const best = didYouMean(name, [...longs, 'help']).pop();
-    const lines = [`unexpected argument '--${name}' found`];
+    const lines = [`unexpected argument '--${esc(name)}' found`];
     if (best !== undefined) {
       lines.push('', `  tip: a similar argument exists: '--${best}'`);
       const a = this.cmd.args.find((x) => x.long === best);
       if (a) this.start(m, a);
     }
-    if (this.hasPositionals()) lines.push('', `  tip: to pass '--${name}' as a value, use '-- --${name}'`);
+    if (this.hasPositionals()) lines.push('', `  tip: to pass '--${esc(name)}' as a value, use '-- --${esc(name)}'`);
     this.fail(lines, this.usage(this.usedWithGroups(m)));
   }
 
   private unknownShort(c: string, trailing: boolean): never {
-    const lines = [`unexpected argument '-${c}' found`];
-    if (!trailing && this.hasPositionals()) lines.push('', `  tip: to pass '-${c}' as a value, use '-- -${c}'`);
+    const lines = [`unexpected argument '-${esc(c)}' found`];
+    if (!trailing && this.hasPositionals()) lines.push('', `  tip: to pass '-${esc(c)}' as a value, use '-- -${esc(c)}'`);
     this.fail(lines, this.usage([]));
   }
 
   private unknownPositional(word: string, _trailing: boolean): never {
-    this.fail([`unexpected argument '${word}' found`], this.usage([]));
+    this.fail([`unexpected argument '${esc(word)}' found`], this.usage([]));
   }
 
   /** clap's Validator: conflicts, then required arguments. */
@@ -562,7 +567,7 @@ export class Clap {
 /** The program's verbs clap knows, for suggestions (upstream's, `help`, and ours). */
 export function unknownVerb(program: string, word: string, verbs: string[]): never {
   const similar = didYouMean(word, verbs);
-  const lines = [`unrecognized subcommand '${word}'`];
+  const lines = [`unrecognized subcommand '${esc(word)}'`];
   if (similar.length === 1) lines.push('', `  tip: a similar subcommand exists: '${similar[0]}'`);
   else if (similar.length > 1) lines.push('', `  tip: some similar subcommands exist: ${similar.map((s) => `'${s}'`).join(', ')}`);
   throw new ClapError(`${[`error: ${lines.join('\n')}`, `Usage: ${program} <COMMAND>`, MORE].join('\n\n')}\n`);
@@ -570,7 +575,7 @@ export function unknownVerb(program: string, word: string, verbs: string[]): nev
 
 /** An unknown word where the program wants a verb or one of its own options. */
 export function unknownProgramArgument(program: string, word: string, tip?: string, used?: string): never {
-  const lines = [`unexpected argument '${word}' found`];
+  const lines = [`unexpected argument '${esc(word)}' found`];
   if (tip !== undefined) lines.push('', `  tip: ${tip}`);
   const usage = `Usage: ${program}${used !== undefined ? ` ${used}` : ''} <COMMAND>`;
   throw new ClapError(`${[`error: ${lines.join('\n')}`, usage, MORE].join('\n\n')}\n`);

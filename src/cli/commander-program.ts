@@ -187,7 +187,7 @@ function report(err: unknown, program: Command, argv: string[]): number {
   }
   if (err instanceof UsageError) {
     const cmd = program.name() === 'mdevctl' ? commandFor(program, argv.slice(afterGlobals(argv))) : program;
-    const spec = cmd && cmd !== program && cmd.parent === program ? clapSpec(program, cmd) : program.name() === 'lsmdev' ? clapSpec(program, program) : undefined;
+    const spec = cmd && (cmd !== program || program.name() === 'lsmdev') ? clapSpec(program, cmd) : undefined;
     process.stderr.write(escapeControls(usageErrorText(err.message, spec, program.name()), true));
     return 2;
   }
@@ -199,7 +199,8 @@ const SUGGESTED_VERBS = ['define', 'undefine', 'modify', 'start', 'stop', 'list'
 
 /** The clap declaration of CMD (a verb of PROGRAM, or lsmdev itself): upstream's, and our options hidden. */
 function clapSpec(program: Command, cmd: Command): ClapCommand {
-  const verb = cmd === program ? 'list' : cmd.name();
+  // upstream's declaration for its own verbs (lsmdev is its list), none for ours (vgpu's verbs)
+  const verb = cmd === program ? 'list' : cmd.parent === program ? cmd.name() : '';
   const extra: ClapArg[] = [];
   for (const o of cmd.options) {
     if (o.long === '--version' && cmd !== program) {
@@ -219,8 +220,7 @@ function clapSpec(program: Command, cmd: Command): ClapCommand {
   for (const a of cmd.registeredArguments) {
     extra.push({ id: a.name(), value: a.name(), positional: true, required: a.required });
   }
-  const name = cmd === program ? program.name() : `${program.name()} ${cmd.name()}`;
-  return clapCommand(name, verb, [...extra, ...GLOBAL_ARGS], UPSTREAM[verb]);
+  return clapCommand(commandPath(cmd), verb, [...extra, ...GLOBAL_ARGS], UPSTREAM[verb]);
 }
 
 /**
@@ -256,7 +256,12 @@ function clapCheck(program: Command, argv: string[], name: string): void {
   if (word.startsWith('-') && word.length > 1) unknownProgramArgument(name, `-${[...word.slice(1)][0]}`);
   const cmd = program.commands.find((c) => c.name() === word);
   if (!cmd) unknownVerb(name, word, SUGGESTED_VERBS);
-  if (cmd.commands.length > 0) return; // a namespace (vgpu): commander reads its verbs
+  if (cmd.commands.length > 0) {
+    // a namespace (vgpu): its verb, when the next word names one; commander reads the rest
+    const sub = cmd.commands.find((c) => c.name() === argv[i + 1]);
+    if (sub) new Clap(clapSpec(program, sub)).check(argv.slice(i + 2));
+    return;
+  }
   new Clap(clapSpec(program, cmd)).check(argv.slice(i + 1));
 }
 
