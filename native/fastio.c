@@ -12,8 +12,8 @@
  * 1.2.0 reads on one), and a thread that gets no CPU on a busy machine just takes fewer chunks.
  * Only the main thread touches JavaScript values.
  *
- * Node-API is ABI-stable, so one build serves every Node from 20 on. src/lib/native.ts loads it
- * (and src/lib/fastfs.ts falls back to its JavaScript readers when it cannot); the semantics match
+ * Node-API is ABI-stable, so one build serves every Node from 20 on. src/lib/util/native.ts loads it
+ * (and src/lib/util/fastfs.ts falls back to its JavaScript readers when it cannot); the semantics match
  * those readers: files opened O_NONBLOCK (a FIFO cannot hang the command), read until a short
  * read, at most 16 MiB (EFBIG beyond).
  *

@@ -516,7 +516,7 @@ function main() {
   process.exitCode = mismatches.length > 0 ? 1 : 0;
 }
 
-/** Whether our CLI, as the bench runs it, reads through the native reader (src/lib/native.ts). */
+/** Whether our CLI, as the bench runs it, reads through the native reader (src/lib/util/native.ts). */
 function nativeStatus() {
   if (OUR_ENV.MDEVCTL_NATIVE === 'off') return 'off (MDEVCTL_NATIVE=off)';
   const r = spawnSync(ours.node, [BIN, '--root', path.join(REPO, 'fixtures', 'demo'), 'list', '-d'],

@@ -222,7 +222,7 @@ async function main() {
     for (const f of fs.readdirSync(dist).filter((f) => /^cli(-on-demand)?\.cjs(\.cache)?$/.test(f)).sort()) {
       s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
     }
-    // the native reader, where src/lib/native.ts looks first: beside the bundle; a plugin that
+    // the native reader, where src/lib/util/native.ts looks first: beside the bundle; a plugin that
     // Node loads with dlopen, so not executable. The build strips its symbols; the compiler's
     // .comment and .note sections go here, as dh_strip does for Debian's shared libraries.
     if (native) {

@@ -235,7 +235,7 @@ function codeCache() {
 }
 
 /**
- * dist/fastio.node: the native batch reader (native/fastio.c; src/lib/native.ts loads it), built
+ * dist/fastio.node: the native batch reader (native/fastio.c; src/lib/util/native.ts loads it), built
  * with the C compiler $CC (default cc) against Node-API's headers (the node-api-headers package),
  * hardened and stripped, with the same bytes for the same inputs (the .deb is reproducible).
  * Node-API is ABI-stable: one build serves Node 20 and every later Node. Without a compiler the

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates the fixture roots under fixtures/ (fake sysfs + mdevctl config trees; see
-// fixtures/README.md). The templates and the builder live in src/lib/fixtures.ts, so the CLI's
+// fixtures/README.md). The templates and the builder live in src/lib/kernel/fixtures.ts, so the CLI's
 // `mdevctl fixture TEMPLATE DIR` makes the same trees; this wrapper uses the built library
 // (dist/index.cjs: `npm run build`, which `npm ci` runs too).
 //

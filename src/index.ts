@@ -58,21 +58,21 @@ export type {
   VgpuStartAllResult,
   VgpuDefinition,
 } from './lib/api';
-export { simulateVgpuReboot } from './lib/vgpu/model';
-export type { MonitorEvent, Monitor } from './lib/monitor';
+export { simulateVgpuReboot } from './lib/kernel/nvidia-vgpu-model';
+export type { MonitorEvent, Monitor } from './lib/ops/monitor';
 export type { ApplyResult, ApplyChange, FieldChange } from './lib/ops/apply';
-export type { DeviceConfig } from './lib/device';
-export { MdevctlError, UsageError } from './lib/errors';
-export { MemoryLog } from './lib/log';
-export type { Log } from './lib/log';
-export type { KernelWriter } from './lib/sysfs';
-export { Root } from './lib/root';
-export { createContext } from './lib/context';
-export type { Context, ContextOptions } from './lib/context';
-export { parseUuid } from './lib/uuid';
+export type { DeviceConfig } from './lib/model/device';
+export { MdevctlError, UsageError } from './lib/util/errors';
+export { MemoryLog } from './lib/util/log';
+export type { Log } from './lib/util/log';
+export type { KernelWriter } from './lib/kernel/sysfs';
+export { Root } from './lib/util/root';
+export { createContext } from './lib/ops/context';
+export type { Context, ContextOptions } from './lib/ops/context';
+export { parseUuid } from './lib/model/uuid';
 export { startParentMdevs } from './lib/ops/start-parent-mdevs';
 export { CalloutError, CalloutTimeoutError } from './lib/callouts';
 export type { Callouts, CalloutPlan, Action as CalloutAction, Capabilities as CalloutCapabilities } from './lib/callouts';
-export { makeFixture, templateNames } from './lib/fixtures';
-export type { Plan, PlannedAction } from './lib/plan';
-export { SimulatedKernel } from './lib/simulated-kernel';
+export { makeFixture, templateNames } from './lib/kernel/fixtures';
+export type { Plan, PlannedAction } from './lib/ops/plan';
+export { SimulatedKernel } from './lib/kernel/simulated-kernel';

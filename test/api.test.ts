@@ -11,7 +11,7 @@ import { freshFixture, removeFixture } from './support/fixture';
 import { FakeTree } from './support/tree';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const api = require(path.join(REPO, 'dist', 'index.cjs')) as typeof import('../src/index');
+const api = require(path.join(REPO, 'dist', 'index.cjs')) as typeof import('../src');
 
 const GVT = '0000:00:02.0';
 const RUNNING = 'c27d00a2-be6c-4b8d-9178-e1cf1064a2f1';

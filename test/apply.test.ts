@@ -10,7 +10,7 @@ import { RunResult, run } from './support/cli';
 import { runAsync } from './support/spawn';
 import { addLoggingScript, calls, supports, print } from './support/callout-script';
 import { applyDefinitions } from '../src/lib/api';
-import { MemoryLog } from '../src/lib/log';
+import { MemoryLog } from '../src/lib/util/log';
 
 const P = '0000:00:02.0';
 const Q = '0000:00:03.0';

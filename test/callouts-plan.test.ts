@@ -2,9 +2,9 @@
  * The callout plan (for --dry-run): which scripts an action would involve, found without running
  * anything but the get/capabilities probes. Library API on a temporary tree.
  */
-import { createContext } from '../src/lib/context';
-import { MDev } from '../src/lib/device';
-import { MemoryLog } from '../src/lib/log';
+import { createContext } from '../src/lib/ops/context';
+import { MDev } from '../src/lib/model/device';
+import { MemoryLog } from '../src/lib/util/log';
 import { FakeTree } from './support/tree';
 import { addLoggingScript, calls, print, supports } from './support/callout-script';
 

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { startCli } from './support/spawn';
 import { mdevctl, run } from './support/cli';
-import { parseConfigText } from '../src/lib/device';
-import { parseUuid } from '../src/lib/uuid';
+import { parseConfigText } from '../src/lib/model/device';
+import { parseUuid } from '../src/lib/model/uuid';
 
 const P = '0000:00:02.0';
 const TYPE = 'i915-GVTg_V5_4';

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { run } from './support/cli';
-import { templateNames } from '../src/lib/fixtures';
+import { templateNames } from '../src/lib/kernel/fixtures';
 
 interface Case {
   parent: string;

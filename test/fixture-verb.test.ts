@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { REPO, run } from './support/cli';
-import { templateNames } from '../src/lib/fixtures';
+import { templateNames } from '../src/lib/kernel/fixtures';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-fixture-verb-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));

@@ -1,12 +1,12 @@
 /**
- * The direct JSON writers used by `list --dumpjson` and `types --dumpjson` (src/lib/format.ts,
+ * The direct JSON writers used by `list --dumpjson` and `types --dumpjson` (src/lib/model/format.ts,
  * written for speed) must print exactly what the generic pretty-printer prints for the same value.
  */
-import { MDev } from '../src/lib/device';
-import { listJsonText, listJsonValue, typesJsonText, typesJsonValue } from '../src/lib/format';
-import { pretty } from '../src/lib/json';
-import { DeviceMap } from '../src/lib/store';
-import { MdevType } from '../src/lib/sysfs';
+import { MDev } from '../src/lib/model/device';
+import { listJsonText, listJsonValue, typesJsonText, typesJsonValue } from '../src/lib/model/format';
+import { pretty } from '../src/lib/model/json';
+import { DeviceMap } from '../src/lib/model/device-map';
+import { MdevType } from '../src/lib/model/mdev-type';
 
 function dev(uuid: string, parent: string, type: string, autostart: boolean, attrs: Array<[string, string]>): MDev {
   const d = new MDev(uuid, parent, type);

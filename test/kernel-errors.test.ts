@@ -8,14 +8,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
-import { createContext } from '../src/lib/context';
-import { MemoryLog } from '../src/lib/log';
-import { KernelWriter, Sysfs, directKernelWriter, explainKernelError } from '../src/lib/sysfs';
-import { Root } from '../src/lib/root';
+import { createContext } from '../src/lib/ops/context';
+import { MemoryLog } from '../src/lib/util/log';
+import { KernelWriter, Sysfs, directKernelWriter, explainKernelError } from '../src/lib/kernel/sysfs';
+import { Root } from '../src/lib/util/root';
 import { startDevice } from '../src/lib/ops/start';
 import { startParentMdevs } from '../src/lib/ops/start-parent-mdevs';
 import { defineDevice } from '../src/lib/ops/define';
-import { MdevctlError } from '../src/lib/errors';
+import { MdevctlError } from '../src/lib/util/errors';
 
 const P = '0000:00:02.0';
 const TYPE = 'i915-GVTg_V5_4';

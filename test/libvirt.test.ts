@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
-import { parseUuid } from '../src/lib/uuid';
+import { parseUuid } from '../src/lib/model/uuid';
 
 interface Parsed {
   parent: string;

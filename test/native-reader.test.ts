@@ -1,6 +1,6 @@
 /**
- * The native batch reader (native/fastio.c, loaded by src/lib/native.ts, used through
- * src/lib/fastfs.ts) against the JavaScript readers it replaces: a user must not be able to tell
+ * The native batch reader (native/fastio.c, loaded by src/lib/util/native.ts, used through
+ * src/lib/util/fastfs.ts) against the JavaScript readers it replaces: a user must not be able to tell
  * them apart. Every listing runs through the real, built CLI in three modes, MDEVCTL_NATIVE=off
  * (JavaScript), MDEVCTL_NATIVE=require with MDEVCTL_NATIVE_THREADS=1, and require with the
  * default threads (big batches also with 8 threads), and stdout, stderr and the exit status must
@@ -1137,10 +1137,10 @@ test('random small damaged trees (fast-check): types, list and list -d agree in 
 // ------------------------------------------------------------------------------------------------
 // the JavaScript reader and big files, in this process
 
-describe('the JavaScript reader (src/lib/fastfs.ts) and big files', () => {
+describe('the JavaScript reader (src/lib/util/fastfs.ts) and big files', () => {
   // imported here only: the rest of this file runs the built CLI
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fastfs = require('../src/lib/fastfs') as typeof import('../src/lib/fastfs');
+  const fastfs = require('../src/lib/util/fastfs') as typeof import('../src/lib/util/fastfs');
   /** Bytes of ArrayBuffers alive (a full garbage collection first, so only what is kept counts). */
   const grown = () => {
     v8.setFlagsFromString('--expose-gc');

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { run } from './support/cli';
-import { makeFixture, templateNames } from '../src/lib/fixtures';
+import { makeFixture, templateNames } from '../src/lib/kernel/fixtures';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-scan-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));

@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { FakeTree } from './support/tree';
 import { run } from './support/cli';
-import { MDev, parseConfigText, parseConfigValue } from '../src/lib/device';
-import { MdevctlError, escapeControls } from '../src/lib/errors';
-import { escapeForTerminal } from '../src/lib/terminal';
-import { parseUuid, uuidProblem } from '../src/lib/uuid';
-import { checkAttributeName, checkParentName, isSafeName } from '../src/lib/validate';
+import { MDev, parseConfigText, parseConfigValue } from '../src/lib/model/device';
+import { MdevctlError, escapeControls } from '../src/lib/util/errors';
+import { escapeForTerminal } from '../src/lib/util/terminal';
+import { parseUuid, uuidProblem } from '../src/lib/model/uuid';
+import { checkAttributeName, checkParentName, isSafeName } from '../src/lib/model/validate';
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 

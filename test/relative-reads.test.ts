@@ -1,5 +1,5 @@
 /**
- * The CLI opens the files of a big listing relative to their directory (src/lib/fastfs.ts,
+ * The CLI opens the files of a big listing relative to their directory (src/lib/util/fastfs.ts,
  * withDir: it changes its working directory for the loop). What must hold: the output is the one
  * the library API gives (which never changes its caller's working directory), messages name
  * whole paths, and the callout scripts a listing runs start in the caller's working directory.

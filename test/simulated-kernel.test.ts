@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { run } from './support/cli';
-import { Root } from '../src/lib/root';
-import { Sysfs } from '../src/lib/sysfs';
-import { MemoryLog } from '../src/lib/log';
-import { SimulatedKernel, driverOf } from '../src/lib/simulated-kernel';
-import { makeFixture, templateNames } from '../src/lib/fixtures';
+import { Root } from '../src/lib/util/root';
+import { Sysfs } from '../src/lib/kernel/sysfs';
+import { MemoryLog } from '../src/lib/util/log';
+import { SimulatedKernel, driverOf } from '../src/lib/kernel/simulated-kernel';
+import { makeFixture, templateNames } from '../src/lib/kernel/fixtures';
 
 const P = '0000:00:02.0';
 const U = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MDEVCTL, REPO, run } from './support/cli';
-import { makeFixture } from '../src/lib/fixtures';
-import { simulateVgpuReboot } from '../src/lib/vgpu/model';
-import { Root } from '../src/lib/root';
+import { makeFixture } from '../src/lib/kernel/fixtures';
+import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
+import { Root } from '../src/lib/util/root';
 
 const UNIT_FILE = path.join(REPO, 'systemd', 'mdevctl-vgpu.service');
 const UNIT = fs.readFileSync(UNIT_FILE, 'utf8');

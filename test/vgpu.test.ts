@@ -1,6 +1,6 @@
 /**
  * `mdevctl vgpu ...` on the `nvidia_vfio` fixture (two L40S PFs with four VFs each, laid out as
- * NVIDIA's vendor-specific VFIO driver lays them out; src/lib/vgpu/model.ts), through the CLI:
+ * NVIDIA's vendor-specific VFIO driver lays them out; src/lib/kernel/nvidia-vgpu-model.ts), through the CLI:
  * every verb, the driver's errors (EPERM, EIO, EINVAL, EBUSY), an unbound VF, a VF held open by
  * QEMU, dry-run plans and --simulate runs, and a simulated reboot followed by start-all.
  */
@@ -9,15 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunResult, run } from './support/cli';
 import { FakeTree } from './support/tree';
-import { makeFixture } from '../src/lib/fixtures';
-import { simulateVgpuReboot } from '../src/lib/vgpu/model';
-import { Root } from '../src/lib/root';
+import { makeFixture } from '../src/lib/kernel/fixtures';
+import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
+import { Root } from '../src/lib/util/root';
 import { makeReferenceRoot, referenceBinary, runReference } from './support/reference';
 import { MDEVCTL, REPO } from './support/cli';
 import { spawn } from 'node:child_process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const api = require(path.join(REPO, 'dist', 'index.cjs')) as typeof import('../src/index');
+const api = require(path.join(REPO, 'dist', 'index.cjs')) as typeof import('../src');
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-vgpu-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));

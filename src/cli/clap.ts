@@ -13,7 +13,7 @@
  * The rules follow clap_builder 4.5's parser, validator and usage modules.
  */
 
-import { escapeControls } from '../lib/errors';
+import { escapeControls } from '../lib/util/errors';
 
 /** A user's word in a message: control characters escaped (\n, \u001b), as all our messages do. */
 const esc = (s: string): string => escapeControls(s);

@@ -5,7 +5,7 @@
  * for bad usage; `Error: MESSAGE` and exit 1 for a failed command (src/cli/report.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { UsageError, escapeControls } from '../lib/errors';
+import { UsageError, escapeControls } from '../lib/util/errors';
 import { Env, GlobalOptions, VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { reportFailure } from './report';

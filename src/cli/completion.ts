@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { CompletionKind as CompleteKind } from '../lib/ops/complete';
-import { templateNames } from '../lib/fixtures';
+import { templateNames } from '../lib/kernel/fixtures';
 
 export type { CompleteKind };
 

@@ -8,7 +8,7 @@
  * run a garbage collection, and a concurrent optimizing compile on a worker thread that needs one
  * (its heap reached its limit) waits for the main thread to run it: both wait forever. Seen here on
  * Node 20 in about 1 run in 18 of `list` on a tree with two 16 MiB definitions (before
- * src/lib/fastfs.ts stopped reading such files whole), and as a CI test hanging at exit with all
+ * src/lib/util/fastfs.ts stopped reading such files whole), and as a CI test hanging at exit with all
  * its output written. _exit waits for no thread.
  *
  * Output is already out by then: stdout is written with writeSync (src/cli/output.ts), and
@@ -16,7 +16,7 @@
  * MDEVCTL_NATIVE=off too (it chooses the readers only). Without the addon (a build without a C
  * compiler, or a broken one) Node ends the process itself.
  */
-import { addonForExit } from '../lib/native';
+import { addonForExit } from '../lib/util/native';
 
 let stays = false;
 

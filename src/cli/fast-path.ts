@@ -16,7 +16,7 @@
 import { GlobalOptions } from './program';
 import { ListFlags } from './commands/list';
 import { TypesFlags } from './commands/types';
-import { parseUuid } from '../lib/uuid';
+import { parseUuid } from '../lib/model/uuid';
 
 export type FastLine =
   | { verb: 'version' }

@@ -3,10 +3,10 @@
  * src/cli/fast-path.ts) run straight away; every other line goes to the full parser
  * (src/cli/commander-program.ts: commander, one module per verb), required on demand.
  */
-import { UsageError } from '../lib/errors';
+import { UsageError } from '../lib/util/errors';
 import { VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
-import { allowRelativeReads } from '../lib/fastfs';
+import { allowRelativeReads } from '../lib/util/fastfs';
 import { installCrashHandler, reportFailure } from './report';
 import { end } from './exit';
 import { FastLine, fastLine } from './fast-path';

@@ -3,7 +3,7 @@
  * bare UUID); warnings, progress and errors go to stderr. Colour is decided here, once.
  */
 import fs = require('node:fs');
-import { Style, plainStyle } from '../lib/format';
+import { Style, plainStyle } from '../lib/model/format';
 import { exit } from './exit';
 
 export interface Output {

@@ -4,10 +4,10 @@
  * on demand (the fast path, src/cli/fast-path.ts, runs without it): only its types here.
  */
 import type { Option } from 'commander';
-import { UsageError } from '../lib/errors';
-import { parseUuid, uuidProblem } from '../lib/uuid';
-import { shown } from '../lib/validate';
-import { Context, createContext } from '../lib/context';
+import { UsageError } from '../lib/util/errors';
+import { parseUuid, uuidProblem } from '../lib/model/uuid';
+import { shown } from '../lib/model/validate';
+import { Context, createContext } from '../lib/ops/context';
 import { Output, processOutput } from './output';
 
 export const VERSION = '1.4.0';

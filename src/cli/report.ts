@@ -3,7 +3,7 @@
  * exit 1, the stack only with MDEVCTL_DEBUG. (Usage errors, exit 2 with the verb's usage line,
  * are the full parser's: src/cli/commander-program.ts.)
  */
-import { MdevctlError, escapeControls } from '../lib/errors';
+import { MdevctlError, escapeControls } from '../lib/util/errors';
 import { exit } from './exit';
 
 function debugStack(err: unknown): string {

@@ -7,12 +7,12 @@
  * object is stringified; the `...Json` text functions build the text from ordered data instead and
  * are byte-exact in every case.
  */
-import { Context, createContext } from './context';
-import { Log } from './log';
-import { KernelWriter } from './sysfs';
-import { DeviceConfig, MDev } from './device';
-import { UsageError } from './errors';
-import { parseUuid } from './uuid';
+import { Context, createContext } from './ops/context';
+import { Log } from './util/log';
+import { KernelWriter } from './kernel/sysfs';
+import { DeviceConfig, MDev } from './model/device';
+import { UsageError } from './util/errors';
+import { parseUuid } from './model/uuid';
 import { listDevices as listDeviceMap } from './ops/list';
 import { listTypes as listTypeMap } from './ops/types';
 import { DefineOptions, defineDevice as defineOp } from './ops/define';
@@ -21,9 +21,9 @@ import { ModifyOptions, modifyDevice as modifyOp } from './ops/modify';
 import { StartOptions, startDevice as startOp } from './ops/start';
 import { StopOptions, stopDevice as stopOp } from './ops/stop';
 import { ApplyOptions, ApplyResult, applyDefinitions as applyOp } from './ops/apply';
-import { devicesJsonValue, listJsonText, typesJsonText, typesJsonValue } from './format';
-import { plain } from './json';
-import { Monitor, MonitorOptions, onceLog, startMonitor } from './monitor';
+import { devicesJsonValue, listJsonText, typesJsonText, typesJsonValue } from './model/format';
+import { plain } from './model/json';
+import { Monitor, MonitorOptions, onceLog, startMonitor } from './ops/monitor';
 import { vgpuContext } from './vgpu/ops/common';
 import { PfTypes, VfTypes, VgpuTypesOptions, vgpuTypes as vgpuTypesOp } from './vgpu/ops/types';
 import { DefinedVgpu, RunningVgpu, definedVgpus, runningVgpus } from './vgpu/ops/list';

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { Env, opt } from '../program';
 import { applyDefinitions } from '../../lib/api';
 import { ApplyOptions, applyChangedAnything, applyJsonValue, applyText } from '../../lib/ops/apply';
-import { MdevctlError, UsageError } from '../../lib/errors';
+import { MdevctlError, UsageError } from '../../lib/util/errors';
 
 type ApplyFlags = Omit<ApplyOptions, 'jsonfile' | 'dryRun'> & {
   jsonfile?: string;

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { Env, VERSION } from '../program';
-import { UsageError } from '../../lib/errors';
-import { MemoryLog } from '../../lib/log';
-import { createContext } from '../../lib/context';
+import { UsageError } from '../../lib/util/errors';
+import { MemoryLog } from '../../lib/util/log';
+import { createContext } from '../../lib/ops/context';
 import { COMPLETE_KINDS, bashScript, cliSpec, zshScript } from '../completion';
 import { CompletionKind, completionWords } from '../../lib/ops/complete';
 

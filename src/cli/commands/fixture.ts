@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Env } from '../program';
-import { UsageError } from '../../lib/errors';
-import { makeFixture, templateNames } from '../../lib/fixtures';
+import { UsageError } from '../../lib/util/errors';
+import { makeFixture, templateNames } from '../../lib/kernel/fixtures';
 
 /** `mdevctl fixture TEMPLATE DIR`: a fresh fixture root for tests and CI (see fixtures/README.md). */
 export function register(program: Command, env: Env): void {

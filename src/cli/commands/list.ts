@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Env, opt, uuidArg } from '../program';
 import { listDevices } from '../../lib/ops/list';
-import { devicesText, listJsonText } from '../../lib/format';
+import { devicesText, listJsonText } from '../../lib/model/format';
 
 export const LIST_ABOUT = 'List mediated devices';
 export const LIST_LONG = `List mediated devices.\n\nWithout options, the running devices are listed. --defined lists the stored definitions instead, whether or not they are running. --uuid and --parent narrow either listing. --dumpjson prints JSON; when --uuid matches exactly one device, only that device's configuration is printed, in the form of a definition file. --verbose adds attributes.`;

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { Env, opt } from '../program';
-import { UsageError } from '../../lib/errors';
-import { createContext } from '../../lib/context';
-import { eventText, onceLog, startMonitor } from '../../lib/monitor';
+import { UsageError } from '../../lib/util/errors';
+import { createContext } from '../../lib/ops/context';
+import { eventText, onceLog, startMonitor } from '../../lib/ops/monitor';
 import { exit, stayAfterMain } from '../exit';
 
 interface MonitorFlags {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Env, opt } from '../program';
 import { listTypes } from '../../lib/ops/types';
-import { typesJsonText, typesText } from '../../lib/format';
+import { typesJsonText, typesText } from '../../lib/model/format';
 
 export interface TypesFlags {
   parent?: string;

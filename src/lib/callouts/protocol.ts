@@ -3,8 +3,8 @@
  * capabilities a script announces on get/capabilities, and the attributes it prints on
  * get/attributes. Pure functions, no processes.
  */
-import { Attr, parseAttrs } from '../device';
-import { MdevctlError } from '../errors';
+import { Attr, parseAttrs } from '../model/device';
+import { MdevctlError } from '../util/errors';
 
 export type Event = 'pre' | 'post' | 'notify' | 'get' | 'live';
 export type Action = 'start' | 'stop' | 'define' | 'undefine' | 'modify' | 'attributes' | 'capabilities';

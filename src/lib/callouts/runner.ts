@@ -3,10 +3,10 @@
  * means, and the pre → command → post → notify sequence around each command.
  */
 import path = require('node:path');
-import type { CalloutItem, Callouts, CalloutPlan } from '../callouts';
-import { Attr, MDev } from '../device';
-import { LIVE_UNSUPPORTED, MdevctlError } from '../errors';
-import { Log } from '../log';
+import type { CalloutItem, Callouts, CalloutPlan } from './callouts';
+import { Attr, MDev } from '../model/device';
+import { LIVE_UNSUPPORTED, MdevctlError } from '../util/errors';
+import { Log } from '../util/log';
 import { Action, Capabilities, Event, PROVIDES_JSON, State, UNVERSIONED, parseAttributesOutput, parseCapabilities } from './protocol';
 import { RunOutcome, runScript } from './spawn';
 

@@ -5,8 +5,8 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Log } from '../log';
-import { utf8Order } from '../order';
+import { Log } from '../util/log';
+import { utf8Order } from '../model/order';
 
 /** The runnable scripts of each directory, directories in the order given. */
 export function scanScriptDirs(dirs: string[], log: Log): string[][] {

@@ -4,7 +4,7 @@
  * overruns the time limit is killed together with whatever it started.
  */
 import { SpawnSyncOptionsWithBufferEncoding, spawnSync } from 'node:child_process';
-import { describeSystemError } from '../errors';
+import { describeSystemError } from '../util/errors';
 
 export type RunOutcome =
   /** The script exited with CODE. */

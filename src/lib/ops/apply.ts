@@ -2,18 +2,18 @@
  * `mdevctl apply`: make the stored definitions look like a file (the form `list -d --dumpjson`
  * prints). The plan (define, modify, undefine) is worked out against the store under the store
  * lock; unchanged definitions are not touched. Then, still under the lock, every callout script
- * is asked (all pre callouts first), an undo journal is written (src/lib/journal.ts) and the
+ * is asked (all pre callouts first), an undo journal is written (src/lib/store/journal.ts) and the
  * definitions are written; any failure restores the files from the journal, so the store ends
  * either as before or as the file says. Running devices are never stopped or restarted; with
  * `start`, the file's auto-start devices that are not running are started afterwards.
  */
-import { Context } from '../context';
-import { DeviceConfig, MDev } from '../device';
-import { MdevctlError } from '../errors';
-import { Journal, journalOverlay } from '../journal';
+import { Context } from './context';
+import { DeviceConfig, MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
+import { Journal, journalOverlay } from '../store/journal';
 import { CalloutItem } from '../callouts';
-import { byteOrder } from '../order';
-import { DesiredState, readApplyFile } from '../apply-file';
+import { byteOrder } from '../model/order';
+import { DesiredState, readApplyFile } from '../store/apply-file';
 import { createDevice } from './start';
 
 export interface ApplyOptions {

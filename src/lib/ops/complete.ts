@@ -1,8 +1,8 @@
 /** Candidate words for shell completion: cheap directory listings, no definition is parsed. */
 import fs = require('node:fs');
-import { Context } from '../context';
-import { parseUuid } from '../uuid';
-import { byteOrder } from '../order';
+import { Context } from './context';
+import { parseUuid } from '../model/uuid';
+import { byteOrder } from '../model/order';
 
 export type CompletionKind = 'active' | 'defined' | 'uuids' | 'parents' | 'types';
 

@@ -1,9 +1,9 @@
-import { Context } from '../context';
-import { MDev } from '../device';
-import { MdevctlError } from '../errors';
-import { checkReadable, readConfigFile } from '../jsonfile';
-import { generateUuid } from '../uuid';
-import { checkAttributeNames, checkParentName, checkTypeName } from '../validate';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
+import { checkReadable, readConfigFile } from '../store/jsonfile';
+import { generateUuid } from '../model/uuid';
+import { checkAttributeNames, checkParentName, checkTypeName } from '../model/validate';
 import { loadFromSysfs } from './lookup';
 
 export interface DefineOptions {

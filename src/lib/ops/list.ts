@@ -1,5 +1,5 @@
-import { Context } from '../context';
-import { DeviceMap } from '../store';
+import { Context } from './context';
+import { DeviceMap } from '../model/device-map';
 import { activeDevices, definedDevices } from './lookup';
 
 export interface ListOptions {

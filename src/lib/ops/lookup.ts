@@ -1,8 +1,8 @@
 /** Finding devices by UUID (and parent) among definitions and running devices, as upstream does. */
-import { Context } from '../context';
-import { MDev } from '../device';
-import { MdevctlError } from '../errors';
-import { DeviceMap, sortDeviceMap } from '../store';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
+import { DeviceMap, sortDeviceMap } from '../model/device-map';
 import { CalloutTimeoutError } from '../callouts';
 
 /**

@@ -1,8 +1,8 @@
-import { Context } from '../context';
-import { MDev } from '../device';
-import { MdevctlError } from '../errors';
-import { readConfigFile } from '../jsonfile';
-import { checkAttributeName, checkAttributeNames, checkParentName, checkTypeName } from '../validate';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
+import { readConfigFile } from '../store/jsonfile';
+import { checkAttributeName, checkAttributeNames, checkParentName, checkTypeName } from '../model/validate';
 import { getActiveDevice, getDefinedDevice } from './lookup';
 
 export interface ModifyOptions {

@@ -1,5 +1,5 @@
-import { Context } from '../context';
-import { checkParentName } from '../validate';
+import { Context } from './context';
+import { checkParentName } from '../model/validate';
 import { definedDevices } from './lookup';
 import { createDevice } from './start';
 

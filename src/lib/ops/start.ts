@@ -1,11 +1,11 @@
-import { Context } from '../context';
-import { MDev } from '../device';
-import { MdevctlError } from '../errors';
-import { readConfigFile } from '../jsonfile';
-import { generateUuid } from '../uuid';
-import { checkAttributeNames, checkParentName } from '../validate';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
+import { readConfigFile } from '../store/jsonfile';
+import { generateUuid } from '../model/uuid';
+import { checkAttributeNames, checkParentName } from '../model/validate';
 import { definedDevices } from './lookup';
-import { countDevices } from '../store';
+import { countDevices } from '../model/device-map';
 
 export interface StartOptions {
   uuid?: string;

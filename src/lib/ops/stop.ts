@@ -1,6 +1,6 @@
-import { Context } from '../context';
-import { MDev } from '../device';
-import { MdevctlError } from '../errors';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
 import { loadFromSysfs } from './lookup';
 
 export interface StopOptions {

@@ -1,6 +1,6 @@
-import { Context } from '../context';
-import { MdevType } from '../sysfs';
-import { nvidiaVfioNote } from '../nvidia-vfio';
+import { Context } from './context';
+import { MdevType } from '../model/mdev-type';
+import { nvidiaVfioNote } from '../kernel/nvidia-vfio';
 
 /**
  * The types each parent supports, as `mdevctl types` shows them. With no mdev parent at all but

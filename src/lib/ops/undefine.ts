@@ -1,7 +1,7 @@
-import { Context } from '../context';
-import { MDev } from '../device';
-import { MdevctlError } from '../errors';
-import { checkParentName } from '../validate';
+import { Context } from './context';
+import { MDev } from '../model/device';
+import { MdevctlError } from '../util/errors';
+import { checkParentName } from '../model/validate';
 import { definedDevices } from './lookup';
 
 export interface UndefineOptions {

@@ -7,11 +7,12 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from '../root';
-import { Log } from '../log';
-import { ConfigStore, StoreFiles, removeStaleTemps } from '../store';
-import { MdevctlError, describeSystemError, errnoCode, escapeControls } from '../errors';
-import { byteOrder } from '../order';
+import { Root } from '../util/root';
+import { Log } from '../util/log';
+import { ConfigStore, StoreFiles } from '../store/store';
+import { removeStaleTemps } from '../store/atomic-file';
+import { MdevctlError, describeSystemError, errnoCode, escapeControls } from '../util/errors';
+import { byteOrder } from '../model/order';
 import { checkBdf } from './sysfs';
 
 /** One stored definition, exactly as in its file. */

@@ -6,12 +6,12 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from '../root';
-import { KernelWriter } from '../sysfs';
-import { MdevctlError, describeSystemError, errnoCode } from '../errors';
-import { shown } from '../validate';
-import { byteOrder } from '../order';
-import { linkName } from '../fastfs';
+import { Root } from '../util/root';
+import { KernelWriter } from '../kernel/sysfs';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { shown } from '../model/validate';
+import { byteOrder } from '../model/order';
+import { linkName } from '../util/fastfs';
 
 export const TYPE_FILE = 'nvidia/current_vgpu_type';
 export const CREATABLE_FILE = 'nvidia/creatable_vgpu_types';

@@ -1,6 +1,6 @@
 /** Options shared by the vgpu verbs, worded once. */
 import { Option } from 'commander';
-import { UsageError } from '../../../lib/errors';
+import { UsageError } from '../../../lib/util/errors';
 
 export const vgpuOpt = {
   vf: (help: string) => new Option('--vf <VF>', help),

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Env, opt, planOptions } from '../../program';
 import { startAllVgpus } from '../../../lib/api';
-import { MdevctlError } from '../../../lib/errors';
+import { MdevctlError } from '../../../lib/util/errors';
 
 export function register(vgpu: Command, env: Env): void {
   vgpu

@@ -2,10 +2,10 @@
  * What the vGPU operations share: their view of the context, the checks a VF must pass before
  * its type is written, type lookup by id or name, and the device the callout scripts see.
  */
-import { Context } from '../../context';
-import { MDev } from '../../device';
-import { MdevctlError } from '../../errors';
-import { shown } from '../../validate';
+import { Context } from '../../ops/context';
+import { MDev } from '../../model/device';
+import { MdevctlError } from '../../util/errors';
+import { shown } from '../../model/validate';
 import { VgpuStore } from '../store';
 import { VgpuSysfs, VgpuType, VirtualFunction, checkBdf } from '../sysfs';
 

@@ -1,5 +1,5 @@
 /** `vgpu define`: store a persistent definition (VF, type id and its name now, start policy). */
-import { MdevctlError } from '../../errors';
+import { MdevctlError } from '../../util/errors';
 import { VgpuDefinition } from '../store';
 import { VgpuContext, calloutDevice, checkBdf, resolveType, usableVf } from './common';
 

@@ -1,5 +1,5 @@
 /** `vgpu modify`: change a definition's type or start policy (a running vGPU is not touched). */
-import { MdevctlError } from '../../errors';
+import { MdevctlError } from '../../util/errors';
 import { VgpuDefinition } from '../store';
 import { VgpuContext, calloutDevice, checkBdf, resolveType, usableVf } from './common';
 

@@ -5,8 +5,8 @@
  * (default 60). A definition whose type id now names another type is not started. Every
  * definition is tried; the run fails when one could not be started.
  */
-import { MdevctlError } from '../../errors';
-import { byteOrder } from '../../order';
+import { MdevctlError } from '../../util/errors';
+import { byteOrder } from '../../model/order';
 import { VgpuContext, retryFor, secondsFromEnv } from './common';
 import { VgpuStartResult, startVgpu } from './start';
 

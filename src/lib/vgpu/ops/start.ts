@@ -3,7 +3,7 @@
  * success, nothing written. Another type: refused unless `force` (then `0` first). The id is
  * written once and read back; a VF that reads back something else is reset to `0`.
  */
-import { MdevctlError, errnoCode } from '../../errors';
+import { MdevctlError, errnoCode } from '../../util/errors';
 import { VgpuType, VirtualFunction, writeFailure } from '../sysfs';
 import { VgpuDefinition } from '../store';
 import { VgpuContext, calloutDevice, checkBdf, knownTypes, pfFunctions, resolveType, usableVf } from './common';

@@ -5,7 +5,7 @@
  * still reads back): the write is retried for a bounded time (MDEVCTL_VGPU_STOP_TIMEOUT seconds,
  * default 10).
  */
-import { MdevctlError, errnoCode } from '../../errors';
+import { MdevctlError, errnoCode } from '../../util/errors';
 import { Holder, writeFailure } from '../sysfs';
 import { VgpuContext, calloutDevice, checkBdf, retryFor, secondsFromEnv, usableVf } from './common';
 

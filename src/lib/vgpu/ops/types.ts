@@ -2,7 +2,7 @@
  * `vgpu types`: per PF, what its VFs can create now. Not the supported list: the driver only
  * shows what fits beside the vGPUs already running, and a VF with a type lists only its own.
  */
-import { MdevctlError } from '../../errors';
+import { MdevctlError } from '../../util/errors';
 import { VgpuType, VirtualFunction } from '../sysfs';
 import { VgpuContext, checkBdf, knownTypes } from './common';
 

@@ -1,5 +1,5 @@
 /** `vgpu undefine`: remove a VF's definition (a running vGPU keeps running). */
-import { MdevctlError } from '../../errors';
+import { MdevctlError } from '../../util/errors';
 import { VgpuDefinition } from '../store';
 import { VgpuContext, calloutDevice, checkBdf } from './common';
 

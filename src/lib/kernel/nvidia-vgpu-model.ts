@@ -20,8 +20,8 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from '../root';
-import { linkName } from '../fastfs';
+import { Root } from '../util/root';
+import { linkName } from '../util/fastfs';
 
 export interface CatalogueType {
   id: number;
@@ -102,7 +102,7 @@ export function creatableNow(cat: GpuCatalogue, own: number, siblings: number[])
 // ---------------------------------------------------------------------------------------------
 // Fixture layout
 
-/** The builder side of a fixture tree (src/lib/fixtures.ts): paths relative to the root. */
+/** The builder side of a fixture tree (src/lib/kernel/fixtures.ts): paths relative to the root. */
 export interface FixtureTree {
   dir(p: string): void;
   file(p: string, content: string): void;

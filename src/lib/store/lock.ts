@@ -25,8 +25,8 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { randomBytes } from 'node:crypto';
-import { Root } from './root';
-import { MdevctlError, describeSystemError, errnoCode } from './errors';
+import { Root } from '../util/root';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 

@@ -5,12 +5,12 @@
  * UUIDs (every form `define` accepts, kept in canonical lower case), a UUID listed twice, keys
  * repeated in one object (JSON.parse would keep the last silently), attribute values.
  */
-import { MDev, parseConfigValue } from './device';
-import { MdevctlError, escapeControls } from './errors';
+import { MDev, parseConfigValue } from '../model/device';
+import { MdevctlError, escapeControls } from '../util/errors';
 import { readJsonFile } from './jsonfile';
-import { duplicateKey } from './json';
-import { parseUuid, uuidProblem } from './uuid';
-import { checkAttributeNames, checkParentName, checkTypeName, shown } from './validate';
+import { duplicateKey } from '../model/json';
+import { parseUuid, uuidProblem } from '../model/uuid';
+import { checkAttributeNames, checkParentName, checkTypeName, shown } from '../model/validate';
 
 /** What the file asks for. */
 export interface DesiredState {

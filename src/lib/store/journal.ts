@@ -24,14 +24,14 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
-import { Log } from './log';
-import { MdevctlError, describeSystemError, errnoCode } from './errors';
-import { parseUuid } from './uuid';
-import { checkParentName } from './validate';
+import { Root } from '../util/root';
+import { Log } from '../util/log';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { parseUuid } from '../model/uuid';
+import { checkParentName } from '../model/validate';
 import { currentOwner, ownerAlive } from './lock';
-import { fsyncDir, removeStaleTemps, writeFileAtomic } from './store';
-import { isDirectory } from './fastfs';
+import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file';
+import { isDirectory } from '../util/fastfs';
 
 /** One definition file a run touches, with its content before the run (null: it did not exist). */
 export interface JournalEntry {

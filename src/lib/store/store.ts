@@ -5,53 +5,33 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
-import { Log } from './log';
-import { MDev, parseConfigText } from './device';
-import { MdevctlError, describeSystemError, errnoCode } from './errors';
-import { parseUuid } from './uuid';
-import { checkParentName } from './validate';
-import { removeOrphans, withLock } from './lock';
-import { Batch, DT, listDirs, readFiles, readFilesAt, readRegularText, ReadResult } from './fastfs';
-import { byteOrder } from './order';
+import { Root } from '../util/root';
+import { Log } from '../util/log';
+import { MDev, parseConfigText } from '../model/device';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { parseUuid } from '../model/uuid';
+import { checkParentName } from '../model/validate';
+import { withLock } from './lock';
+import { OUTSIDE_TEMP_NAME, fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file';
+import { Batch, DT, listDirs, readFiles, readFilesAt, readRegularText, ReadResult } from '../util/fastfs';
+import { byteOrder } from '../model/order';
 import { journalOverlay, recoverJournal } from './journal';
+import { DeviceMap, sortDeviceMap } from '../model/device-map';
 
 export interface DefinedFilter {
   uuid?: string;
   parent?: string;
 }
 
-/** Parent name -> devices, parents and devices in byte order. */
-export type DeviceMap = Map<string, MDev[]>;
-
-/** How many devices a map holds, over all parents. */
-export function countDevices(map: DeviceMap): number {
-  let n = 0;
-  for (const devs of map.values()) n += devs.length;
-  return n;
-}
-
-export function sortDeviceMap(map: DeviceMap): DeviceMap {
-  const sorted: DeviceMap = new Map();
-  for (const parent of [...map.keys()].sort(byteOrder)) {
-    const devs = map.get(parent)!;
-    devs.sort((a, b) => byteOrder(a.uuid, b.uuid));
-    sorted.set(parent, devs);
-  }
-  return sorted;
-}
-
 /**
  * The store's side that changes files. Real runs write atomically; a dry run swaps in a recorder
- * (src/lib/plan.ts) that checks and records instead.
+ * (src/lib/ops/plan.ts) that checks and records instead.
  */
 export interface StoreFiles {
   /** True when nothing is really written (a dry run): take no lock, create nothing. */
   readonly dryRun: boolean;
-  /**
-   * Write FILE atomically, creating its directory first; WHAT starts the error message. With
-   * TMPDIR, the temp file is made there (on FILE's file system) rather than beside FILE.
-   */
+  /** Write FILE atomically, creating its directory first; WHAT starts the error message. */
+  /** With TMPDIR, the temp file is made there (on FILE's file system) rather than beside FILE. */
   writeFile(file: string, content: string, what: string, tmpDir?: string): void;
   /** Remove FILE. */
   removeFile(file: string): void;
@@ -303,7 +283,7 @@ export class ConfigStore {
   }
 
   /**
-   * Run FN holding the store lock (src/lib/lock.ts): the ops wrap every read-check-write in it.
+   * Run FN holding the store lock (src/lib/store/lock.ts): the ops wrap every read-check-write in it.
    * A dry run takes no lock.
    * A writer killed before its rename leaves its temp file in etc/mdevctl.d/PARENT/; whoever
    * holds the lock next removes those whose writer is gone (a live writer's stays), whether or
@@ -313,7 +293,7 @@ export class ConfigStore {
     if (this.files.dryRun) return fn(); // a dry run writes nothing: no lock, no run/lock created
     return withLock(this.root, () => {
       this.removeStaleTemps();
-      // an apply killed half way (src/lib/journal.ts) is rolled back before anything else
+      // an apply killed half way (src/lib/store/journal.ts) is rolled back before anything else
       recoverJournal(this.root, this.log);
       return fn();
     });
@@ -354,11 +334,6 @@ export class ConfigStore {
   }
 }
 
-/** Temp files of writeFileAtomic: `.UUID.PID.STAMP.tmp` (not UUIDs, so never read as definitions). */
-const TEMP_NAME = /^\.[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
-/** Temp files of writeFileAtomic made outside FILE's directory: `.mdevctl.d-UUID.PID.STAMP.tmp`. */
-const OUTSIDE_TEMP_NAME = /^\.mdevctl\.d-[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
-
 /**
  * Where a definition's temp file is written: the directory holding etc/mdevctl.d (ROOT/etc), on
  * the same file system as a rule, so that rename(2) still replaces the definition atomically.
@@ -370,105 +345,4 @@ const OUTSIDE_TEMP_NAME = /^\.mdevctl\.d-[^/]+\.(\d+)\.[0-9a-z]+\.tmp$/;
  */
 export function definitionTempDir(root: Root): string {
   return path.dirname(root.configBase);
-}
-
-/**
- * Remove temp files left in DIR by writers that were killed before their rename (their process
- * is gone); a live writer's temp file is kept. NAMES: DIR's entries, when already listed.
- */
-export function removeStaleTemps(dir: string, names?: readonly string[], pattern = TEMP_NAME): void {
-  removeOrphans(
-    dir,
-    (n) => {
-      const m = pattern.exec(n);
-      return m ? Number(m[1]) : null;
-    },
-    names,
-  );
-}
-
-/**
- * Write a file so that it is either the old or the new content, never partial. The temp file is
- * made beside FILE, or in TMPDIR when given (`.mdevctl.d-NAME...`; where TMPDIR is on another file
- * system, or cannot be written, beside FILE after all).
- */
-export function writeFileAtomic(file: string, content: string | Buffer, what: string, tmpDir?: string): void {
-  const dir = path.dirname(file);
-  if (tmpDir !== undefined && tmpDir !== dir) {
-    if (writeViaOutsideTemp(file, content, tmpDir)) {
-      fsyncDir(dir);
-      return;
-    }
-  }
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* may not exist */
-    }
-    throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
-  }
-  fsyncDir(dir);
-}
-
-/**
- * writeFileAtomic through a temp file in TMPDIR: true once FILE holds CONTENT, false (nothing
- * left behind) when that cannot be done there (another file system, TMPDIR not writable, ...), for
- * the caller to write beside FILE instead.
- */
-function writeViaOutsideTemp(file: string, content: string | Buffer, tmpDir: string): boolean {
-  const tmp = path.join(tmpDir, `.mdevctl.d-${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-    return true;
-  } catch {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* may not exist */
-    }
-    return false;
-  }
-}
-
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* best effort: some filesystems refuse fsync on directories */
-  }
 }

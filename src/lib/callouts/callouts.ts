@@ -1,19 +1,12 @@
 /**
  * Callout and notifier scripts (REFERENCE §8): the hook vendors use to validate, prepare and
- * observe device events. The verbs only see the Callouts interface; the runner lives in
- * ./callouts/ (scripts: which files count; spawn: running one; protocol: what goes over the
- * wire; runner: the policy).
+ * observe device events. The verbs only see the Callouts interface, here, with the time limit;
+ * index.ts makes one (createCallouts). Behind it: scripts.ts (which files count), spawn.ts
+ * (running one), protocol.ts (what goes over the wire), runner.ts (the policy).
  */
-import { Root } from './root';
-import { Log } from './log';
-import { LIVE_UNSUPPORTED } from './errors';
-import { Attr, MDev } from './device';
-import { Action, Capabilities } from './callouts/protocol';
-import { CalloutError, CalloutRunner } from './callouts/runner';
-import { scanScriptDirs } from './callouts/scripts';
-
-export type { Action, Event, State, Capabilities } from './callouts/protocol';
-export { CalloutError, CalloutTimeoutError } from './callouts/runner';
+import { Log } from '../util/log';
+import { Attr, MDev } from '../model/device';
+import { Action, Capabilities } from './protocol';
 
 export interface Callouts {
   /**
@@ -81,26 +74,3 @@ export function calloutTimeoutMs(env: NodeJS.ProcessEnv, log: Log): number {
   }
   return Math.round(s * 1000);
 }
-
-/**
- * The callout runner for ROOT. The script directories are read once, here; when they hold no
- * runnable script the result runs commands as they are and never spawns a process.
- */
-export function createCallouts(root: Root, log: Log, opts: CalloutOptions = {}): Callouts {
-  const callouts = scanScriptDirs(root.calloutDirs, log);
-  const notifiers = scanScriptDirs(root.notifierDirs, log).flat();
-  if (callouts.every((d) => d.length === 0) && notifiers.length === 0) return noScripts;
-  const timeoutMs = opts.timeoutMs ?? calloutTimeoutMs(opts.env ?? process.env, log);
-  return new CalloutRunner({ callouts, notifiers }, log, timeoutMs);
-}
-
-/** No script installed: commands run as they are, no attributes come from scripts. */
-const noScripts: Callouts = {
-  invoke: (_dev, _action, _force, fn) => fn(),
-  invokeAll: (_items, _force, fn) => fn(),
-  getAttributes: () => [],
-  modifyLive: () => {
-    throw new CalloutError(LIVE_UNSUPPORTED);
-  },
-  plan: () => ({ versioned: null, callouts: [], notifiers: [] }),
-};

@@ -2,7 +2,7 @@
  * Checks on names that become paths. A parent name or attribute name from the command line or a
  * JSON file is joined to a directory; these checks keep it inside that directory.
  */
-import { MdevctlError } from './errors';
+import { MdevctlError } from '../util/errors';
 
 const MAX_NAME = 255;
 

@@ -18,10 +18,10 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
+import { Root } from '../util/root';
 import { KernelWriter } from './sysfs';
-import { MdevctlError, errnoCode } from './errors';
-import { isVgpuTypeFile, writeVgpuType } from './vgpu/model';
+import { MdevctlError, errnoCode } from '../util/errors';
+import { isVgpuTypeFile, writeVgpuType } from './nvidia-vgpu-model';
 
 /** sysfs's statfs magic: a root whose sys/ is a real sysfs is never simulated. */
 const SYSFS_MAGIC = 0x62656572;
@@ -72,7 +72,7 @@ function nextVgpuId(parentDir: string): number {
 
 /**
  * What each vendor driver puts in a new device's directory, keyed by the type prefix. These are
- * the files scripts/make-fixtures (src/lib/fixtures.ts) gives the running devices it lays out.
+ * the files scripts/make-fixtures (src/lib/kernel/fixtures.ts) gives the running devices it lays out.
  */
 export const DRIVERS: Record<string, DriverModel> = {
   i915: {
@@ -285,7 +285,7 @@ export class SimulatedKernel implements KernelWriter {
   }
 
   writeAttribute(deviceDir: string, name: string, value: string): void {
-    // NVIDIA vendor-specific VFIO: the VF's vGPU type (src/lib/vgpu/model.ts)
+    // NVIDIA vendor-specific VFIO: the VF's vGPU type (src/lib/kernel/nvidia-vgpu-model.ts)
     if (isVgpuTypeFile(name)) return writeVgpuType(deviceDir, value);
     const p = path.join(deviceDir, name);
     const st = fs.statSync(p);

@@ -6,7 +6,7 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
+import { Root } from '../util/root';
 
 /** PCI functions (names under sys/bus/pci/devices) that offer NVIDIA vendor-specific vGPU types. */
 export function nvidiaVfioFunctions(root: Root): string[] {

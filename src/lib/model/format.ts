@@ -2,10 +2,10 @@
  * The two renderers: human text and JSON, byte for byte as upstream. Colour is applied through a
  * Style only by the CLI, only for a terminal; JSON never carries it.
  */
-import { escapeForTerminal } from './terminal';
+import { escapeForTerminal } from '../util/terminal';
 import { MDev, formatAttrs } from './device';
-import { MdevType } from './sysfs';
-import { DeviceMap, countDevices } from './store';
+import { MdevType } from './mdev-type';
+import { DeviceMap, countDevices } from './device-map';
 import { JsonValue, Ordered, pretty } from './json';
 
 export interface Style {

@@ -5,13 +5,14 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
-import { Log } from './log';
-import { MdevctlError, describeSystemError, errnoCode } from './errors';
-import { parseUuid } from './uuid';
-import { Batch, DT, exists, isDirectory, listDirs, readFiles, readLinks, readText, ReadResult } from './fastfs';
-import { checkAttributeName, checkParentName, checkTypeName, shown } from './validate';
-import { byteOrder } from './order';
+import { Root } from '../util/root';
+import { Log } from '../util/log';
+import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { parseUuid } from '../model/uuid';
+import { Batch, DT, exists, isDirectory, listDirs, readFiles, readLinks, readText, ReadResult } from '../util/fastfs';
+import { checkAttributeName, checkParentName, checkTypeName, shown } from '../model/validate';
+import { byteOrder } from '../model/order';
+import { MdevType } from '../model/mdev-type';
 
 export interface ActiveDevice {
   uuid: string;
@@ -19,15 +20,6 @@ export interface ActiveDevice {
   type: string;
   /** Device directory: sys/devices/.../PARENT/UUID, or the sys/bus/mdev/devices/UUID link to it. */
   dir: string;
-}
-
-export interface MdevType {
-  parent: string;
-  type: string;
-  availableInstances: number;
-  deviceApi: string;
-  name: string;
-  description: string;
 }
 
 export interface ParentEntry {

@@ -23,12 +23,12 @@ export class Root {
   /** usr/lib/mdevctl/scripts.d */
   readonly scriptsBase: string;
   /**
-   * run/lock/mdevctl.lock: the config store lock (src/lib/lock.ts). Runtime state, so not under
+   * run/lock/mdevctl.lock: the config store lock (src/lib/store/lock.ts). Runtime state, so not under
    * etc/mdevctl.d, which libvirt watches and which holds definitions only.
    */
   readonly lockPath: string;
   /**
-   * var/lib/mdevctl/apply.journal: the undo journal of a running `apply` (src/lib/journal.ts).
+   * var/lib/mdevctl/apply.journal: the undo journal of a running `apply` (src/lib/store/journal.ts).
    * Outside etc/mdevctl.d (libvirt watches that tree) and not under run/ (a tmpfs: the journal
    * must outlive a power cut to roll back a half-done apply after the reboot).
    */

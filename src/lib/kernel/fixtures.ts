@@ -6,9 +6,9 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { MdevctlError, describeSystemError } from './errors';
-import { byteOrder } from './order';
-import { layOutVgpuHost } from './vgpu/model';
+import { MdevctlError, describeSystemError } from '../util/errors';
+import { byteOrder } from '../model/order';
+import { layOutVgpuHost } from './nvidia-vgpu-model';
 
 const P = path.posix;
 
@@ -417,7 +417,7 @@ const TEMPLATES: Record<string, Template> = {
   },
 
   nvidia_vfio: {
-    // vGPU 17+ vendor-specific VFIO: no mdev at all (the model: src/lib/vgpu/model.ts).
+    // vGPU 17+ vendor-specific VFIO: no mdev at all (the model: src/lib/kernel/nvidia-vgpu-model.ts).
     parents: [],
     devices: [],
     noMdev: true,

@@ -2,7 +2,7 @@
  * The mediated device model: one device as known from its definition, from sysfs, or both, and
  * the conversions to and from the definition JSON format (REFERENCE §2).
  */
-import { MdevctlError, escapeControls } from './errors';
+import { MdevctlError, escapeControls } from '../util/errors';
 
 export type Attr = [name: string, value: string];
 

@@ -1,7 +1,7 @@
 /**
  * Reading many small files (sysfs attributes, definitions) with as little work per file as Node
  * allows. A listing gathers what it needs into a Batch and reads it with readFiles, readLinks,
- * exists or listDirs: through the native reader (src/lib/native.ts) in one call for the lot, or,
+ * exists or listDirs: through the native reader (src/lib/util/native.ts) in one call for the lot, or,
  * without it, per file with open, one read into a shared buffer, close (fs.readFileSync costs a
  * second read to see EOF and more JavaScript per call). With tens of thousands of files (a host
  * with hundreds of parents × dozens of types) that is most of the run time. See the Performance
@@ -142,7 +142,7 @@ export type ReadResult = string | NodeJS.ErrnoException;
 
 /**
  * Names under directories, to be read in one batch (readFiles, readLinks, exists): with the
- * native reader (src/lib/native.ts) one call for the lot, split across threads when it is big;
+ * native reader (src/lib/util/native.ts) one call for the lot, split across threads when it is big;
  * without it, one read per name through withDir. Results come in the order names were added.
  * An empty batch loads nothing (a listing of an empty root pays nothing for the addon).
  */

@@ -3,8 +3,8 @@
  * with a size bound so a wrong file cannot exhaust memory.
  */
 import fs = require('node:fs');
-import { MdevctlError, describeSystemError } from './errors';
-import { ParsedConfig, parseConfigText } from './device';
+import { MdevctlError, describeSystemError } from '../util/errors';
+import { ParsedConfig, parseConfigText } from '../model/device';
 
 /** Largest --jsonfile accepted: far above any real config (a few hundred bytes). */
 export const MAX_JSONFILE_BYTES = 1024 * 1024;

@@ -8,10 +8,10 @@
  */
 import fs = require('node:fs');
 import { Context } from './context';
-import { DeviceConfig, parseConfigText } from './device';
-import { Log } from './log';
-import { parseUuid } from './uuid';
-import { byteOrder } from './order';
+import { DeviceConfig, parseConfigText } from '../model/device';
+import { Log } from '../util/log';
+import { parseUuid } from '../model/uuid';
+import { byteOrder } from '../model/order';
 
 export type MonitorEvent =
   | { event: 'parent-added' | 'parent-removed'; parent: string }

@@ -12,16 +12,16 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { Root } from './root';
-import { KernelWriter } from './sysfs';
-import { StoreFiles } from './store';
-import { Action as CalloutAction, CalloutError, CalloutItem, CalloutPlan, Callouts, Event } from './callouts';
-import { Log } from './log';
-import { Attr, MDev } from './device';
-import { LIVE_UNSUPPORTED, MdevctlError, describeSystemError } from './errors';
-import { DeviceFile, declaredDeviceFiles } from './simulated-kernel';
-import { JsonValue, Ordered, pretty } from './json';
-import { isDirectory } from './fastfs';
+import { Root } from '../util/root';
+import { KernelWriter } from '../kernel/sysfs';
+import { StoreFiles } from '../store/store';
+import { Action as CalloutAction, CalloutError, CalloutItem, CalloutPlan, Callouts, Event } from '../callouts';
+import { Log } from '../util/log';
+import { Attr, MDev } from '../model/device';
+import { LIVE_UNSUPPORTED, MdevctlError, describeSystemError } from '../util/errors';
+import { DeviceFile, declaredDeviceFiles } from '../kernel/simulated-kernel';
+import { JsonValue, Ordered, pretty } from '../model/json';
+import { isDirectory } from '../util/fastfs';
 
 export type PlannedAction =
   | { action: 'make-dir'; path: string }

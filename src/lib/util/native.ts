@@ -2,7 +2,7 @@
  * The native batch reader (native/fastio.c, built to dist/fastio.node by scripts/build.mjs):
  * reads many files, links or directories, under many directories, in one call, across threads
  * when the batch is big; and it ends the CLI's process (exitNow, for src/cli/exit.ts). Loaded on
- * first use. Used by src/lib/fastfs.ts for reading; when it cannot be loaded
+ * first use. Used by src/lib/util/fastfs.ts for reading; when it cannot be loaded
  * (not built: no C compiler at build time; another CPU architecture; a Node without Node-API 8)
  * the JavaScript readers there do the same work, a little slower.
  *

@@ -4,11 +4,11 @@
  * recorder and the simulated kernel are required only when asked for: the CLI's build loads
  * such modules on demand (README, Performance), so a listing never compiles them.
  */
-import { Root } from './root';
-import { Log, stderrLog } from './log';
-import { Sysfs, KernelWriter, directKernelWriter } from './sysfs';
-import { ConfigStore } from './store';
-import { Callouts, createCallouts } from './callouts';
+import { Root } from '../util/root';
+import { Log, stderrLog } from '../util/log';
+import { Sysfs, KernelWriter, directKernelWriter } from '../kernel/sysfs';
+import { ConfigStore } from '../store/store';
+import { Callouts, createCallouts } from '../callouts';
 import type { Plan } from './plan';
 
 export interface Context {
@@ -28,7 +28,7 @@ export interface ContextOptions {
   log?: Log;
   kernel?: KernelWriter;
   env?: NodeJS.ProcessEnv;
-  /** Record every change instead of making it (see src/lib/plan.ts). */
+  /** Record every change instead of making it (see src/lib/ops/plan.ts). */
   dryRun?: boolean;
   /** Use the simulated kernel (fixture roots only; refused on /). */
   simulate?: boolean;
@@ -66,6 +66,6 @@ export function createContext(opts: ContextOptions = {}): Context {
 
 function simulatedKernel(root: Root): KernelWriter {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { SimulatedKernel } = require('./simulated-kernel') as typeof import('./simulated-kernel');
+  const { SimulatedKernel } = require('../kernel/simulated-kernel') as typeof import('../kernel/simulated-kernel');
   return new SimulatedKernel(root);
 }
