@@ -41,9 +41,10 @@ interface Opt {
 }
 
 const uuid: Opt = { long: 'uuid', short: 'u', values: [U, A, N, N.toUpperCase(), `{${N}}`, N.replace(/-/g, ''), 'xyz', '', '123', `${N},`, `urn:uuid:${U}`, '1234567-1234-1234-1234-123456789012', 'ééé'] };
-// not '': 1.4.0 takes an empty parent and writes etc/mdevctl.d/UUID; we refuse (README "Where we differ")
+// not '': 1.4.0 takes an empty parent (and writes etc/mdevctl.d/UUID) or type (and writes a
+// definition of type ""); we refuse both (README "Where we differ")
 const parent: Opt = { long: 'parent', short: 'p', values: [P, '0000:00:03.0', 'BAD PARENT'] };
-const type: Opt = { long: 'type', short: 't', values: [T, 'i915-GVTg_V5_8', 'bogus', ''] };
+const type: Opt = { long: 'type', short: 't', values: [T, 'i915-GVTg_V5_8', 'bogus'] };
 const jsonfile: Opt = { long: 'jsonfile', values: ['/nonexistent', ''] };
 const force: Opt = { long: 'force', short: 'f' };
 const dumpjson: Opt = { long: 'dumpjson' };
