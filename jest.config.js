@@ -1,4 +1,14 @@
 /** Tests spawn the built CLI (dist/) on temporary fixture trees; ts-jest compiles the tests. */
+
+// The CLI's own MDEVCTL_* variables exported by the developer's shell (the README's example
+// exports MDEVCTL_SIMULATE) must not change what a test sees: they are removed here, before jest
+// starts its workers, so no spawned CLI inherits them, whichever way a test spawns it
+// (test/support/cli.ts's cliEnv does the same for the helpers). The test run's own variables
+// (MDEVCTL_TEST_*, MDEVCTL_REF_*, MDEVCTL_DEB_*, MDEVCTL_KERNEL_*, MDEVCTL_BUILD_*) stay.
+for (const k of Object.keys(process.env)) {
+  if (k.startsWith('MDEVCTL_') && !/^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_)/.test(k)) delete process.env[k];
+}
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

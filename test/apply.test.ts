@@ -106,7 +106,7 @@ describe('round trip', () => {
       const dump = listed(t);
       const f = file(t, dump);
       const before = stamps(t);
-      const hash = t.hash();
+      const hash = t.hash('identity');
       let r: { status: number | null; stdout: string; stderr: string } | undefined;
       const events = await watchDuring(t, async () => {
         r = await runAsync(t.root, ['apply', '--jsonfile', f, '--detailed-exitcode']);
@@ -114,7 +114,7 @@ describe('round trip', () => {
       expect(r).toEqual({ status: 0, signal: null, stdout: '0 defined, 0 modified, 0 undefined, 3 unchanged\n', stderr: '' });
       expect(events).toEqual([]);
       expect(stamps(t)).toEqual(before);
-      expect(t.hash()).toBe(hash);
+      expect(t.hash('identity')).toBe(hash);
       expect(t.exists('var/lib/mdevctl')).toBe(false);
 
       // the same watcher does see a real change (the check above can fail)
@@ -307,9 +307,9 @@ describe('--dry-run, --dumpjson, --detailed-exitcode', () => {
     const t = store();
     try {
       const f = file(t, want);
-      const before = t.hash();
+      const before = t.hash('identity');
       expect(dryApply(t, ['--jsonfile', f, '--prune'])).toEqual({ status: 0, stdout: plan, stderr: '' });
-      expect(t.hash()).toBe(before);
+      expect(t.hash('identity')).toBe(before);
       expect(t.exists('var')).toBe(false);
       expect(fs.readdirSync(t.p('run/lock'))).toEqual([]);
       expect(apply(t, ['--jsonfile', f, '--prune'])).toEqual({ status: 0, stdout: plan, stderr: '' });
@@ -418,12 +418,12 @@ describe('refused inputs: one error line, nothing written', () => {
     const t = store();
     try {
       const f = file(t, content);
-      const before = t.hash();
+      const before = t.hash('identity');
       const r = apply(t, ['--jsonfile', f, '--prune-all']);
       expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
       expect(r.stderr.startsWith(message(f))).toBe(true);
       expect(r.stderr.split('\n')).toHaveLength(2);
-      expect(t.hash()).toBe(before);
+      expect(t.hash('identity')).toBe(before);
       expect(t.exists('var')).toBe(false);
     } finally {
       t.cleanup();

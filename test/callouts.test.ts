@@ -592,7 +592,11 @@ describe('the deprecated directory etc/mdevctl.d/scripts.d', () => {
 });
 
 describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
-  const env = { MDEVCTL_CALLOUT_TIMEOUT: '0.5' };
+  // long enough that a hanging script has surely reached its hang (started its sleep, written its
+  // pid) on a loaded machine before it is killed, so that what it printed and started is the same
+  // every run; the sleeps are far longer (600 s), so the command ending at all proves the kill
+  const LIMIT = '5';
+  const env = { MDEVCTL_CALLOUT_TIMEOUT: LIMIT };
   /** The pid of the background `sleep` a hanging script started, once it is written. */
   function alive(pid: number): boolean {
     try {
@@ -607,15 +611,15 @@ describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
     const t = newTree();
     const pidFile = t.p('sleep.pid');
     const script = addLoggingScript(t, 'callouts', 'hang', {
-      on: { 'pre/start': `echo starting >&2; sleep 60 & echo $! > '${pidFile}'; wait` },
+      on: { 'pre/start': `echo starting >&2; sleep 600 & echo $! > '${pidFile}'; wait` },
     });
     const t0 = Date.now();
-    const r = run(['start', '-u', U, '-p', P, '-t', 't1'], { root: t.root, env });
-    expect(Date.now() - t0).toBeLessThan(10000);
+    const r = run(['start', '-u', U, '-p', P, '-t', 't1'], { root: t.root, env, timeoutMs: 300_000 });
+    expect(Date.now() - t0).toBeLessThan(60_000); // not the sleep's 600 s: it was killed
     expect(r).toEqual({
       status: 1,
       stdout: '',
-      stderr: `hang: starting\nError: Script '${script}' did not finish within 0.5 s and was killed\n`,
+      stderr: `hang: starting\nError: Script '${script}' did not finish within ${LIMIT} s and was killed\n`,
     });
     expect(createFile(t)).toBe('');
     expect(alive(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(false);
@@ -624,23 +628,23 @@ describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
   test('a hanging get/attributes is killed; list goes on and says so', () => {
     const t = newTree();
     t.addActive(U, P, 't1');
-    const script = addLoggingScript(t, 'callouts', 'hang', { on: { 'get/attributes': 'exec sleep 60' } });
+    const script = addLoggingScript(t, 'callouts', 'hang', { on: { 'get/attributes': 'exec sleep 600' } });
     const r = run(['list'], { root: t.root, env });
     expect(r).toEqual({
       status: 0,
       stdout: `${U} ${P} t1 manual\n`,
-      stderr: `Warning: Script '${script}' did not finish within 0.5 s and was killed\n`,
+      stderr: `Warning: Script '${script}' did not finish within ${LIMIT} s and was killed\n`,
     });
   });
 
   test('a hanging notifier is killed and reported; the command succeeds', () => {
     const t = newTree();
-    const script = addLoggingScript(t, 'notifiers', 'hang', { otherwise: 'exec sleep 60' });
+    const script = addLoggingScript(t, 'notifiers', 'hang', { otherwise: 'exec sleep 600' });
     const r = run(['define', '-u', U, '-p', P, '-t', 't1'], { root: t.root, env });
     expect(r).toEqual({
       status: 0,
       stdout: '',
-      stderr: `Warning: Script '${script}' did not finish within 0.5 s and was killed\n`,
+      stderr: `Warning: Script '${script}' did not finish within ${LIMIT} s and was killed\n`,
     });
     expect(t.exists(definitionPath(P, U))).toBe(true);
   });

@@ -27,10 +27,10 @@ let t: FakeTree;
 let h0: string;
 beforeEach(() => {
   t = tree();
-  h0 = t.hash();
+  h0 = t.hash('identity');
 });
 afterEach(() => {
-  expect(t.hash()).toBe(h0);
+  expect(t.hash('identity')).toBe(h0);
   t.cleanup();
 });
 
@@ -117,7 +117,7 @@ test('start of a transient device prints the plan, not the generated UUID', () =
 test('attributes of a type with running devices are checked against them', () => {
   const U9 = '99999999-9999-4999-8999-999999999999';
   t.addActive(U9, P2, 'test-a', ['knob']);
-  h0 = t.hash();
+  h0 = t.hash('identity');
   const json = (attr: string) => JSON.stringify({ mdev_type: 'test-a', start: 'manual', attrs: [{ [attr]: '1' }] });
   const ok = run(['--dry-run', 'start', '-u', U3, '-p', P2, '--jsonfile', '/dev/stdin'], { root: t.root, input: json('knob') });
   expect(ok).toEqual({
@@ -159,7 +159,7 @@ describe('callout and notifier scripts', () => {
     const b = addLoggingScript(t, 'callouts', 'b-callout');
     const old = addLoggingScript(t, 'old-callouts', 'old');
     const note = addLoggingScript(t, 'notifiers', 'note');
-    h0 = t.hash();
+    h0 = t.hash('identity');
     const shown = (f: string) => f.slice(t.root.length);
     const r = dry('define', '-u', U3, '-p', P, '-t', 'test-a');
     expect(r).toEqual({
@@ -189,7 +189,7 @@ describe('callout and notifier scripts', () => {
     const ver = addLoggingScript(t, 'callouts', 'b-ver', {
       on: { 'get/capabilities': print(supports(['define', 'attributes'], ['pre', 'post', 'get'])), 'get/attributes': print('[{"knob":"x"}]') },
     });
-    h0 = t.hash();
+    h0 = t.hash('identity');
     const shown = ver.slice(t.root.length);
     // define of the running device: its attributes come from get/attributes (a query, it runs)
     expect(dry('define', '-u', U9, '-p', P)).toEqual({

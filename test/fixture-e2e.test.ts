@@ -99,9 +99,9 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
   const sim = (...args: string[]) => run(['--root', tree.root, '--simulate', ...args]);
   /** Run ARGS with --dry-run: the tree must not change; returns the result. */
   const dry = (...args: string[]) => {
-    const before = tree.hash();
+    const before = tree.hash('identity');
     const r = run(['--root', tree.root, '--dry-run', ...args], { input: config(c) });
-    expect(tree.hash()).toBe(before);
+    expect(tree.hash('identity')).toBe(before);
     return r;
   };
 

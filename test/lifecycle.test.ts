@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree, UPSTREAM_TESTDATA } from './support/tree';
-import { MDEVCTL, mdevctl, run, RunResult } from './support/cli';
+import { cliShellCommand, mdevctl, run, RunResult } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const U = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
@@ -449,7 +449,7 @@ describe('start-parent-mdevs', () => {
         'cat >/dev/null',
         `[ -e '${marker}' ] && exit 0`,
         `: > '${marker}'`,
-        `'${process.execPath}' '${MDEVCTL}' start -u ${uuid} >/dev/null`,
+        `${cliShellCommand()} start -u ${uuid} >/dev/null`,
         '',
       ].join('\n'), { mode: 0o755 });
       ok(run(['start-parent-mdevs', 'mtty'], { root, env }));

@@ -4,6 +4,7 @@
  * many inputs; the command line runs as the real CLI on random argument lists (fewer runs, each
  * is a process). A failure prints the seed and the shrunk counterexample to replay it.
  */
+import { testSeed } from './support/seed';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -194,14 +195,23 @@ describe('the command line, as a process', () => {
   const P = '0000:00:02.0';
   const TYPE = 'i915-GVTg_V5_4';
   const U = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
-  const t = new FakeTree().withStandardDirs();
-  t.addParent(P, { [TYPE]: { available: 4 } });
-  t.addActive('59e8b599-afdd-4766-a59e-415ef4f5a492', P, TYPE);
-  t.addDefinition(P, U, { mdev_type: TYPE, start: 'auto', attrs: [{ a: '1' }] });
+  // every run starts from this same tree, made afresh in the same directory (so that the paths
+  // the commands name stay valid): what one run changed never decides what the next one sees,
+  // and a shrunk counterexample replays as it failed
+  const t = new FakeTree();
   const good = t.p('good.json');
-  fs.writeFileSync(good, JSON.stringify({ mdev_type: TYPE, start: 'manual', attrs: [{ b: '2' }] }));
   const notJson = t.p('bad.json');
-  fs.writeFileSync(notJson, '{"mdev_type": ');
+  function freshTree(): void {
+    fs.rmSync(t.root, { recursive: true, force: true });
+    fs.mkdirSync(t.root, { mode: 0o700 });
+    t.withStandardDirs();
+    t.addParent(P, { [TYPE]: { available: 4 } });
+    t.addActive('59e8b599-afdd-4766-a59e-415ef4f5a492', P, TYPE);
+    t.addDefinition(P, U, { mdev_type: TYPE, start: 'auto', attrs: [{ a: '1' }] });
+    fs.writeFileSync(good, JSON.stringify({ mdev_type: TYPE, start: 'manual', attrs: [{ b: '2' }] }));
+    fs.writeFileSync(notJson, '{"mdev_type": ');
+  }
+  freshTree();
   afterAll(() => t.cleanup());
 
   const noNul = (s: string) => !s.includes('\0');
@@ -281,9 +291,15 @@ describe('the command line, as a process', () => {
     }
   }
 
+  const RUNS = 150;
+  // each run is a process of its own (20 s at most each); 150 take about 20 s on an idle 2-core
+  // machine and several times that on a loaded one: the test's own bound, not jest's default
+  const BOUND_MS = 15 * 60_000;
   test('any arguments: exit 0, a one-line Error (exit 1) or a usage error (exit 2); never a stack trace', () => {
+    const seed = testSeed('property.test.ts (the command line, as a process)');
     fc.assert(
       fc.property(command, stdin, ({ bin, args }, input) => {
+        freshTree();
         const r = run(args, { root: t.root, input, bin, timeoutMs: 20000 });
         const where = `args ${JSON.stringify(args)}\nstdout ${JSON.stringify(r.stdout)}\nstderr ${JSON.stringify(r.stderr)}`;
         expect([0, 1, 2]).toContain(r.status);
@@ -302,7 +318,7 @@ describe('the command line, as a process', () => {
         expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
         storeIntact();
       }),
-      { numRuns: 150 },
+      { numRuns: RUNS, seed },
     );
-  });
+  }, BOUND_MS);
 });

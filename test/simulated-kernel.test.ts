@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FakeTree } from './support/tree';
+import { FakeTree, readOwn } from './support/tree';
 import { run } from './support/cli';
 import { Root } from '../src/lib/util/root';
 import { Sysfs } from '../src/lib/kernel/sysfs';
@@ -111,7 +111,7 @@ describe('on fixture devices', () => {
     const root = makeFixture('mtty', fs.mkdtempSync('/tmp/mdevctl-sim-') + '/mtty');
     try {
       expect(run(['start', '-u', U, '-p', 'mtty', '-t', 'mtty-1'], { root })).toEqual({ status: 0, stdout: '', stderr: '' });
-      expect(fs.readFileSync(path.join(root, 'sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/create'), 'utf8')).toBe(U);
+      expect(readOwn(path.join(root, 'sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/create'))).toBe(U);
       expect(fs.existsSync(path.join(root, 'sys/devices/virtual/mtty/mtty', U))).toBe(false);
       // MDEVCTL_SIMULATE=1 does what --simulate does; =0 does not
       const U2 = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';

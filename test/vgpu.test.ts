@@ -7,13 +7,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunResult, run } from './support/cli';
+import { cliEnv, RunResult, run } from './support/cli';
 import { FakeTree } from './support/tree';
 import { makeFixture } from '../src/lib/kernel/fixtures';
 import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
 import { Root } from '../src/lib/util/root';
-import { makeReferenceRoot, referenceBinary, runReference } from './support/reference';
-import { MDEVCTL, REPO } from './support/cli';
+import { makeReferenceRoot, referenceSkipped, runReference } from './support/reference';
+import { cliCommand, REPO } from './support/cli';
 import { spawn } from 'node:child_process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -450,8 +450,8 @@ describe('vgpu start-all and a reboot', () => {
     );
     // the VF appears while start-all waits: the link is made once it says it is waiting
     const r2 = await new Promise<RunResult>((resolve) => {
-      const child = spawn(process.execPath, [MDEVCTL, '--root', t.root, '--simulate', 'vgpu', 'start-all'], {
-        env: { ...process.env, MDEVCTL_VGPU_WAIT: '30' },
+      const child = spawn(...cliCommand(['--root', t.root, '--simulate', 'vgpu', 'start-all']), {
+        env: { ...cliEnv(), MDEVCTL_VGPU_WAIT: '30' },
       });
       let out = '';
       let err = '';
@@ -553,12 +553,8 @@ describe('invisible to libvirt and to upstream mdevctl', () => {
     expect(withDefs).toEqual(without);
   });
 
-  test('the real mdevctl 1.2.0 reads the same /etc unchanged with vGPU definitions present (mdev definitions beside them)', () => {
-    const a = referenceBinary();
-    if (!a.ok) {
-      console.log(`reference check not run: mdevctl 1.2.0 unavailable (${a.reason})`);
-      return;
-    }
+  const noReference = referenceSkipped('vgpu.test.ts (its comparison with the real mdevctl)');
+  (noReference ? test.skip : test)('the real mdevctl 1.2.0 reads the same /etc unchanged with vGPU definitions present (mdev definitions beside them)', () => {
     const src = makeFixture('nvidia_vfio', path.join(base, 'ref-src'));
     // an mdev definition beside the vGPU ones, so that 1.2.0 has something to list
     fs.mkdirSync(path.join(src, 'etc/mdevctl.d/0000:00:02.0'), { recursive: true });
@@ -620,7 +616,7 @@ describe('the store: lock, atomic writes, damage', () => {
     fs.writeFileSync(stale, '{"vf":');
     const once = (type: string) =>
       new Promise<number>((resolve) => {
-        const c = spawn(process.execPath, [MDEVCTL, '--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type], { stdio: 'ignore' });
+        const c = spawn(...cliCommand(['--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type]), { stdio: 'ignore' });
         c.on('close', (code) => resolve(code ?? -1));
       });
     const codes = await Promise.all(['1148', '1150', '1152', '1158'].map(once));

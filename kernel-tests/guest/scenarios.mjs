@@ -577,12 +577,16 @@ await scenario('monitor sees started, stopped, parent-removed, parent-added', as
   child.stdout.on('data', (b) => (out += b));
   let err = '';
   child.stderr.on('data', (b) => (err += b));
-  const waitFor = async (re, what) => {
-    for (let i = 0; i < 300 && !re.test(out); i++) await sleep(100);
-    ok(re.test(out), `monitor did not print ${what} (printed ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`);
+  // each wait is bounded (30 s, polling every 0.1 s) and ends as soon as what it waits for is there
+  const waitUntil = async (done, what) => {
+    for (let i = 0; i < 300 && !done(); i++) await sleep(100);
+    ok(done(), `monitor did not print ${what} (printed ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`);
   };
+  const waitFor = (re, what) => waitUntil(() => re.test(out), what);
   try {
-    await sleep(3000); // its first scan: the state it starts from is not a change
+    // its first scan is its baseline (the state it starts from is not a change): it says on stderr
+    // that it is watching once that scan is done, and only then is anything started
+    await waitUntil(() => err.includes('press Ctrl-C to stop'), 'its start message on stderr');
     okRun(md('start', '-p', 'mtty', '-t', 'mtty-1', '-u', UUIDS.c), 'start');
     await waitFor(new RegExp(`^started ${UUIDS.c} mtty mtty-1$`, 'm'), 'started');
     okRun(md('stop', '-u', UUIDS.c), 'stop');

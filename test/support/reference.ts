@@ -16,6 +16,7 @@
  * - list/types print one extra "\n" after their output (JSON included; "\n" alone when empty);
  *   1.4 does not (see referenceStdoutAs14).
  */
+import { prerequisites } from './prerequisites';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -73,6 +74,22 @@ function obtain(): ReferenceAvailability {
     return { ok: false, reason: why || `setup exited with status ${r.status}` };
   }
   return { ok: true, dir: pkg };
+}
+
+/** How a newcomer gets the reference, for the SKIPPED line. */
+export const REFERENCE_HOW =
+  'run as root with apt-get and chroot on PATH (scripts/reference-mdevctl.sh --setup fetches Debian\'s package), or set MDEVCTL_REF_DEB to its .deb';
+
+/**
+ * For a suite that compares with the real mdevctl: true (after one SKIPPED line naming SUITE and
+ * why the binary cannot be had) when it must be skipped; throws under MDEVCTL_TEST_ALL (.ci/run).
+ * Fetches the reference the first time (apt-get, once per machine), while the file is collected.
+ */
+export function referenceSkipped(suite: string): boolean {
+  return prerequisites(suite, { checks: [() => {
+    const a = referenceBinary();
+    return a.ok ? null : `the real mdevctl ${REFERENCE_VERSION}, which cannot be had here: ${a.reason}`;
+  }] }, REFERENCE_HOW);
 }
 
 function requireReference(): void {

@@ -224,6 +224,22 @@ export function checkSimulatable(root: Root): void {
   }
 }
 
+/**
+ * Writes one of the kernel's own read-only files (available_instances is 0444, as on a real
+ * kernel): the kernel changes it whatever its mode, and so does the simulation, for root and for a
+ * user who owns the fixture (made with `mdevctl fixture`) alike; its mode stays as it was.
+ */
+function updateOwnFile(file: string, text: string): void {
+  const mode = fs.statSync(file).mode & 0o7777;
+  if (mode & 0o200) return fs.writeFileSync(file, text);
+  fs.chmodSync(file, mode | 0o200);
+  try {
+    fs.writeFileSync(file, text);
+  } finally {
+    fs.chmodSync(file, mode);
+  }
+}
+
 export class SimulatedKernel implements KernelWriter {
   constructor(readonly root: Root) {
     checkSimulatable(root);
@@ -266,7 +282,7 @@ export class SimulatedKernel implements KernelWriter {
       }
       relLink(devDir, path.join(realType, 'devices', id));
       relLink(devDir, busLink);
-      fs.writeFileSync(availFile, `${available - 1}\n`);
+      updateOwnFile(availFile, `${available - 1}\n`);
     } catch (e) {
       this.undo(id, devDir, realType);
       throw e;
@@ -281,7 +297,7 @@ export class SimulatedKernel implements KernelWriter {
     const availFile = path.join(realType, 'available_instances');
     const available = readCount(availFile);
     this.undo(uuid, devDir, realType);
-    fs.writeFileSync(availFile, `${available + 1}\n`);
+    updateOwnFile(availFile, `${available + 1}\n`);
   }
 
   writeAttribute(deviceDir: string, name: string, value: string): void {

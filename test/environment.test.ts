@@ -1,0 +1,105 @@
+/**
+ * The developer's shell does not change what the tests see: an MDEVCTL_* variable the CLI reads
+ * (the README's example exports MDEVCTL_SIMULATE) is kept from every CLI the tests spawn, by the
+ * helpers (test/support/cli.ts's cliEnv, used by run() and startCli()) and by jest.config.js,
+ * which removes them before any test runs; the test run's own variables stay.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { FakeTree } from './support/tree';
+import { cliEnv, REPO, run } from './support/cli';
+import { runAsync } from './support/spawn';
+
+const P = '0000:00:02.0';
+const TYPE = 'i915-GVTg_V5_4';
+const U = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
+
+/** What a shell of a developer who followed the README might have exported. */
+const LEAKED: Record<string, string> = {
+  MDEVCTL_SIMULATE: '1',
+  MDEVCTL_DEBUG: '1',
+  MDEVCTL_NATIVE: 'require',
+  MDEVCTL_NATIVE_THREADS: '3',
+  MDEVCTL_LOCK_TIMEOUT: '0',
+  MDEVCTL_CALLOUT_TIMEOUT: '0.1',
+};
+
+let saved: NodeJS.ProcessEnv;
+beforeEach(() => {
+  saved = { ...process.env };
+  Object.assign(process.env, LEAKED);
+});
+afterEach(() => {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
+});
+
+function tree(): FakeTree {
+  const t = new FakeTree().withStandardDirs();
+  t.addParent(P, { [TYPE]: { available: 2 } });
+  return t;
+}
+const createFile = (t: FakeTree) => t.read(`sys/devices/pci0000:00/${P}/mdev_supported_types/${TYPE}/create`);
+
+test('cliEnv drops the CLI\'s variables of the test\'s environment, keeps the run\'s own, adds and removes what it is given', () => {
+  process.env.MDEVCTL_TEST_ALL = '1';
+  process.env.MDEVCTL_REF_VERSION = '1.4.0';
+  const e = cliEnv({ MDEVCTL_NATIVE: 'off', PATH: undefined });
+  expect(Object.keys(e).filter((k) => k.startsWith('MDEVCTL_')).sort()).toEqual(['MDEVCTL_NATIVE', 'MDEVCTL_REF_VERSION', 'MDEVCTL_TEST_ALL']);
+  expect(e.MDEVCTL_NATIVE).toBe('off');
+  expect('PATH' in e).toBe(false);
+  expect(e.HOME).toBe(process.env.HOME);
+});
+
+test('a leaked MDEVCTL_SIMULATE does not make start simulate: run() writes the UUID into create, as the kernel is asked', () => {
+  const t = tree();
+  try {
+    // with the variable honoured, the simulated kernel would make the device and leave create empty
+    const simulated = run(['start', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_SIMULATE: '1' } });
+    expect(simulated).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(createFile(t)).toBe('');
+    expect(t.exists(`sys/bus/mdev/devices/${U}`)).toBe(true);
+
+    const t2 = tree();
+    try {
+      expect(run(['start', '-u', U, '-p', P, '-t', TYPE], { root: t2.root })).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(createFile(t2)).toBe(U);
+      expect(t2.exists(`sys/bus/mdev/devices/${U}`)).toBe(false);
+    } finally {
+      t2.cleanup();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('the same through startCli/runAsync (the helper for concurrent runs)', async () => {
+  const t = tree();
+  try {
+    expect(await runAsync(t.root, ['start', '-u', U, '-p', P, '-t', TYPE])).toEqual({ status: 0, signal: null, stdout: '', stderr: '' });
+    expect(createFile(t)).toBe(U);
+    expect(t.exists(`sys/bus/mdev/devices/${U}`)).toBe(false);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a leaked MDEVCTL_DEBUG adds no stack trace to an error', () => {
+  const t = tree();
+  try {
+    expect(run(['modify', '-u', U, '--auto'], { root: t.root })).toEqual({ status: 1, stdout: '', stderr: `Error: Mediated device ${U} is not defined\n` });
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('jest.config.js removes the CLI\'s variables before any test starts, and keeps the run\'s own', () => {
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(path.join(REPO, 'jest.config.js'))}); console.log(Object.keys(process.env).filter((k) => k.startsWith('MDEVCTL_')).sort().join(' '))`],
+    { env: { PATH: process.env.PATH, ...LEAKED, MDEVCTL_ENV_ROOT: '/x', MDEVCTL_TEST_ALL: '1', MDEVCTL_TEST_SEED: '7', MDEVCTL_KERNEL_ONLY: 'a', MDEVCTL_BUILD_NATIVE: 'off' }, encoding: 'utf8' },
+  );
+  expect(r).toMatchObject({ status: 0, stderr: '', stdout: 'MDEVCTL_BUILD_NATIVE MDEVCTL_KERNEL_ONLY MDEVCTL_TEST_ALL MDEVCTL_TEST_SEED\n' });
+  // and so this very run has none of them, whatever the shell that started it exported
+  expect(Object.keys(saved).filter((k) => k.startsWith('MDEVCTL_') && !/^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_)/.test(k))).toEqual([]);
+});
