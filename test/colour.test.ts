@@ -84,6 +84,6 @@ const noScript = prerequisites('colour.test.ts', { tools: ['script'] }, 'apt-get
   test('errors are never coloured', () => {
     const tty = onTerminal(['--root', root, 'stop', '-u', '6fd1b050-0000-4000-8000-000000000000']);
     expect(tty.status).toBe(1);
-    expect(tty.out).toBe('Error: Mediated device 6fd1b050-0000-4000-8000-000000000000 is not active\n');
+    expect(tty.out).toBe('Error: Device 6fd1b050-0000-4000-8000-000000000000 is not an active mdev\n');
   });
 });

@@ -214,7 +214,7 @@ describe('vgpu define / modify / undefine', () => {
     expect(vg(t, ['vgpu', 'define', '--vf', FREE_VF2, '-t', '-3']).status).not.toBe(0);
     const usage = vg(t, ['vgpu', 'define', '--vf', '0000:3d:00.7', '-t', '1150', '--auto', '--manual']);
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toMatch(/^error: the argument '--auto' cannot be used with '--manual'\n\nUsage: mdevctl vgpu define \[options\]/);
+    expect(usage.stderr).toMatch(/^error: the argument '--auto' cannot be used with '--manual'\n\nUsage: mdevctl vgpu define \[OPTIONS\]/);
     const noType = vg(t, ['vgpu', 'define', '--vf', '0000:3d:00.7']);
     expect(noType.status).toBe(2);
     expect(noType.stderr).toMatch(/^error: the following required arguments were not provided:\n {2}--type <TYPE>\n/);

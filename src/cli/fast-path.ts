@@ -86,7 +86,8 @@ function options(argv: string[], from: number, grammar: Grammar, out: Record<str
       out[o.key] = word.slice(eq + 1);
       i += 1;
     } else {
-      if (i + 1 >= argv.length) return -1;
+      // clap takes no value that looks like an option: such a line is the full parser's
+      if (i + 1 >= argv.length || (argv[i + 1].startsWith('-') && argv[i + 1].length > 1)) return -1;
       out[o.key] = argv[i + 1];
       i += 2;
     }
