@@ -456,7 +456,7 @@ export class Clap {
         } catch {
           /* ignored, as clap does */
         }
-        this.unknownPositional(word, trailing);
+        this.unknownPositional(word);
       }
       posIndex++;
       resolve();
@@ -497,7 +497,7 @@ export class Clap {
     this.fail(lines, this.usage([]));
   }
 
-  private unknownPositional(word: string, _trailing: boolean): never {
+  private unknownPositional(word: string): never {
     this.fail([`unexpected argument '${esc(word)}' found`], this.usage([]));
   }
 
