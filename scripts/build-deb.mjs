@@ -68,7 +68,7 @@ function changelogTop(upstream) {
   if (!version.startsWith(`${upstream}-`)) {
     die(`packaging/debian/changelog: newest entry is ${version}, package.json says ${upstream} (add an entry ${upstream}-1)`);
   }
-  const trailer = /^ -- .+ <.+>  (.+)$/m.exec(text);
+  const trailer = /^ -- .+ <.+> {2}(.+)$/m.exec(text);
   const when = trailer && Date.parse(trailer[1]);
   if (!when) die('packaging/debian/changelog: no " -- NAME <EMAIL>  DATE" line after the first entry');
   return { version, epoch: Math.floor(when / 1000), text };

@@ -9,7 +9,7 @@
 // (tty alone loads net and streams: 3-4 ms). An ES module's imports are hoisted into its bundle's
 // first lines even when the module itself is initialised on demand, so the build refuses a CLI
 // file that requires any other built-in there (eagerBuiltins). Profile with
-// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (README, Performance).
+// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (docs/performance.md).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,7 @@ import { basename, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os'];
+const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os', 'util'];
 
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -45,7 +45,7 @@ const lazyBuiltins = {
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node18',
   format: 'cjs',
   minify: process.env.MDEVCTL_BUILD_MINIFY !== '0', // MDEVCTL_BUILD_MINIFY=0: readable names for --cpu-prof
   sourcemap: false,
@@ -238,8 +238,9 @@ function codeCache() {
  * dist/fastio.node: the native batch reader (native/fastio.c; src/lib/util/native.ts loads it), built
  * with the C compiler $CC (default cc) against Node-API's headers (the node-api-headers package),
  * hardened and stripped, with the same bytes for the same inputs (the .deb is reproducible).
- * Node-API is ABI-stable: one build serves Node 20 and every later Node. Without a compiler the
- * build warns and the CLI reads with JavaScript alone (same output, slower on big hosts);
+ * Node-API is ABI-stable: one build (NAPI_VERSION 8) serves Node 18.19 and every later Node.
+ * Without a compiler the build warns and the CLI reads with JavaScript alone (same output, slower
+ * on big hosts);
  * MDEVCTL_BUILD_NATIVE=require makes that an error, MDEVCTL_BUILD_NATIVE=off skips the addon.
  */
 function nativeAddon() {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, run } from './support/cli';
+import { NODE, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 import { FakeTree, readOwn } from './support/tree';
 
@@ -173,9 +173,9 @@ test('watchDevices reports a definition made through the API', async () => {
   }
 });
 
-test('the README example runs as written, on a fresh copy of fixtures/demo', () => {
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const block = /```js\n([\s\S]*?)```/.exec(readme)![1];
+test('the example of docs/api.md runs as written, on a fresh copy of fixtures/demo', () => {
+  const doc = fs.readFileSync(path.join(REPO, 'docs', 'api.md'), 'utf8');
+  const block = /```js\n([\s\S]*?)```/.exec(doc)![1];
   expect(block).toContain("require('mdevctl-ts')");
   const root = freshFixture('demo');
   try {
@@ -183,7 +183,7 @@ test('the README example runs as written, on a fresh copy of fixtures/demo', () 
     const code = block
       .replace("require('mdevctl-ts')", `require(${JSON.stringify(path.join(REPO, 'dist', 'index.cjs'))})`)
       .replace("'fixtures/demo'", JSON.stringify(root));
-    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(NODE, ['-e', code], { encoding: 'utf8', timeout: 20000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("'vfio_ap-passthrough': {");

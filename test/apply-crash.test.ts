@@ -81,7 +81,7 @@ test('apply killed at random moments: readers and the store see the old or the n
     expect(run(['apply', '--jsonfile', fileA], { root: t.root }).status).toBe(0);
     const snapA0 = snap(t);
     const listA = listed(t).stdout;
-    let t0 = Date.now();
+    const t0 = Date.now();
     expect(run(['apply', '--jsonfile', fileB, '--prune-all'], { root: t.root }).stdout).toMatch(
       /^.*\n[^]*30 defined, 80 modified, 20 undefined, 0 unchanged\n$/,
     );

@@ -4,8 +4,9 @@
  * same; never any timing.
  */
 import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO } from './support/cli';
+import { NODE, REPO, testNodeVersion } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 
 const LABELS = [
@@ -22,7 +23,7 @@ const LABELS = [
 ];
 
 test.each([[['--quick']], [['--quick', '--reference', 'no']]])('bench %p completes and prints a table', (args) => {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), ...args], {
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), ...args], {
     encoding: 'utf8',
     timeout: 600_000,
   });
@@ -59,7 +60,7 @@ test.each([[['--quick']], [['--quick', '--reference', 'no']]])('bench %p complet
 
 test('bench --startup-runs N: the start-up rows N times each, the others --runs times; the ratio to node -e 0', () => {
   const r = spawnSync(
-    process.execPath,
+    NODE,
     [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--reference', 'no', '--startup-runs', '3', '--only', '^(--version|types)$'],
     { encoding: 'utf8', timeout: 600_000 },
   );
@@ -68,13 +69,13 @@ test('bench --startup-runs N: the start-up rows N times each, the others --runs 
   const rows = r.stdout.split('\n').filter((l) => /^\| (types|node -e 0|--version) /.test(l)).map((l) => l.split('|').map((c) => c.trim()));
   expect(rows.map((c) => c[1])).toEqual(['types', 'node -e 0', '--version']);
   expect(rows.map((c) => c[6])).toEqual(['-', '1.00', expect.stringMatching(/^\d+\.\d\d$/)]);
-  const bad = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--startup-runs', '0'], { encoding: 'utf8' });
+  const bad = spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), '--startup-runs', '0'], { encoding: 'utf8' });
   expect(bad.status).toBe(2);
   expect(bad.stderr).toMatch(/^bench: --runs and --startup-runs must be at least 1\n/);
 });
 
 test('bench refuses unknown arguments with usage, exit 2', () => {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--frobnicate'], { encoding: 'utf8' });
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), '--frobnicate'], { encoding: 'utf8' });
   expect(r.status).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/^bench: unknown argument --frobnicate\n/);
@@ -83,13 +84,13 @@ test('bench refuses unknown arguments with usage, exit 2', () => {
 
 test('bench --scale 1,2 --node NODE: a table per size, the ratio at each size and per item', () => {
   const r = spawnSync(
-    process.execPath,
-    [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--scale', '2,1', '--node', process.execPath, '--only', '^types$'],
+    NODE,
+    [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--scale', '2,1', '--node', NODE, '--only', '^types$'],
     { encoding: 'utf8', timeout: 600_000 },
   );
   expect(r.status).toBe(0);
   expect(r.stderr).toMatch(/^bench: x1 trees generated in .*\nbench: x2 trees generated in /);
-  expect(r.stdout).toContain(`ours on node ${process.version} (${process.execPath})`);
+  expect(r.stdout).toContain(`ours on node ${testNodeVersion()} (${NODE})`);
   const lines = r.stdout.split('\n');
   expect(lines).toContainEqual(expect.stringMatching(/^x1: tree A: 2 parents x 2 types, 6 defined, 2 running; tree B: 2 parents x 3 types,/));
   expect(lines).toContainEqual(expect.stringMatching(/^x2: tree A: 4 parents x 2 types, 12 defined, 4 running; tree B: 4 parents x 3 types,/));
@@ -104,7 +105,7 @@ test('bench --scale 1,2 --node NODE: a table per size, the ratio at each size an
 });
 
 test('bench --node refuses a Node it cannot run, exit 2', () => {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--node', '/nonexistent/node'], { encoding: 'utf8' });
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), '--node', '/nonexistent/node'], { encoding: 'utf8' });
   expect(r.status).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/^bench: --node \/nonexistent\/node: cannot run it \(/);
@@ -117,13 +118,13 @@ const withAddon = noAddon ? test.skip : test;
 
 withAddon('bench names the native reader it runs with, and --env sets our environment', () => {
   const bench = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--reference', 'no', '--only', '^types$', ...args], {
+    spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), '--quick', '--reference', 'no', '--only', '^types$', ...args], {
       encoding: 'utf8',
       timeout: 600_000,
     });
   const on = bench();
   expect(on.status).toBe(0);
-  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${require('node:os').availableParallelism()} CPUs)`);
+  expect(on.stdout.split('\n')).toContain(`native reader: dist/fastio.node, threads auto (${os.availableParallelism()} CPUs)`);
   const off = bench('--env', 'MDEVCTL_NATIVE=off');
   expect(off.status).toBe(0);
   expect(off.stdout.split('\n')).toContain('native reader: off (MDEVCTL_NATIVE=off); our environment: MDEVCTL_NATIVE=off');
@@ -137,7 +138,7 @@ withAddon('bench names the native reader it runs with, and --env sets our enviro
 });
 
 withAddon('bench --threads-threshold: the native reader per batch size, one thread against more', () => {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'bench.mjs'), '--threads-threshold', '--quick'], {
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), '--threads-threshold', '--quick'], {
     encoding: 'utf8',
     timeout: 600_000,
   });

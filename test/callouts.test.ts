@@ -57,7 +57,7 @@ describe('no callout script', () => {
     expect(mdevctl(t.root, 'modify', '-u', U, '--live', '--jsonfile', t.p('new.json'))).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: No callout script with version support found that supports live modify\n',
+      stderr: 'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
     });
   });
 });
@@ -532,7 +532,7 @@ describe('modify --live', () => {
     expect(mdevctl(t.root, 'modify', '-u', U, '--live', '--jsonfile', t.p('new.json'))).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: No callout script with version support found that supports live modify\n',
+      stderr: 'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
     });
     expect(calls(t)).toEqual([`live ${CAPS}`]);
   });

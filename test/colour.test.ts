@@ -4,7 +4,7 @@
  * terminal is a real pseudo-terminal from util-linux `script`.
  */
 import { spawnSync } from 'node:child_process';
-import { cliEnv, MDEVCTL, LSMDEV, run } from './support/cli';
+import { cliEnv, cliShellCommand, MDEVCTL, LSMDEV, run } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 import { freshFixture, removeFixture } from './support/fixture';
 
@@ -14,7 +14,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Run the CLI with stdout on a pseudo-terminal; returns what the terminal showed ("\n" lines). */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}, bin = MDEVCTL): { status: number; out: string } {
-  const cmd = [process.execPath, bin, ...args].map(quote).join(' ');
+  const cmd = [cliShellCommand(bin), ...args.map(quote)].join(' ');
   const full: NodeJS.ProcessEnv = { ...cliEnv(), TERM: 'xterm', ...env };
   delete full.MDEVCTL_ENV_ROOT;
   if (env.NO_COLOR === undefined) delete full.NO_COLOR;
@@ -84,6 +84,6 @@ const noScript = prerequisites('colour.test.ts', { tools: ['script'] }, 'apt-get
   test('errors are never coloured', () => {
     const tty = onTerminal(['--root', root, 'stop', '-u', '6fd1b050-0000-4000-8000-000000000000']);
     expect(tty.status).toBe(1);
-    expect(tty.out).toBe('Error: Mediated device 6fd1b050-0000-4000-8000-000000000000 is not active\n');
+    expect(tty.out).toBe('Error: Device 6fd1b050-0000-4000-8000-000000000000 is not an active mdev\n');
   });
 });

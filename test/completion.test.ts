@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEnv, REPO, run } from './support/cli';
+import { cliEnv, pathWithNode, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const BIN = path.join(REPO, 'bin');
@@ -31,7 +31,7 @@ function helpFlags(verb: string): string[] {
 }
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...cliEnv(), PATH: `${BIN}:${process.env.PATH}`, ...extra };
+  const e: NodeJS.ProcessEnv = { ...cliEnv(), PATH: `${BIN}:${pathWithNode()}`, ...extra };
   if (extra.MDEVCTL_ENV_ROOT === undefined) delete e.MDEVCTL_ENV_ROOT;
   return e;
 }
@@ -78,8 +78,12 @@ describe('bash', () => {
     expect(r.stdout).toBe('complete -F _mdevctl mdevctl\ncomplete -F _mdevctl lsmdev\n');
   });
 
-  test('mdevctl st -> start stop', () => {
-    expect(complete('mdevctl st')).toEqual(['start', 'stop']);
+  test('mdevctl st -> start stop start-all status', () => {
+    expect(complete('mdevctl st')).toEqual(['start', 'stop', 'start-all', 'status']);
+  });
+
+  test('mdevctl start-all -- -> its options', () => {
+    expect(complete('mdevctl start-all --')).toEqual(['--wait', '--dumpjson', '--help']);
   });
 
   test('every verb --help lists, and no hidden one', () => {
@@ -196,7 +200,7 @@ describe('zsh', () => {
   }
 
   withZsh('zsh offers verbs, options, UUIDs, parents and types', () => {
-    expect(complete('mdevctl st')).toEqual(['start', 'stop']);
+    expect(complete('mdevctl st')).toEqual(['start', 'start-all', 'status', 'stop']);
     expect(complete(`mdevctl --root ${root} stop -u `)).toEqual([CCW_ACTIVE]);
     expect(complete(`mdevctl --root=${root} undefine -u `)).toEqual(CCW_DEFINED);
     expect(complete(`mdevctl --root ${root} start -p `)).toEqual(['0.0.0052', '0.0.0313', '0.0.26ab']);

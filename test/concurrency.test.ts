@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { runAsync } from './support/spawn';
-import { MDEVCTL, mdevctl, run } from './support/cli';
+import { cliShellCommand, mdevctl, run } from './support/cli';
 
 const P = '0000:00:02.0';
 const TYPE = 'i915-GVTg_V5_4';
@@ -233,7 +233,7 @@ describe('the lock', () => {
     t.addScript(
       'callouts',
       'nested',
-      `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${process.execPath} ${MDEVCTL} modify -u ${other} --auto ;; esac\nexit 0\n`,
+      `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${cliShellCommand()} modify -u ${other} --auto ;; esac\nexit 0\n`,
     );
     const r = run(['define', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '2' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });

@@ -7,6 +7,7 @@
  * lock at once (the killed holder's lock is taken over). Properties of every run, not counts of
  * outcomes: where the kills land depends on the machine's load.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
@@ -112,7 +113,7 @@ test(`${ROUNDS} rounds of define and modify killed at random moments: never a pa
 
 describe('what a killed writer leaves behind', () => {
   const dead = () => {
-    const r = require('node:child_process').spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
       encoding: 'utf8',
     });
     return Number(r.stdout);

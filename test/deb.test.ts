@@ -28,7 +28,7 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO, run } from './support/cli';
+import { NODE, REPO, run } from './support/cli';
 import { prerequisites, skipOrFail } from './support/prerequisites';
 
 const SUITE = 'deb.test.ts';
@@ -68,7 +68,7 @@ function prepare(): { ready?: Ready; reason?: string } {
   const r = spawnSync(path.join(REPO, 'scripts/deb-test-root.sh'), ['--new', root], {
     encoding: 'utf8',
     timeout: 20 * 60000,
-    env: { ...process.env, MDEVCTL_DEB_NODE: process.execPath },
+    env: { ...process.env, MDEVCTL_DEB_NODE: NODE },
   });
   if (r.status === 125) return fail(r.stderr.trim().split('\n').pop()!);
   if (r.status !== 0) throw new Error(`deb-test-root.sh --new failed (${r.status ?? r.signal}): ${r.stderr}`);
@@ -334,7 +334,7 @@ if (!prepared.ready) {
       printf '%s\\n' "\${COMPREPLY[@]}"`;
     expect(inRoot(['bash', '--norc', '--noprofile', '-c', complete('mdevctl st')])).toMatchObject({
       status: 0,
-      stdout: 'complete -F _mdevctl mdevctl\nstart\nstop\n',
+      stdout: 'complete -F _mdevctl mdevctl\nstart\nstop\nstart-all\nstatus\n',
       stderr: '',
     });
     // UUIDs come from running the installed mdevctl on the --root of the line

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeReferenceRoot, referenceSkipped, runReferenceAs14, treeSnapshot } from './support/reference';
 import fc from 'fast-check';
-import { run, REPO } from './support/cli';
+import { NODE, run, REPO } from './support/cli';
 
 const FIXTURES = ['gvt', 'nvidia', 'vfio_ap', 'vfio_ccw', 'nvidia_sriov', 'mtty', 'demo', 'empty', 'nvidia_vfio'];
 
@@ -29,7 +29,7 @@ afterAll(() => {
 function roots(name: string): { ref: string; ours: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-diff-'));
   cleanup.push(dir);
-  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'make-fixtures.mjs'), dir, name], { encoding: 'utf8' });
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'make-fixtures.mjs'), dir, name], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`make-fixtures failed: ${r.stderr}`);
   const ref = makeReferenceRoot(path.join(dir, name));
   const ours = makeReferenceRoot(path.join(dir, name));
@@ -39,7 +39,7 @@ function roots(name: string): { ref: string; ours: string } {
 
 /** 1.2.0 takes an active device's attrs from its definition; 1.4.0 shows none without callouts. */
 function withoutAttrs(text: string): string {
-  return text.replace(/^  Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
+  return text.replace(/^ {2}Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
 }
 function jsonWithoutAttrs(text: string): unknown {
   const v = JSON.parse(text);

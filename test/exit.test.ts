@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEnv, copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
+import { cliCommand, cliEnv, copyCliWithAddon, REPO, MDEVCTL, LSMDEV } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 import { freshFixture, removeFixture } from './support/fixture';
 
@@ -42,14 +42,15 @@ interface Ran {
 function runCli(bin: string, args: string[], opts: { hold: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Ran {
   const env: NodeJS.ProcessEnv = { ...cliEnv(), ...opts.env };
   delete env.MDEVCTL_ENV_ROOT;
-  const r = spawnSync(process.execPath, [...(opts.hold ? ['--require', preload] : []), bin, ...args], {
+  const r = spawnSync(...cliCommand(args, { bin, nodeArgs: opts.hold ? ['--require', preload] : [] }), {
     env,
     input: '',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 20000,
     killSignal: 'SIGKILL',
   });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' };
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: error?.code === 'ETIMEDOUT' };
 }
 
 // the CLI ends through the addon, which the build makes only with a C compiler
@@ -112,7 +113,7 @@ const noAddon = prerequisites('exit.test.ts (the runs Node\'s ending would hold)
       const u = `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
       fs.writeFileSync(path.join(dir, u), JSON.stringify({ mdev_type: 'mtty-1', start: 'manual', attrs: [] }));
     }
-    const child = spawn(process.execPath, ['--require', preload, MDEVCTL, '--root', root, 'list', '-d', '--dumpjson'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...cliCommand(['--root', root, 'list', '-d', '--dumpjson'], { nodeArgs: ['--require', preload] }), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // read one chunk, then go away, as `| head -c 100` does

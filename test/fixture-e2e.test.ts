@@ -182,7 +182,7 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
     expect(available(tree, c)).toBe(n0);
     // start + stop leaves sys/ exactly as it was
     expect(tree.hash()).toBe(afterDefine);
-    expect(dry('stop', '-u', U)).toEqual({ status: 1, stdout: '', stderr: `Error: Mediated device ${U} is not active\n` });
+    expect(dry('stop', '-u', U)).toEqual({ status: 1, stdout: '', stderr: `Error: Device ${U} is not an active mdev\n` });
   });
 
   test('undefine: dry run plans the removal; the real undefine removes the file', () => {

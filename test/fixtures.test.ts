@@ -14,7 +14,7 @@ const RECORDED = path.join(REPO, 'test', 'reference-outputs');
 const fixtures = fs.readdirSync(RECORDED).filter((f) => fs.statSync(path.join(RECORDED, f)).isDirectory());
 
 function withoutAttrs(text: string): string {
-  return text.replace(/^  Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
+  return text.replace(/^ {2}Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
 }
 function jsonWithoutAttrs(text: string): string {
   return text.replace(/"attrs": \[\n(?:[^\]]*\n)*?( *)\]/g, '"attrs": []');

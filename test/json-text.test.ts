@@ -45,7 +45,7 @@ test.each([
   ['a UUID filter matching none', new Map(), true],
   ['no devices', new Map(), false],
 ])('list JSON: %s', (_name, map, uuidGiven) => {
-  expect(listJsonText(map as DeviceMap, uuidGiven as boolean)).toBe(pretty(listJsonValue(map as DeviceMap, uuidGiven as boolean)));
+  expect(listJsonText(map as DeviceMap, uuidGiven)).toBe(pretty(listJsonValue(map as DeviceMap, uuidGiven)));
 });
 
 test('types JSON', () => {

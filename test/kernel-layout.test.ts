@@ -16,8 +16,8 @@ type Entry = { kind: 'dir' | 'file' | 'link' | 'absent'; mode?: string; content?
 type Layout = Record<string, Entry>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { capture, normalise } = require('../kernel-tests/layout.cjs') as {
-  capture(sys: string, parent: string, uuid: string): Layout;
-  normalise(layout: Layout, uuid: string): Layout;
+  capture: (sys: string, parent: string, uuid: string) => Layout;
+  normalise: (layout: Layout, uuid: string) => Layout;
 };
 
 const LAYOUTS = path.join(REPO, 'kernel-tests', 'layouts');

@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cliEnv, MDEVCTL, run } from './support/cli';
+import { cliCommand, cliEnv, run } from './support/cli';
 import { FakeTree } from './support/tree';
 
 const P = '0000:00:02.0';
@@ -24,7 +24,7 @@ class Monitor {
     const env = { ...cliEnv() };
     delete env.NO_COLOR;
     delete env.MDEVCTL_ENV_ROOT;
-    this.child = spawn(process.execPath, [MDEVCTL, '--root', root, 'monitor', '--interval', '0.2', ...args], { env });
+    this.child = spawn(...cliCommand(['--root', root, 'monitor', '--interval', '0.2', ...args]), { env });
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
       this.out += s;
       this.wake();

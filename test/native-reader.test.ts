@@ -21,7 +21,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import fc from 'fast-check';
 import { FakeTree } from './support/tree';
-import { cliEnv, run, RunOptions, RunResult, REPO, copyCliWithAddon } from './support/cli';
+import { cliCommand, cliEnv, NODE, run, RunOptions, RunResult, REPO, copyCliWithAddon } from './support/cli';
 import { prerequisites } from './support/prerequisites';
 
 const NOBODY = 65534;
@@ -110,7 +110,7 @@ describe('a broken addon', () => {
   function cli(bin: string, args: string[], env: NodeJS.ProcessEnv) {
     const e = { ...cliEnv(), ...env };
     delete e.MDEVCTL_ENV_ROOT;
-    const r = spawnSync(process.execPath, [bin, '--root', path.join(REPO, 'fixtures', 'demo'), ...args], { env: e, encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(...cliCommand(['--root', path.join(REPO, 'fixtures', 'demo'), ...args], { bin }), { env: e, encoding: 'utf8', timeout: 20000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -143,7 +143,7 @@ describe('a broken addon', () => {
     const e: NodeJS.ProcessEnv = { ...cliEnv(), MDEVCTL_NATIVE: 'require' };
     delete e.MDEVCTL_ENV_ROOT;
     for (const [args, stdout] of [[['types'], ''], [['list'], ''], [['list', '-d', '--dumpjson'], '[]']] as const) {
-      const r = spawnSync(process.execPath, [bin, '--root', path.join(REPO, 'fixtures', 'empty'), ...args], { env: e, encoding: 'utf8', timeout: 20000 });
+      const r = spawnSync(...cliCommand(['--root', path.join(REPO, 'fixtures', 'empty'), ...args], { bin }), { env: e, encoding: 'utf8', timeout: 20000 });
       expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, status: 0, stdout, stderr: '' });
     }
   });
@@ -300,7 +300,7 @@ test('several damaged types of a parent: warnings, and the error, in byte order 
   const sorted = [...names].sort();
   const r = same(['types', '-p', P2], { root: t.root });
   expect(r.status).toBe(0);
-  expect(r.stdout.split('\n').filter((l) => /^  \S/.test(l))).toEqual([...sorted, T3].sort().map((n) => `  ${n}`));
+  expect(r.stdout.split('\n').filter((l) => /^ {2}\S/.test(l))).toEqual([...sorted, T3].sort().map((n) => `  ${n}`));
   expect(r.stderr).toBe(warn(...sorted.map((n) => `${typeDir(t, P2, n)}/description is not valid UTF-8; showing the bytes that are not as U+FFFD`)));
   for (const n of ['y8', 'b2', 'x7']) fs.writeFileSync(path.join(realTypeDir(t, P2, n), 'available_instances'), 'many\n');
   expect(same(['types'], { root: t.root })).toEqual(
@@ -630,7 +630,7 @@ const DAMAGES: Damage[] = [
       fs.rmSync(link);
       fs.symlinkSync('../mdev_supported_types/gone', link);
     },
-    want: (t) => ({
+    want: () => ({
       list: ok(`${B} ${P2} ${T3} manual\n`, warn(`Skipping active device ${A}: unable to resolve its mdev_type (No such file or directory (ENOENT))`)),
       'list -d': ok(LIST_D.replace(' (active)', '')),
     }),
@@ -804,7 +804,7 @@ describe('big batches, shared among threads (damage at the start, middle and end
         d.dev = 'dangling';
       } else if (d.state === 'ok') {
         const file = def(t, d.parent, d.uuid);
-        d.state = kind as DefState;
+        d.state = kind;
         if (kind === 'eacces') fs.chmodSync(file, 0);
         else if (kind === 'empty') fs.writeFileSync(file, '');
         else if (kind === 'efbig') fs.writeFileSync(file, Buffer.alloc(16 * MiB + 1, ' '));
@@ -1025,7 +1025,7 @@ function probeExpected(dir: string, rounds: number) {
 
 test('the addon exports answer as native/fastio.c documents: texts, listings, errno numbers, threads, argument errors', () => {
   const dir = probeDir();
-  const r = spawnSync(process.execPath, [PROBE, ADDON, dir, '2'], { encoding: 'utf8', timeout: 60000, maxBuffer: 64 * MiB });
+  const r = spawnSync(NODE, [PROBE, ADDON, dir, '2'], { encoding: 'utf8', timeout: 60000, maxBuffer: 64 * MiB });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual(probeExpected(dir, 2));
@@ -1199,7 +1199,7 @@ const VALGRIND_ARGS = ['-q', '--error-exitcode=99', '--leak-check=full', '--show
 (NO_VALGRIND ? describe.skip : describe)('under valgrind: no memory error or leak in native/fastio.c', () => {
   test('the exports, on every kind of file and directory and on threaded batches', () => {
     const dir = probeDir();
-    const r = spawnSync('valgrind', [...VALGRIND_ARGS, process.execPath, PROBE, ADDON, dir, '3'], { encoding: 'utf8', timeout: 170000, maxBuffer: 64 * MiB });
+    const r = spawnSync('valgrind', [...VALGRIND_ARGS, NODE, PROBE, ADDON, dir, '3'], { encoding: 'utf8', timeout: 170000, maxBuffer: 64 * MiB });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(probeExpected(dir, 3));
@@ -1216,7 +1216,7 @@ const VALGRIND_ARGS = ['-q', '--error-exitcode=99', '--leak-check=full', '--show
     delete env.MDEVCTL_ENV_ROOT;
     for (const args of [['types'], ['list'], ['list', '-d']]) {
       const want = same(args, { root: t.root });
-      const r = spawnSync('valgrind', [...VALGRIND_ARGS, process.execPath, path.join(REPO, 'bin', 'mdevctl'), '--root', t.root, ...args], {
+      const r = spawnSync('valgrind', [...VALGRIND_ARGS, ...cliCommand(['--root', t.root, ...args]).flat()], {
         env,
         encoding: 'utf8',
         timeout: 170000,

@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO, run } from './support/cli';
+import { cliCommand, NODE, pathWithNode, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
@@ -26,7 +27,7 @@ function npm(args: string[], cwd: string) {
 
 /** Run an installed command with a clean environment: PATH from the prefix, no root set. */
 function installedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const e: NodeJS.ProcessEnv = { PATH: `${path.join(prefix, 'bin')}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: tmp, ...env };
+  const e: NodeJS.ProcessEnv = { PATH: `${path.join(prefix, 'bin')}:${pathWithNode('/usr/bin:/bin')}`, HOME: tmp, ...env };
   const r = spawnSync(cmd, args, { env: e, encoding: 'utf8', cwd: tmp });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -53,7 +54,7 @@ describe('the tarball', () => {
   test('package.json: bin, man, engines, types, exports, licence; nothing needed at run time', () => {
     expect(pkg.bin).toEqual({ mdevctl: 'bin/mdevctl', lsmdev: 'bin/lsmdev' });
     expect(pkg.man).toEqual(['./man/mdevctl.8', './man/lsmdev.8']);
-    expect(pkg.engines).toEqual({ node: '>=20' });
+    expect(pkg.engines).toEqual({ node: '>=18.19' });
     expect(pkg.types).toBe('dist/types/index.d.ts');
     expect(pkg.exports['.'].types).toBe('./dist/types/index.d.ts');
     expect(pkg.license).toBe('MIT');
@@ -64,7 +65,7 @@ describe('the tarball', () => {
       const text = fs.readFileSync(path.join(REPO, bundle), 'utf8');
       const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
       const other = bundle === 'dist/cli.cjs' ? './cli-on-demand.cjs' : bundle === 'dist/cli-on-demand.cjs' ? './cli.cjs' : null;
-      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !require('node:module').builtinModules.includes(m))).toEqual([]);
+      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !builtinModules.includes(m))).toEqual([]);
     }
   });
 });
@@ -124,13 +125,13 @@ describe('installed with npm install -g --prefix', () => {
     const root = freshFixture('vfio_ap');
     try {
       const cjs = `const m = require('mdevctl-ts'); process.stdout.write(m.listDevicesJson({ root: ${JSON.stringify(root)}, defined: true }))`;
-      const r1 = spawnSync(process.execPath, ['-e', cjs], { cwd: tmp, env: { ...process.env, NODE_PATH: path.dirname(installed) }, encoding: 'utf8' });
+      const r1 = spawnSync(NODE, ['-e', cjs], { cwd: tmp, env: { ...process.env, NODE_PATH: path.dirname(installed) }, encoding: 'utf8' });
       expect(r1.stderr).toBe('');
       expect(r1.stdout).toBe(run(['list', '--dumpjson', '--defined'], { root }).stdout);
       // ESM: named imports from the CommonJS bundle (no NODE_PATH for ESM: import by path)
       const esm = `import { listTypes, startDevice } from ${JSON.stringify(path.join(installed, 'dist', 'index.cjs'))};
         console.log(typeof startDevice, Object.keys(listTypes({ root: ${JSON.stringify(root)} })[0]).join(','))`;
-      const r2 = spawnSync(process.execPath, ['--input-type=module', '-e', esm], { cwd: tmp, encoding: 'utf8' });
+      const r2 = spawnSync(NODE, ['--input-type=module', '-e', esm], { cwd: tmp, encoding: 'utf8' });
       expect(r2.stderr).toBe('');
       expect(r2.stdout).toBe('function matrix\n');
     } finally {
@@ -178,6 +179,6 @@ test('npm pack on a clean checkout builds dist/ through `prepare`', () => {
   const info = JSON.parse(npm(['pack', '--json', '--pack-destination', work], work).replace(/^[^[]*/, ''))[0];
   const files = info.files.map((f: { path: string }) => f.path);
   expect(files).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']));
-  const r = spawnSync(process.execPath, [path.join(work, 'bin', 'mdevctl'), '--version'], { encoding: 'utf8' });
+  const r = spawnSync(...cliCommand(['--version'], { bin: path.join(work, 'bin', 'mdevctl') }), { encoding: 'utf8' });
   expect(r.stdout).toBe(`mdevctl ${pkg.version}\n`);
 }, 120000);

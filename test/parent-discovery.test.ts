@@ -26,8 +26,8 @@ describe.each(templateNames.filter((t) => t !== 'nvidia_vfio'))('%s without sys/
   const { withBus, without } = pair(template);
 
   test.each(READS.map((a) => [a.join(' '), a]))('%s: same output as with it', (_name, args) => {
-    const a = run(args as string[], { root: withBus });
-    const b = run(args as string[], { root: without });
+    const a = run(args, { root: withBus });
+    const b = run(args, { root: without });
     expect(a.status).toBe(0);
     expect(b).toEqual(a);
   });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEnv, REPO, MDEVCTL, run } from './support/cli';
+import { cliCommand, cliEnv, NODE, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 let root: string;
@@ -28,13 +28,13 @@ afterAll(() => {
 function cli(args: string[], dir = cwd) {
   const env = { ...cliEnv() };
   delete env.MDEVCTL_ENV_ROOT;
-  return spawnSync(process.execPath, [MDEVCTL, ...args], { cwd: dir, env, encoding: 'utf8' });
+  return spawnSync(...cliCommand(args), { cwd: dir, env, encoding: 'utf8' });
 }
 
 /** What the library returns for the same listings, and how often it called process.chdir. */
 function library(): { texts: string[]; chdirs: number; cwd: string } {
   const r = spawnSync(
-    process.execPath,
+    NODE,
     [
       '-e',
       `const m = require(${JSON.stringify(path.join(REPO, 'dist/index.cjs'))});

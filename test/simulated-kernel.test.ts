@@ -133,7 +133,7 @@ describe('never on a real root', () => {
     ['MDEVCTL_SIMULATE=1 with no root', ['stop', '-u', U], { MDEVCTL_SIMULATE: '1' }],
     ['--simulate with a root that resolves to /', ['--simulate', '--root', '/tmp/..', 'list'], {}],
   ])('%s: exit 1, nothing done', (_name, args, env) => {
-    expect(run(args as string[], { env: env as NodeJS.ProcessEnv })).toEqual({ status: 1, stdout: '', stderr: msg });
+    expect(run(args, { env })).toEqual({ status: 1, stdout: '', stderr: msg });
   });
 
   test('a root whose sys/ is a mounted sysfs is refused too', () => {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
-import { MDEVCTL, REPO } from './support/cli';
+import { cliShellCommand, REPO } from './support/cli';
 
 const RULES = fs.readFileSync(path.join(REPO, 'udev', '60-mdevctl.rules'), 'utf8');
 
@@ -48,7 +48,7 @@ test('the RUN command, with %k substituted, starts the auto devices and logs', (
     // records its input first on the PATH the rule sets up.
     const bin = t.p('bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec "${process.execPath}" "${MDEVCTL}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec ${cliShellCommand()} "$@"\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, 'logger'), `#!/bin/sh\ncat > "${t.p('log')}"\n`, { mode: 0o755 });
     const cmd = parseRules(RULES)[0]
       .find((k) => k.key === 'RUN')!

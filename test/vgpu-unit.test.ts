@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MDEVCTL, REPO, run } from './support/cli';
+import { cliShellCommand, REPO, run } from './support/cli';
 import { makeFixture } from '../src/lib/kernel/fixtures';
 import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
 import { Root } from '../src/lib/util/root';
@@ -67,7 +67,7 @@ test('its command, run as systemd runs it, brings back the auto definitions afte
     expect(run(['--root', root, 'vgpu', 'list']).stdout).toBe('');
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec '${process.execPath}' '${MDEVCTL}' "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec ${cliShellCommand()} "$@"\n`, { mode: 0o755 });
     const env: NodeJS.ProcessEnv = { PATH: `${bin}:/usr/bin:/bin`, MDEVCTL_ENV_ROOT: root, MDEVCTL_SIMULATE: '1' };
     for (const e of unit.Service.Environment ?? []) {
       const [k, v] = e.split('=');

@@ -13,7 +13,7 @@ import { makeFixture } from '../src/lib/kernel/fixtures';
 import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
 import { Root } from '../src/lib/util/root';
 import { makeReferenceRoot, referenceSkipped, runReference } from './support/reference';
-import { MDEVCTL, REPO } from './support/cli';
+import { cliCommand, REPO } from './support/cli';
 import { spawn } from 'node:child_process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -214,7 +214,7 @@ describe('vgpu define / modify / undefine', () => {
     expect(vg(t, ['vgpu', 'define', '--vf', FREE_VF2, '-t', '-3']).status).not.toBe(0);
     const usage = vg(t, ['vgpu', 'define', '--vf', '0000:3d:00.7', '-t', '1150', '--auto', '--manual']);
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toMatch(/^error: the argument '--auto' cannot be used with '--manual'\n\nUsage: mdevctl vgpu define \[options\]/);
+    expect(usage.stderr).toMatch(/^error: the argument '--auto' cannot be used with '--manual'\n\nUsage: mdevctl vgpu define \[OPTIONS\]/);
     const noType = vg(t, ['vgpu', 'define', '--vf', '0000:3d:00.7']);
     expect(noType.status).toBe(2);
     expect(noType.stderr).toMatch(/^error: the following required arguments were not provided:\n {2}--type <TYPE>\n/);
@@ -450,7 +450,7 @@ describe('vgpu start-all and a reboot', () => {
     );
     // the VF appears while start-all waits: the link is made once it says it is waiting
     const r2 = await new Promise<RunResult>((resolve) => {
-      const child = spawn(process.execPath, [MDEVCTL, '--root', t.root, '--simulate', 'vgpu', 'start-all'], {
+      const child = spawn(...cliCommand(['--root', t.root, '--simulate', 'vgpu', 'start-all']), {
         env: { ...cliEnv(), MDEVCTL_VGPU_WAIT: '30' },
       });
       let out = '';
@@ -616,7 +616,7 @@ describe('the store: lock, atomic writes, damage', () => {
     fs.writeFileSync(stale, '{"vf":');
     const once = (type: string) =>
       new Promise<number>((resolve) => {
-        const c = spawn(process.execPath, [MDEVCTL, '--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type], { stdio: 'ignore' });
+        const c = spawn(...cliCommand(['--root', t.root, 'vgpu', 'define', '--vf', FREE_VF2, '-t', type]), { stdio: 'ignore' });
         c.on('close', (code) => resolve(code ?? -1));
       });
     const codes = await Promise.all(['1148', '1150', '1152', '1158'].map(once));

@@ -348,7 +348,10 @@ function cleanSlate() {
 // The suite
 
 const results = [];
+// MDEVCTL_KERNEL_SCENARIOS (run.sh writes it to OUT/scenarios): only the scenarios matching it
+const ONLY = exists(path.join(OUT, 'scenarios')) ? new RegExp(readTrim(path.join(OUT, 'scenarios'))) : null;
 async function scenario(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   const t0 = Date.now();
   let error = null;
   try {
@@ -625,6 +628,149 @@ await scenario('udev: systemd-udevd runs 60-mdevctl.rules; loading mtty autostar
   // re-checked: "Failed to start ... File exists (EEXIST)")
   const log = exists('/results/syslog') ? fs.readFileSync('/results/syslog', 'utf8') : '';
   eq(log.split('\n').filter((l) => l.includes('mdevctl') && l.includes(UUIDS.d)), [], 'mdevctl lines in the syslog about the device');
+  reset();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Autostart at boot (issue 25): systemd is not PID 1 in this guest (busybox init + a chroot), so
+// mdevctl-autostart.service is run as systemd would run its ExecStart: the unit's argv and its
+// Environment= lines (a drop-in's value where a scenario says so), stderr to the syslog through
+// logger (the journal's stand-in), with the real systemd-udevd and our rule running beside it.
+// mtty is loaded 10 s into the wait by a background job standing in for a late vendor daemon.
+
+const UNIT = path.join(path.dirname(new URL(import.meta.url).pathname), '../../systemd/mdevctl-autostart.service');
+const CALLOUT_LOG = '/run/callout.log';
+const CALLOUT = '/etc/mdevctl.d/scripts.d/callouts/zz-log';
+
+/** ExecStart's words and Environment= of the unit (the few forms it uses: no quoting). */
+function readUnit() {
+  const text = fs.readFileSync(UNIT, 'utf8');
+  const env = {};
+  let exec = null;
+  for (const line of text.split('\n')) {
+    const m = /^(ExecStart|Environment)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === 'ExecStart') exec = m[2].split(/\s+/);
+    else for (const kv of m[2].split(/\s+/)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  }
+  ok(exec && exec[0] === '/usr/bin/env', `ExecStart of the unit: ${exec}`);
+  return { exec, env };
+}
+
+/** Run the unit's ExecStart as systemd would (own environment, not ours), its stderr to the syslog. */
+function runUnit(unit, dropIn) {
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...unit.env, ...dropIn };
+  calls.ours++;
+  const r = spawnSync(unit.exec[0], unit.exec.slice(1), { env, encoding: 'utf8', timeout: 120_000 });
+  spawnSync('logger', ['-t', 'mdevctl-autostart'], { input: r.stderr ?? '' });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+}
+
+/** A callout script that logs every call (and handles none: exit 2), to count the starts. */
+function installCalloutLog() {
+  fs.writeFileSync(CALLOUT, `#!/bin/sh\necho "$*" >> ${CALLOUT_LOG}\nexit 2\n`, { mode: 0o755 });
+  fs.rmSync(CALLOUT_LOG, { force: true });
+}
+function preStarts(uuid) {
+  const log = exists(CALLOUT_LOG) ? fs.readFileSync(CALLOUT_LOG, 'utf8') : '';
+  return log.split('\n').filter((l) => / -e pre /.test(` ${l} `) && / -a start /.test(` ${l} `) && l.includes(uuid)).length;
+}
+function statusFile() {
+  return JSON.parse(fs.readFileSync('/run/mdevctl/autostart.json', 'utf8'));
+}
+function lateModprobe(mod, secs) {
+  return spawn('/bin/sh', ['-c', `sleep ${secs}; modprobe ${mod}`], { stdio: 'ignore' });
+}
+const exited = (child) => new Promise((res) => (child.exitCode !== null ? res() : child.on('exit', res)));
+/** Stop systemd-udevd and wait until it is gone (it would start auto definitions reset() stops). */
+async function stopUdev() {
+  run('udevadm', ['control', '--exit']);
+  for (let i = 0; i < 100 && run('pidof', ['systemd-udevd']).status === 0; i++) await sleep(100);
+  const left = run('pidof', ['systemd-udevd']).stdout.trim();
+  if (left !== '') run('kill', left.split(/\s+/));
+}
+
+await scenario('autostart: mdevctl-autostart.service\'s start-all waits for mtty loaded 10 s late, with the udev rule live; status', async () => {
+  await stopUdev(); // the udev scenario's daemon may still be going away
+  reset();
+  rmmod('mtty');
+  const unit = readUnit();
+  installCalloutLog();
+  okRun(md('define', '-u', UUIDS.d, '-p', 'mtty', '-t', 'mtty-2', '--auto'), 'define auto d');
+  // e starts after d (the "after" key, ours; upstream ignores it)
+  okRun(mdIn(JSON.stringify({ mdev_type: 'mtty-1', start: 'auto', attrs: [], after: [UUIDS.d] }), 'define', '-u', UUIDS.e, '-p', 'mtty', '--jsonfile', '/dev/stdin'), 'define auto e after d');
+  okRun(md('define', '-u', UUIDS.f, '-p', 'mtty', '-t', 'mtty-1'), 'define manual f');
+  fs.rmSync('/run/mdevctl', { recursive: true, force: true });
+  const before = md('status');
+  eq([before.status, before.stdout], [3, `${UUIDS.d} mtty mtty-2 not running: no start-all ran since boot\n${UUIDS.e} mtty mtty-1 not running: no start-all ran since boot\n`], 'status before');
+  sh('/lib/systemd/systemd-udevd --daemon');
+  sh('udevadm control --ping');
+  const t0 = Date.now();
+  const late = lateModprobe('mtty', 10);
+  const r = runUnit(unit, {});
+  const secs = (Date.now() - t0) / 1000;
+  await exited(late);
+  sh('udevadm settle --timeout=30');
+  await stopUdev();
+  okRun(r, `start-all (stderr ${JSON.stringify(r.stderr)})`, '');
+  ok(secs >= 9, `start-all returned after ${secs} s, before mtty was loaded`);
+  checkRunning(UUIDS.d, 'mtty', 'mtty-2');
+  checkRunning(UUIDS.e, 'mtty', 'mtty-1');
+  checkGone(UUIDS.f);
+  checkLists('autostarted at boot');
+  // one line per device in the journal's stand-in: started by start-all, or running (udev was first)
+  const lines = r.stderr.split('\n').filter(Boolean);
+  for (const u of [UUIDS.d, UUIDS.e]) {
+    eq(lines.filter((l) => l.includes(u) && /^(started|running) /.test(l)).length, 1, `start-all's lines about ${u}: ${JSON.stringify(lines)}`);
+  }
+  ok(!lines.some((l) => l.includes(UUIDS.f)), `start-all spoke of the manual definition: ${JSON.stringify(lines)}`);
+  ok(/^waiting up to 90 s for 2 definitions: /.test(lines[0]), `first line: ${JSON.stringify(lines[0])}`);
+  const syslog = exists('/results/syslog') ? fs.readFileSync('/results/syslog', 'utf8') : '';
+  for (const u of [UUIDS.d, UUIDS.e]) ok(syslog.split('\n').some((l) => l.includes('mdevctl-autostart') && l.includes(u)), `no syslog line about ${u}`);
+  ok(!/Failed to start|Warning/.test(syslog), `warnings in the syslog: ${syslog}`);
+  // never started twice: one pre-start callout per device, whoever (start-all or udev) started it
+  eq([preStarts(UUIDS.d), preStarts(UUIDS.e)], [1, 1], 'pre-start callouts of d and e');
+  // e after d: its start came later (the status file's times)
+  const file = statusFile();
+  ok(file.finished !== null, 'status file: finished');
+  const rec = Object.fromEntries(file.definitions.map((x) => [x.uuid, x]));
+  ok(['started', 'running'].includes(rec[UUIDS.d].state) && ['started', 'running'].includes(rec[UUIDS.e].state), `status file states: ${JSON.stringify(file.definitions)}`);
+  ok(rec[UUIDS.d].since <= rec[UUIDS.e].since, 'e came up before d');
+  okRun(md('status'), 'status', `${UUIDS.d} mtty mtty-2 running\n${UUIDS.e} mtty mtty-1 running\n`);
+  const js = JSON.parse(okRun(md('status', '--dumpjson'), 'status --dumpjson').stdout);
+  eq(js.definitions.map((x) => [x.uuid, x.running]), [[UUIDS.d, true], [UUIDS.e, true]], 'status --dumpjson');
+  fs.rmSync(CALLOUT, { force: true });
+  reset();
+});
+
+await scenario('autostart: a type that never appears: start-all gives up after the drop-in\'s wait, says why; status exits 3', async () => {
+  await stopUdev();
+  reset();
+  rmmod('mtty');
+  const unit = readUnit();
+  okRun(md('define', '-u', UUIDS.d, '-p', 'mtty', '-t', 'mtty-2', '--auto'), 'define auto d');
+  okRun(md('define', '-u', UUIDS.g, '-p', 'mtty', '-t', 'mtty-9', '--auto'), 'define auto g (a type mtty never offers)');
+  fs.rmSync('/run/mdevctl', { recursive: true, force: true });
+  const late = lateModprobe('mtty', 10);
+  const t0 = Date.now();
+  const r = runUnit(unit, { MDEVCTL_AUTOSTART_WAIT: '20' });
+  const secs = (Date.now() - t0) / 1000;
+  await exited(late);
+  run('/bin/sh', ['-c', 'ps -ef > /results/ps-never.txt']); // for the log: what runs (no udevd here)
+  eq(r.status, 1, `start-all's exit status (stderr ${JSON.stringify(r.stderr)})`);
+  eq(r.stdout, '', 'start-all stdout');
+  ok(secs >= 19, `start-all gave up after ${secs} s, before its 20 s`);
+  checkRunning(UUIDS.d, 'mtty', 'mtty-2');
+  checkGone(UUIDS.g);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  ok(lines.includes(`Warning: not started ${UUIDS.g} on mtty (mtty-9): type mtty-9 is not offered by mtty (gave up after 20 s)`), `start-all's stderr: ${JSON.stringify(lines)}`);
+  ok(lines.includes(`started ${UUIDS.d} on mtty (mtty-2)`), `start-all's stderr: ${JSON.stringify(lines)}`);
+  eq(lines[lines.length - 1], 'Error: 1 of 2 auto-start definitions did not start', 'last line');
+  const st = md('status');
+  eq(st.status, 3, 'status exit status');
+  eq(st.stdout, `${UUIDS.d} mtty mtty-2 running\n${UUIDS.g} mtty mtty-9 not running: type mtty-9 is not offered by mtty (gave up after 20 s)\n`, 'status');
+  const rec = Object.fromEntries(statusFile().definitions.map((x) => [x.uuid, x]));
+  eq([rec[UUIDS.d].state, rec[UUIDS.g].state], ['started', 'failed'], 'status file states');
   reset();
 });
 

@@ -11,6 +11,56 @@ export const REPO = path.resolve(__dirname, '..', '..');
 export const MDEVCTL = path.join(REPO, 'bin', 'mdevctl');
 export const LSMDEV = path.join(REPO, 'bin', 'lsmdev');
 
+/**
+ * The Node that runs the CLI (and the library's child processes) in the tests: MDEVCTL_TEST_NODE,
+ * the path of a node binary, when set; else the Node running jest. `scripts/test-node.sh N`
+ * (run by .ci/run for Node 18 and 24) sets it, with the package built by that Node.
+ */
+export const NODE = process.env.MDEVCTL_TEST_NODE || process.execPath;
+
+let version: string | undefined;
+
+/** NODE's `process.version` (what the CLI's code caches are named after). */
+export function testNodeVersion(): string {
+  if (version !== undefined) return version;
+  if (NODE === process.execPath) return (version = process.version);
+  const r = spawnSync(NODE, ['-p', 'process.version'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`MDEVCTL_TEST_NODE=${NODE} does not run: ${r.error?.message ?? r.stderr}`);
+  return (version = r.stdout.trim());
+}
+
+/**
+ * How the tests start the CLI: the file to spawn and its arguments, for the launcher BIN (default
+ * bin/mdevctl; a copy's elsewhere) run with ARGS, NODE_ARGS (e.g. `--require PRELOAD`) going to
+ * Node before it. Every test that starts the CLI goes through here (or cliShellCommand).
+ */
+export function cliCommand(args: readonly string[], opts: { bin?: string; nodeArgs?: readonly string[] } = {}): [string, string[]] {
+  return [NODE, [...(opts.nodeArgs ?? []), opts.bin ?? MDEVCTL, ...args]];
+}
+
+/** The CLI as a shell command's start (quoted for sh), for wrappers and callout scripts: `'NODE' 'BIN'`. */
+export function cliShellCommand(bin: string = MDEVCTL): string {
+  const [file, argv] = cliCommand([], { bin });
+  return [file, ...argv].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/**
+ * What JSON.parse says of TEXT under NODE, with its newlines shown as `\n` as the CLI shows them:
+ * the CLI passes the engine's own words on after `invalid JSON`, and V8 words them differently
+ * from one Node line to the next (Node 18: "Unexpected token m in JSON at position 0").
+ */
+export function jsonParseError(text: string): string {
+  const code = 'try { JSON.parse(require("fs").readFileSync(0, "utf8")) } catch (e) { process.stdout.write(e.message) }';
+  const r = spawnSync(NODE, ['-e', code], { input: text, encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout) throw new Error(`JSON.parse did not fail on ${JSON.stringify(text)}: ${r.stderr}`);
+  return r.stdout.replace(/\n/g, '\\n');
+}
+
+/** PATH with NODE's directory first: for what runs the launchers by their `#!/usr/bin/env node`. */
+export function pathWithNode(PATH: string | undefined = process.env.PATH): string {
+  return PATH ? `${path.dirname(NODE)}:${PATH}` : path.dirname(NODE);
+}
+
 export interface RunResult {
   status: number;
   stdout: string;
@@ -72,7 +122,8 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
   }
   const name = opts.bin === 'lsmdev' ? 'lsmdev' : 'mdevctl';
   const bin = opts.uid !== undefined ? path.join(cliCopyFor(), 'bin', name) : name === 'lsmdev' ? LSMDEV : MDEVCTL;
-  const r = spawnSync(process.execPath, [bin, ...argv], {
+  const [file, cliArgs] = cliCommand(argv, { bin });
+  const r = spawnSync(file, cliArgs, {
     env,
     input: opts.input ?? '',
     encoding: 'utf8',
@@ -83,7 +134,8 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
   });
   // EPIPE: the CLI ended without reading all of its input (types, list...), which it may do; the
   // run itself is whole (its status and output are there)
-  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  const epipe = error?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
   if (r.error && !epipe) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

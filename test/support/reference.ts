@@ -243,3 +243,39 @@ export function treeSnapshot(root: string, under?: string, opts: SnapshotOptions
   found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return Object.fromEntries(found);
 }
+
+/**
+ * Any reference version through scripts/reference-mdevctl.sh (MDEVCTL_REF_VERSION: 1.2.0, the
+ * default, or 1.4.0, Debian trixie's upstream build): the cache is made once per machine by its
+ * --setup. Returns why it cannot be had (not root, no apt-get or chroot, download failed, ...).
+ */
+const scriptMemo = new Map<string, ReferenceAvailability>();
+export function referenceVersion(version: '1.2.0' | '1.4.0'): ReferenceAvailability {
+  const known = scriptMemo.get(version);
+  if (known) return known;
+  let a: ReferenceAvailability;
+  if (process.platform !== 'linux') a = { ok: false, reason: `not Linux (${process.platform})` };
+  else if (process.getuid?.() !== 0) a = { ok: false, reason: 'not root (chroot and apt-get need root)' };
+  else {
+    const r = spawnSync('bash', [SCRIPT, '--setup'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, MDEVCTL_REF_VERSION: version } });
+    const why = (r.stderr || '').trim().replace(/^reference-mdevctl: /gm, '');
+    a = r.status === 0 ? { ok: true, dir: r.stdout.trim() } : { ok: false, reason: why || `setup exited with status ${r.status}` };
+  }
+  scriptMemo.set(version, a);
+  return a;
+}
+
+/**
+ * Runs `mdevctl ARGS` of reference VERSION chrooted in ROOT (installed into ROOT first: use a
+ * copy). STDIN, when given, is what `--jsonfile /dev/stdin` reads.
+ */
+export function runReferenceVersion(version: '1.2.0' | '1.4.0', root: string, args: string[], stdin?: string): ReferenceResult {
+  const r = spawnSync('bash', [SCRIPT, root, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MDEVCTL_REF_VERSION: version },
+    input: stdin ?? '',
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}

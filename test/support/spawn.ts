@@ -4,7 +4,7 @@
  * MDEVCTL_ENV_ROOT, no MDEVCTL_* variable of the test's environment leaks in (cliEnv), ENV adds.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { MDEVCTL, cliEnv } from './cli';
+import { cliCommand, cliEnv } from './cli';
 
 export interface AsyncRun {
   child: ChildProcess;
@@ -22,19 +22,20 @@ export interface StartOptions {
 export function startCli(root: string, args: string[], opts: StartOptions = {}): AsyncRun {
   const env: NodeJS.ProcessEnv = { ...cliEnv(opts.env), MDEVCTL_ENV_ROOT: root };
   delete env.NO_COLOR;
-  const child = spawn(process.execPath, [MDEVCTL, ...args], {
+  const [file, argv] = cliCommand(args);
+  const child = spawn(file, argv, {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin!.on('error', () => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.on('error', () => {
     /* the CLI may exit without reading its input */
   });
-  child.stdin!.end(opts.input ?? '');
+  child.stdin.end(opts.input ?? '');
   const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
       child.on('error', reject);

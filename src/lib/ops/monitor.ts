@@ -121,7 +121,7 @@ export interface MonitorOptions {
   interval?: number;
   onEvent(event: MonitorEvent): void;
   /** A scan failed (it is tried again at the next interval). Default: a warning on the context's log. */
-  onError?(err: Error): void;
+  onError?: (err: Error) => void;
 }
 
 export interface Monitor {

@@ -40,11 +40,11 @@ export function nativeThreads(): number {
 
 /**
  * Where the addon is: beside the bundle (dist/, also in the installed package); run from the
- * sources (src/lib, the tests), the build's dist/. One place only, so that nothing outside the
+ * sources (src/lib/util, the tests), the build's dist/. One place only, so that nothing outside the
  * package can be loaded in its stead.
  */
 export function addonPath(): string {
-  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', 'dist', 'fastio.node');
+  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', '..', 'dist', 'fastio.node');
 }
 
 let loaded: { io: FastIo; failure?: undefined } | { io: null; failure: string } | undefined;
