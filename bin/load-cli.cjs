@@ -84,8 +84,8 @@ function readCache(file, header) {
   }
   try {
     const head = Buffer.allocUnsafe(header.length + 1);
-    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head[header.length] !== 10 ||
-      head.toString('latin1', 0, header.length) !== header) return undefined;
+    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head[header.length] !== 10 || head.toString('latin1', 0, header.length) !== header)
+      return undefined;
     const size = fs.fstatSync(fd).size - head.length;
     const data = Buffer.allocUnsafe(Math.max(size, 0));
     let n = 0;
@@ -118,8 +118,12 @@ function cacheBytes(script, header) {
 function cacheDirs(env = process.env) {
   if (env.NODE_COMPILE_CACHE) return [{ dir: path.resolve(env.NODE_COMPILE_CACHE, 'mdevctl-ts'), parents: true }];
   const dirs = [{ dir: '/var/cache/mdevctl-ts', parents: false }];
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME
-    : env.HOME && path.isAbsolute(env.HOME) ? path.join(env.HOME, '.cache') : undefined;
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : env.HOME && path.isAbsolute(env.HOME)
+        ? path.join(env.HOME, '.cache')
+        : undefined;
   if (base) dirs.push({ dir: path.join(base, 'mdevctl-ts'), parents: false });
   return dirs;
 }

@@ -98,8 +98,12 @@ for (const [what, a] of Object.entries(ref.trees)) {
   const cut = (lines) => (lines.length > 40 ? [...lines.slice(0, 40), `... ${lines.length - 40} more`] : lines);
   diffs.push(
     `${what} differs (lines in one tree listing and not the other)\n` +
-      `    only with 1.4.0:\n${cut(onlyA).map((l) => `      ${l}`).join('\n')}\n` +
-      `    only with ours:\n${cut(onlyB).map((l) => `      ${l}`).join('\n')}`,
+      `    only with 1.4.0:\n${cut(onlyA)
+        .map((l) => `      ${l}`)
+        .join('\n')}\n` +
+      `    only with ours:\n${cut(onlyB)
+        .map((l) => `      ${l}`)
+        .join('\n')}`,
   );
 }
 

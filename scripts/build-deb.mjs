@@ -45,7 +45,12 @@ function parseArgs(argv) {
     else if (a === '--node' && argv[i + 1]) o.node = path.resolve(argv[++i]);
     else if (a === '--out' && argv[i + 1]) o.out = path.resolve(argv[++i]);
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0].replace(/^\/\/ ?/gm, ''));
+      process.stdout.write(
+        fs
+          .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\nimport ')[0]
+          .replace(/^\/\/ ?/gm, ''),
+      );
       process.exit(0);
     } else die(`unknown argument '${a}' (see --help)`);
   }
@@ -94,7 +99,9 @@ async function checkCopyright() {
   const copyright = fs.readFileSync(path.join(PKG, 'copyright'), 'utf8');
   const missing = [...bundled].filter((p) => !copyright.includes(`\nFiles: node_modules/${p}/*\n`)).sort();
   if (missing.length) {
-    die(`packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into the CLI (dist/cli.cjs, dist/cli-on-demand.cjs)`);
+    die(
+      `packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into the CLI (dist/cli.cjs, dist/cli-on-demand.cjs)`,
+    );
   }
 }
 
@@ -148,9 +155,7 @@ function udevRule() {
 
 function maintainerScript(name, units) {
   let text = fs.readFileSync(path.join(PKG, name), 'utf8');
-  const reload = units.length
-    ? 'if [ -d /run/systemd/system ]; then\n      systemctl --system daemon-reload >/dev/null || true\n    fi'
-    : '';
+  const reload = units.length ? 'if [ -d /run/systemd/system ]; then\n      systemctl --system daemon-reload >/dev/null || true\n    fi' : '';
   text = text.replace(/^( *)#SYSTEMD#\n/m, (_m, indent) => (reload ? `${indent}${reload}\n` : ''));
   return text;
 }
@@ -219,7 +224,10 @@ async function main() {
       s.link(`../lib/${NAME}/bin/${b}`, `usr/bin/${b}`);
     }
     s.copy(path.join(REPO, 'bin/load-cli.cjs'), `${LIB}/bin/load-cli.cjs`);
-    for (const f of fs.readdirSync(dist).filter((f) => /^cli(-on-demand)?\.cjs(\.cache)?$/.test(f)).sort()) {
+    for (const f of fs
+      .readdirSync(dist)
+      .filter((f) => /^cli(-on-demand)?\.cjs(\.cache)?$/.test(f))
+      .sort()) {
       s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
     }
     // the native reader, where src/lib/util/native.ts looks first: beside the bundle; a plugin that
@@ -230,7 +238,10 @@ async function main() {
       run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/dist/${ADDON}`)]);
     }
     s.write('usr/lib/udev/rules.d/60-mdevctl.rules', udevRule());
-    for (const page of fs.readdirSync(path.join(REPO, 'man')).filter((f) => /\.8$/.test(f)).sort()) {
+    for (const page of fs
+      .readdirSync(path.join(REPO, 'man'))
+      .filter((f) => /\.8$/.test(f))
+      .sort()) {
       s.write(`usr/share/man/man8/${page}.gz`, gz(fs.readFileSync(path.join(REPO, 'man', page))));
     }
     const cli = (shell) => run(o.node, [path.join(REPO, 'bin/mdevctl'), 'completion', shell], { cwd: REPO });
@@ -240,7 +251,10 @@ async function main() {
     for (const d of ['usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'etc/mdevctl.d']) s.mkdir(d);
     const unitDir = path.join(REPO, 'systemd');
     const units = fs.existsSync(unitDir)
-      ? fs.readdirSync(unitDir).filter((f) => UNIT_SUFFIXES.some((x) => f.endsWith(x))).sort()
+      ? fs
+          .readdirSync(unitDir)
+          .filter((f) => UNIT_SUFFIXES.some((x) => f.endsWith(x)))
+          .sort()
       : [];
     for (const u of units) s.copy(path.join(unitDir, u), `usr/lib/systemd/system/${u}`);
     s.copy(path.join(PKG, 'copyright'), `usr/share/doc/${NAME}/copyright`);
@@ -249,10 +263,7 @@ async function main() {
 
     // control area
     const entries = walk(s.dir);
-    const installedSize = entries.reduce(
-      (n, e) => n + (e.kind === 'file' ? Math.ceil(fs.statSync(s.p(e.rel)).size / 1024) : 1),
-      0,
-    );
+    const installedSize = entries.reduce((n, e) => n + (e.kind === 'file' ? Math.ceil(fs.statSync(s.p(e.rel)).size / 1024) : 1), 0);
     const control = fs
       .readFileSync(path.join(PKG, 'control'), 'utf8')
       .replace('@VERSION@', version)
@@ -262,7 +273,12 @@ async function main() {
       .replace('@SHLIBS_DEPENDS@, ', native ? `${shlibsDepends(tmp, `${LIB}/dist/${ADDON}`)}, ` : '');
     const md5sums = entries
       .filter((e) => e.kind === 'file')
-      .map((e) => `${createHash('md5').update(fs.readFileSync(s.p(e.rel))).digest('hex')}  ${e.rel}\n`)
+      .map(
+        (e) =>
+          `${createHash('md5')
+            .update(fs.readFileSync(s.p(e.rel)))
+            .digest('hex')}  ${e.rel}\n`,
+      )
       .join('');
     s.write('DEBIAN/control', control);
     s.write('DEBIAN/md5sums', md5sums);

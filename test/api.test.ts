@@ -164,9 +164,7 @@ test('watchDevices reports a definition made through the API', async () => {
     const d = api.defineDevice({ root, parent: GVT, type: 'i915-GVTg_V5_1' });
     const deadline = Date.now() + 5000;
     while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(events).toEqual([
-      { event: 'defined', uuid: d.uuid, parent: GVT, config: { mdev_type: 'i915-GVTg_V5_1', start: 'manual', attrs: [] } },
-    ]);
+    expect(events).toEqual([{ event: 'defined', uuid: d.uuid, parent: GVT, config: { mdev_type: 'i915-GVTg_V5_1', start: 'manual', attrs: [] } }]);
   } finally {
     mon.close();
     removeFixture(root);

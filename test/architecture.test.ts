@@ -170,7 +170,7 @@ describe('the import graph of src/', () => {
   });
 });
 
-test('run from the sources, the native addon is still looked for in the build\'s dist/ (a path that counts folders)', () => {
+test("run from the sources, the native addon is still looked for in the build's dist/ (a path that counts folders)", () => {
   expect(addonPath()).toBe(path.join(SRC, '..', 'dist', 'fastio.node'));
 });
 

@@ -83,7 +83,13 @@ describe('its command, run as systemd runs it', () => {
   function lateType(name: string, seconds: number): void {
     const dir = path.join(fs.realpathSync(path.join(root, 'sys/class/mdev_bus/mtty')), 'mdev_supported_types', `${name}.after-${seconds}`);
     fs.mkdirSync(path.join(dir, 'devices'), { recursive: true });
-    for (const [f, v] of [['available_instances', '2\n'], ['device_api', 'vfio-pci\n'], ['name', 'Late\n'], ['create', '']]) fs.writeFileSync(path.join(dir, f), v);
+    for (const [f, v] of [
+      ['available_instances', '2\n'],
+      ['device_api', 'vfio-pci\n'],
+      ['name', 'Late\n'],
+      ['create', ''],
+    ])
+      fs.writeFileSync(path.join(dir, f), v);
   }
   function runUnit(dropIn: Record<string, string> = {}) {
     const env: NodeJS.ProcessEnv = { PATH: `${bin}:/usr/bin:/bin`, MDEVCTL_ENV_ROOT: root, MDEVCTL_SIMULATE: '1' };
@@ -109,7 +115,7 @@ describe('its command, run as systemd runs it', () => {
     expect(run(['status'], { root })).toEqual({ status: 0, stdout: `${A} mtty mtty-3 running\n${B} mtty mtty-1 running\n`, stderr: '' });
   });
 
-  test('a type that never comes: the unit fails after the drop-in\'s wait, naming it', () => {
+  test("a type that never comes: the unit fails after the drop-in's wait, naming it", () => {
     lateType('mtty-9', 99999);
     define(A, 'mtty-9');
     expect(runUnit({ MDEVCTL_AUTOSTART_WAIT: '0.5' })).toEqual({

@@ -192,7 +192,9 @@ describe('start-all', () => {
     const r = md('start-all', '--wait', '30');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(
-      new RegExp(`^waiting up to 30 s for 1 definition: ${A} \\(the kernel refused the start \\(ENOENT\\), to be tried again: Failed to create mdev ${A}, type mtty-1 on mtty: No such file or directory \\(ENOENT\\) .*\\)\\nstarted ${A} on mtty \\(mtty-1\\)\\n$`),
+      new RegExp(
+        `^waiting up to 30 s for 1 definition: ${A} \\(the kernel refused the start \\(ENOENT\\), to be tried again: Failed to create mdev ${A}, type mtty-1 on mtty: No such file or directory \\(ENOENT\\) .*\\)\\nstarted ${A} on mtty \\(mtty-1\\)\\n$`,
+      ),
     );
     // tried every round (500 ms) until the file came: twice or three times, as the rounds fall
     expect(statusFile().definitions[0]).toMatchObject({ uuid: A, state: 'started' });
@@ -270,7 +272,10 @@ describe('the status file', () => {
     lateType('mtty-9', 99999);
     define(A, 'mtty-9', 'auto');
     define(B, 'mtty-1', 'auto');
-    const child = spawn(process.execPath, [MDEVCTL, '--simulate', 'start-all', '--wait', '120'], { env: { ...process.env, MDEVCTL_ENV_ROOT: root }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [MDEVCTL, '--simulate', 'start-all', '--wait', '120'], {
+      env: { ...process.env, MDEVCTL_ENV_ROOT: root },
+      stdio: 'ignore',
+    });
     try {
       const file = path.join(root, 'run/mdevctl/autostart.json');
       // the file is written once the first round is done
@@ -316,7 +321,12 @@ describe('the "after" key and what libvirt reads', () => {
       input: JSON.stringify({ mdev_type: 'mtty-2', start: 'auto', after: [A] }),
     });
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(JSON.parse(fs.readFileSync(path.join(root, 'etc/mdevctl.d/mtty', C), 'utf8'))).toEqual({ mdev_type: 'mtty-2', start: 'auto', attrs: [], after: [A] });
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'etc/mdevctl.d/mtty', C), 'utf8'))).toEqual({
+      mdev_type: 'mtty-2',
+      start: 'auto',
+      attrs: [],
+      after: [A],
+    });
   });
 
   test('start-parent-mdevs (udev) starts in "after" order and leaves what waits for a device not running', () => {
@@ -356,7 +366,10 @@ describe('udev and start-all at once', () => {
     const rs = await Promise.all([start(['start-all', '--wait', '0']), start(['start-parent-mdevs', 'mtty']), start(['start-parent-mdevs', 'mtty'])]);
     for (const r of rs) expect(r).toMatchObject({ status: 0, stdout: '' });
     for (const r of rs) expect(r.stderr).not.toMatch(/Warning|Error/);
-    const pre = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(' -e pre -a start '));
+    const pre = fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(' -e pre -a start '));
     expect(pre.map((l) => l.replace(/.* -u (\S+) .*/, '$1')).sort()).toEqual([A, B, C, D]);
     for (const u of [A, B, C, D]) expect(running(u)).toBe(true);
   });

@@ -57,7 +57,8 @@ describe('no callout script', () => {
     expect(mdevctl(t.root, 'modify', '-u', U, '--live', '--jsonfile', t.p('new.json'))).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
+      stderr:
+        'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
     });
   });
 });
@@ -186,17 +187,10 @@ describe('pre, command, post, notify', () => {
     expect(mdevctl(t.root, 'start', '-u', U, '-p', P, '-t', 't1', '--force')).toEqual({
       status: 0,
       stdout: '',
-      stderr:
-        `check: refusing ${U}\n` +
-        `Warning: Forcing operation 'start' despite callout failure. Error was: Script '${script}' failed with status '1'\n`,
+      stderr: `check: refusing ${U}\n` + `Warning: Forcing operation 'start' despite callout failure. Error was: Script '${script}' failed with status '1'\n`,
     });
     expect(createFile(t)).toBe(U);
-    expect(calls(t)).toEqual([
-      `check ${CAPS}`,
-      `check pre/start none <<${CONF}`,
-      `check post/start success <<${CONF}`,
-      'note notify/start success',
-    ]);
+    expect(calls(t)).toEqual([`check ${CAPS}`, `check pre/start none <<${CONF}`, `check post/start success <<${CONF}`, 'note notify/start success']);
   });
 
   test('post and notify hear failure when the command fails', () => {
@@ -209,12 +203,7 @@ describe('pre, command, post, notify', () => {
       stdout: '',
       stderr: `Error: No available instances of t2 on ${P}\n`,
     });
-    expect(calls(t)).toEqual([
-      `check ${CAPS}`,
-      `check pre/start none <<${conf}`,
-      `check post/start failure <<${conf}`,
-      'note notify/start failure',
-    ]);
+    expect(calls(t)).toEqual([`check ${CAPS}`, `check pre/start none <<${conf}`, `check post/start failure <<${conf}`, 'note notify/start failure']);
   });
 
   test('a failing post callout or notifier does not change the result; every notifier runs', () => {
@@ -429,12 +418,7 @@ describe('get/attributes', () => {
     const { t } = activeTree(print('[{"assign_adapter":"5"}]'));
     expect(mdevctl(t.root, 'define', '-u', U)).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(t.read(definitionPath(P, U))).toBe(defText('t1', 'manual', [{ assign_adapter: '5' }]));
-    expect(calls(t)).toEqual([
-      `attrs ${CAPS}`,
-      `attrs pre/define none <<${CONF}`,
-      'attrs get/attributes none',
-      `attrs post/define success <<${CONF}`,
-    ]);
+    expect(calls(t)).toEqual([`attrs ${CAPS}`, `attrs pre/define none <<${CONF}`, 'attrs get/attributes none', `attrs post/define success <<${CONF}`]);
   });
 
   test('define -u of a running device fails on bad JSON and writes nothing', () => {
@@ -445,12 +429,7 @@ describe('get/attributes', () => {
     expect(r.stderr.startsWith(`Error: Invalid JSON received from callout script '${script}': `)).toBe(true);
     expect(r.stderr.split('\n')).toHaveLength(2);
     expect(t.exists(definitionPath(P, U))).toBe(false);
-    expect(calls(t)).toEqual([
-      `attrs ${CAPS}`,
-      `attrs pre/define none <<${CONF}`,
-      'attrs get/attributes none',
-      `attrs post/define failure <<${CONF}`,
-    ]);
+    expect(calls(t)).toEqual([`attrs ${CAPS}`, `attrs pre/define none <<${CONF}`, 'attrs get/attributes none', `attrs post/define failure <<${CONF}`]);
   });
 
   test('define -u of a running device fails when the script fails', () => {
@@ -532,7 +511,8 @@ describe('modify --live', () => {
     expect(mdevctl(t.root, 'modify', '-u', U, '--live', '--jsonfile', t.p('new.json'))).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
+      stderr:
+        'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
     });
     expect(calls(t)).toEqual([`live ${CAPS}`]);
   });

@@ -53,7 +53,12 @@ test('unknown verb, unknown option, missing value, stray argument: exit 2 with u
   ];
   for (const [args, message] of cases) {
     const r = run(args, { root: t.root });
-    expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, status: 2, stdout: '', stderr: `${message}\nFor more information, try '--help'.\n` });
+    expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+      args,
+      status: 2,
+      stdout: '',
+      stderr: `${message}\nFor more information, try '--help'.\n`,
+    });
   }
 });
 
@@ -74,18 +79,41 @@ test('global options before the verb, the version, and lines that name no verb a
   expect(listed).toContain('11111111-0000-4000-8000-000000000002 0000:00:02.0 y manual\n');
   expect(run(['--root', t.root, 'list', '-d'], {})).toEqual({ status: 0, stdout: listed, stderr: '' });
   expect(run([`--root=${t.root}`, '--dry-run', 'list', '-d'], {})).toEqual({ status: 0, stdout: listed, stderr: '' });
-  expect(run(['--bogus', 'list'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unexpected argument '--bogus' found${usage('mdevctl <COMMAND>')}` });
-  expect(run(['-p', 'x', 'list'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unexpected argument '-p' found${usage('mdevctl <COMMAND>')}` });
+  expect(run(['--bogus', 'list'], { root: t.root })).toEqual({
+    status: 2,
+    stdout: '',
+    stderr: `error: unexpected argument '--bogus' found${usage('mdevctl <COMMAND>')}`,
+  });
+  expect(run(['-p', 'x', 'list'], { root: t.root })).toEqual({
+    status: 2,
+    stdout: '',
+    stderr: `error: unexpected argument '-p' found${usage('mdevctl <COMMAND>')}`,
+  });
   expect(run(['--dry-run=1', 'list'], { root: t.root })).toEqual({
-    status: 2, stdout: '', stderr: `error: unexpected value '1' for '--dry-run' found; no more were expected${usage('mdevctl --dry-run <COMMAND>')}`,
+    status: 2,
+    stdout: '',
+    stderr: `error: unexpected value '1' for '--dry-run' found; no more were expected${usage('mdevctl --dry-run <COMMAND>')}`,
   });
   // as clap reads a line: what comes before the version flag is read first
-  expect(run(['--bogus', '--version'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unexpected argument '--bogus' found${usage('mdevctl <COMMAND>')}` });
-  for (const args of [['--version', '--bogus'], ['-V', 'frob'], ['--root', t.root, '-V'], ['--version', 'list']]) {
+  expect(run(['--bogus', '--version'], { root: t.root })).toEqual({
+    status: 2,
+    stdout: '',
+    stderr: `error: unexpected argument '--bogus' found${usage('mdevctl <COMMAND>')}`,
+  });
+  for (const args of [
+    ['--version', '--bogus'],
+    ['-V', 'frob'],
+    ['--root', t.root, '-V'],
+    ['--version', 'list'],
+  ]) {
     expect(run(args, { root: t.root })).toEqual({ status: 0, stdout: 'mdevctl 1.4.0\n', stderr: '' });
   }
   // a near miss is matched against every verb
-  expect(run(['lst'], { root: t.root })).toEqual({ status: 2, stdout: '', stderr: `error: unrecognized subcommand 'lst'\n\n  tip: some similar subcommands exist: 'stop', 'list'${usage('mdevctl <COMMAND>')}` });
+  expect(run(['lst'], { root: t.root })).toEqual({
+    status: 2,
+    stdout: '',
+    stderr: `error: unrecognized subcommand 'lst'\n\n  tip: some similar subcommands exist: 'stop', 'list'${usage('mdevctl <COMMAND>')}`,
+  });
   // --root takes `list` as its value: no verb, so the help lists them all (on stderr, exit 2)
   const noVerb = run(['--root', 'list'], { root: t.root });
   expect(noVerb).toMatchObject({ status: 2, stdout: '' });

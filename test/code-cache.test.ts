@@ -152,23 +152,41 @@ describe('the fast path loads dist/cli.cjs alone; every other line (the full par
   const both = { status: 0, stderr: '', files: [ownNameOf('cli-on-demand.cjs'), ownNameOf('cli.cjs')] };
 
   test.each([
-    [['--version']], [['-V']], [['list']], [['list', '--dumpjson']], [['list', '-d', '--dumpjson']], [['list', '-d', '-v']],
-    [['types']], [['types', '--dumpjson']], [['list', '--uuid', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2', '--dumpjson']],
-    [['--dry-run', 'list']], [['types', '-p', 'mtty']],
+    [['--version']],
+    [['-V']],
+    [['list']],
+    [['list', '--dumpjson']],
+    [['list', '-d', '--dumpjson']],
+    [['list', '-d', '-v']],
+    [['types']],
+    [['types', '--dumpjson']],
+    [['list', '--uuid', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2', '--dumpjson']],
+    [['--dry-run', 'list']],
+    [['types', '-p', 'mtty']],
   ])('mdevctl %j: dist/cli.cjs alone', (args) => {
     expect(loaded(args)).toEqual(startUp);
   });
 
   test.each([
-    [['--help']], [['list', '--help']], [['define', '-p', 'mtty', '-t', 'mtty-1', '--dry-run']], [['--dry-run', 'stop', '-u', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2']],
-    [['completion', 'bash']], [['__complete', 'parents']], [['vgpu', 'types']], [['fixture', '--help']], [['list', '-dv']],
+    [['--help']],
+    [['list', '--help']],
+    [['define', '-p', 'mtty', '-t', 'mtty-1', '--dry-run']],
+    [['--dry-run', 'stop', '-u', 'cfbe06ff-56e5-4910-8a44-689c0a5834b2']],
+    [['completion', 'bash']],
+    [['__complete', 'parents']],
+    [['vgpu', 'types']],
+    [['fixture', '--help']],
+    [['list', '-dv']],
     [['list', '--version']],
   ])('mdevctl %j: both files', (args) => {
     expect(loaded(args)).toEqual(both);
   });
 
-  test('a usage error of a fast-path verb is the full parser\'s, with its usage line', () => {
-    for (const args of [['list', '--bogus'], ['list', '--uuid', 'nope']]) {
+  test("a usage error of a fast-path verb is the full parser's, with its usage line", () => {
+    for (const args of [
+      ['list', '--bogus'],
+      ['list', '--uuid', 'nope'],
+    ]) {
       const r = cli(['--root', DEMO, ...args], { NODE_COMPILE_CACHE: tmp });
       expect(r).toMatchObject({ status: 2, stdout: '' });
       expect(r.stderr).toMatch(/^error: .*\n\nUsage: mdevctl list \[options\]\n\nFor more information, try '--help'\.\n$/);
@@ -181,9 +199,11 @@ describe('the fast path loads dist/cli.cjs alone; every other line (the full par
       fs.mkdirSync(path.dirname(path.join(top, f)), { recursive: true });
       fs.copyFileSync(path.join(dir, f), path.join(top, f));
     }
-    const run = (args: string[]) => spawnSync(...cliCommand(['--root', DEMO, ...args], { bin: path.join(top, 'bin/mdevctl') }), {
-      encoding: 'utf8', env: env({ NODE_COMPILE_CACHE: path.join(tmp, 'cache') }),
-    });
+    const run = (args: string[]) =>
+      spawnSync(...cliCommand(['--root', DEMO, ...args], { bin: path.join(top, 'bin/mdevctl') }), {
+        encoding: 'utf8',
+        env: env({ NODE_COMPILE_CACHE: path.join(tmp, 'cache') }),
+      });
     const full = (args: string[]) => cli(['--root', DEMO, ...args], { NODE_COMPILE_CACHE: path.join(tmp, 'cache') });
     for (const args of [['list'], ['list', '-d', '--dumpjson'], ['types', '--dumpjson'], ['--version']]) {
       const r = run(args);
@@ -197,11 +217,14 @@ describe('the fast path loads dist/cli.cjs alone; every other line (the full par
 test.each([
   ['of another Node', () => fs.writeFileSync(cacheFile(), foreignCache())],
   ['of another build', () => fs.writeFileSync(cacheFile(), '// mdevctl-ts build other node v0.0.1 x64\nxxxx')],
-  ['damaged, of this build and Node', () => {
-    const c = built();
-    const nl = c.indexOf(10);
-    fs.writeFileSync(cacheFile(), Buffer.concat([c.subarray(0, nl + 1), Buffer.alloc(5000, 0x5a)]));
-  }],
+  [
+    'damaged, of this build and Node',
+    () => {
+      const c = built();
+      const nl = c.indexOf(10);
+      fs.writeFileSync(cacheFile(), Buffer.concat([c.subarray(0, nl + 1), Buffer.alloc(5000, 0x5a)]));
+    },
+  ],
   ['empty', () => fs.writeFileSync(cacheFile(), '')],
   ['missing', () => fs.rmSync(cacheFile(), { force: true })],
 ])('with a build cache %s: the same output, and a cache of its own in NODE_COMPILE_CACHE, used next time', (_name, prepare) => {
@@ -265,7 +288,7 @@ test('a cache directory others may write is neither read nor written', () => {
   expect(fs.readdirSync(own)).toEqual([]);
 });
 
-test('without NODE_COMPILE_CACHE the directories are /var/cache/mdevctl-ts, then the user\'s cache directory', () => {
+test("without NODE_COMPILE_CACHE the directories are /var/cache/mdevctl-ts, then the user's cache directory", () => {
   const dirs = (e: Record<string, string | undefined>) =>
     JSON.parse(probe('console.log(JSON.stringify(l.cacheDirs().map((d) => d.dir)))', { NODE_COMPILE_CACHE: undefined, ...e }));
   expect(dirs({ XDG_CACHE_HOME: '/xdg', HOME: '/home/u' })).toEqual(['/var/cache/mdevctl-ts', '/xdg/mdevctl-ts']);

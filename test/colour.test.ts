@@ -53,9 +53,7 @@ const noScript = prerequisites('colour.test.ts', { tools: ['script'] }, 'apt-get
   test('what is highlighted: parent, type and state', () => {
     const tty = onTerminal(['--root', root, 'list']);
     const line = tty.out.split('\n').find((l) => l.startsWith('cfbe06ff'))!;
-    expect(line).toBe(
-      `cfbe06ff-56e5-4910-8a44-689c0a5834b2 ${ESC}36m0000:00:02.0${ESC}39m ${ESC}33mi915-GVTg_V5_4${ESC}39m auto ${ESC}32m(defined)${ESC}39m`,
-    );
+    expect(line).toBe(`cfbe06ff-56e5-4910-8a44-689c0a5834b2 ${ESC}36m0000:00:02.0${ESC}39m ${ESC}33mi915-GVTg_V5_4${ESC}39m auto ${ESC}32m(defined)${ESC}39m`);
   });
 
   test('lsmdev follows the same rule', () => {

@@ -14,11 +14,7 @@ import { freshFixture, removeFixture } from './support/fixture';
 
 const BIN = path.join(REPO, 'bin');
 const GVT_ACTIVE = ['0116002c-a9df-4bf9-8c59-7f190449e1a6', 'c27d00a2-be6c-4b8d-9178-e1cf1064a2f1'];
-const GVT_DEFINED = [
-  '270dd1d1-08c0-45bf-8154-f5646e2cb0dd',
-  '6c446e93-4bc4-4e54-90ac-c443c90d9b65',
-  'c27d00a2-be6c-4b8d-9178-e1cf1064a2f1',
-];
+const GVT_DEFINED = ['270dd1d1-08c0-45bf-8154-f5646e2cb0dd', '6c446e93-4bc4-4e54-90ac-c443c90d9b65', 'c27d00a2-be6c-4b8d-9178-e1cf1064a2f1'];
 const CCW_ACTIVE = '318ee8dd-c4ae-456b-8831-66fa1227c3df';
 const CCW_DEFINED = ['318ee8dd-c4ae-456b-8831-66fa1227c3df', '3a0f4deb-fc2c-4607-88dc-62ffddc3588c'];
 const GVT_TYPES = ['i915-GVTg_V5_1', 'i915-GVTg_V5_2', 'i915-GVTg_V5_4', 'i915-GVTg_V5_8'];
@@ -180,7 +176,7 @@ describe('zsh', () => {
     const text = fs.readFileSync(file, 'utf8');
     expect(text.split('\n')[0]).toBe('#compdef mdevctl lsmdev');
     expect(text).toContain('compdef _mdevctl mdevctl lsmdev');
-    expect(text).toContain("_mdevctl_values active");
+    expect(text).toContain('_mdevctl_values active');
   });
 
   withZsh('the script is valid zsh', () => {
@@ -208,6 +204,10 @@ describe('zsh', () => {
     expect(complete(`lsmdev --root ${root} --uuid `)).toEqual(CCW_DEFINED);
     expect(complete('mdevctl completion ')).toEqual(['bash', 'zsh']);
     expect(complete('mdevctl fixture vfio_')).toEqual(['vfio_ap', 'vfio_ccw']);
-    expect(complete('mdevctl stop --')).toEqual(helpFlags('stop').filter((f) => f.startsWith('--')).sort());
+    expect(complete('mdevctl stop --')).toEqual(
+      helpFlags('stop')
+        .filter((f) => f.startsWith('--'))
+        .sort(),
+    );
   });
 });

@@ -131,7 +131,12 @@ describe('20 simultaneous `modify --addattr` on one device', () => {
     expect(cfg.start).toBe('auto');
     expect(cfg.attrs[0]).toEqual({ keep: '1' });
     expect(cfg.attrs.map((a: Record<string, string>) => Object.keys(a)[0]).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'keep']);
-    expect(cfg.attrs.slice(1).map((a: Record<string, string>) => Object.entries(a)[0]).sort()).toEqual(Array.from({ length: 8 }, (_, i) => [`a${i}`, `${i}`]));
+    expect(
+      cfg.attrs
+        .slice(1)
+        .map((a: Record<string, string>) => Object.entries(a)[0])
+        .sort(),
+    ).toEqual(Array.from({ length: 8 }, (_, i) => [`a${i}`, `${i}`]));
     expect(fs.readdirSync(t.p('etc/mdevctl.d', P))).toEqual([U]);
   });
 });
@@ -230,11 +235,7 @@ describe('the lock', () => {
     const t = tree();
     const other = '11111111-2222-4333-8444-555555555555';
     t.addDefinition(P, other, { mdev_type: TYPE, start: 'manual', attrs: [] });
-    t.addScript(
-      'callouts',
-      'nested',
-      `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${cliShellCommand()} modify -u ${other} --auto ;; esac\nexit 0\n`,
-    );
+    t.addScript('callouts', 'nested', `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${cliShellCommand()} modify -u ${other} --auto ;; esac\nexit 0\n`);
     const r = run(['define', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '2' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(JSON.parse(t.read(`etc/mdevctl.d/${P}/${other}`)).start).toBe('auto');

@@ -178,14 +178,16 @@ if (!prepared.ready) {
       .split('\n')
       .filter((l) => l.includes(' ./usr/lib/mdevctl-ts/dist/'))
       .map((l) => `${l.split(/\s+/)[0]} ${l.split(' ./')[1]}`);
-    expect(inDist.sort()).toEqual([
-      'drwxr-xr-x usr/lib/mdevctl-ts/dist/',
-      ...['cli.cjs', 'cli-on-demand.cjs'].flatMap((f) => [
-        `-rw-r--r-- usr/lib/mdevctl-ts/dist/${f}`,
-        ...(fs.existsSync(path.join(REPO, `dist/${f}.cache`)) ? [`-rw-r--r-- usr/lib/mdevctl-ts/dist/${f}.cache`] : []),
-      ]),
-      ...(NATIVE ? ['-rw-r--r-- usr/lib/mdevctl-ts/dist/fastio.node'] : []),
-    ].sort());
+    expect(inDist.sort()).toEqual(
+      [
+        'drwxr-xr-x usr/lib/mdevctl-ts/dist/',
+        ...['cli.cjs', 'cli-on-demand.cjs'].flatMap((f) => [
+          `-rw-r--r-- usr/lib/mdevctl-ts/dist/${f}`,
+          ...(fs.existsSync(path.join(REPO, `dist/${f}.cache`)) ? [`-rw-r--r-- usr/lib/mdevctl-ts/dist/${f}.cache`] : []),
+        ]),
+        ...(NATIVE ? ['-rw-r--r-- usr/lib/mdevctl-ts/dist/fastio.node'] : []),
+      ].sort(),
+    );
     if (!NATIVE) return;
     // the build's addon, less the sections dh_strip would remove (the compiler's .comment)
     const unpacked = path.join(tmp, 'unpacked');
@@ -355,7 +357,9 @@ if (!prepared.ready) {
     for (const u of units) {
       expect(ok(inRoot(['dpkg', '-S', `/usr/lib/systemd/system/${u}`]))).toBe(`mdevctl-ts: /usr/lib/systemd/system/${u}\n`);
     }
-    expect(fs.readFileSync(R('usr/share/doc/mdevctl-ts/copyright'), 'utf8')).toMatch(/^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/\n/);
+    expect(fs.readFileSync(R('usr/share/doc/mdevctl-ts/copyright'), 'utf8')).toMatch(
+      /^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/\n/,
+    );
     expect(ok(sh('zcat /usr/share/doc/mdevctl-ts/changelog.Debian.gz'))).toBe(fs.readFileSync(path.join(REPO, 'packaging/debian/changelog'), 'utf8'));
   });
 
@@ -375,7 +379,8 @@ if (!prepared.ready) {
 
   test('removed: the commands are gone, the definitions stay', () => {
     expect(status('mdevctl-ts')).toMatch(/^rc |^$/);
-    for (const f of ['usr/bin/mdevctl', 'usr/bin/lsmdev', 'usr/lib/mdevctl-ts', 'usr/lib/udev/rules.d/60-mdevctl.rules']) expect(fs.existsSync(R(f))).toBe(false);
+    for (const f of ['usr/bin/mdevctl', 'usr/bin/lsmdev', 'usr/lib/mdevctl-ts', 'usr/lib/udev/rules.d/60-mdevctl.rules'])
+      expect(fs.existsSync(R(f))).toBe(false);
     expect(definitions()).toEqual(before);
   });
 

@@ -61,14 +61,7 @@ describeRef.each(FIXTURES)('read-only verbs on fixture %s', (name) => {
     const parents = fs.existsSync(path.join(ours, 'sys/class/mdev_bus')) ? fs.readdirSync(path.join(ours, 'sys/class/mdev_bus')).sort() : [];
     const defined = JSON.parse(run(['list', '-d', '--dumpjson'], { root: ours }).stdout);
     const someUuid = defined.length ? Object.keys(Object.values(defined[0] as Record<string, Array<Record<string, unknown>>>)[0][0])[0] : undefined;
-    const commands: string[][] = [
-      ['list', '-d'],
-      ['list', '-d', '-v'],
-      ['list', '-d', '--dumpjson'],
-      ['types'],
-      ['types', '--dumpjson'],
-      ['list'],
-    ];
+    const commands: string[][] = [['list', '-d'], ['list', '-d', '-v'], ['list', '-d', '--dumpjson'], ['types'], ['types', '--dumpjson'], ['list']];
     for (const p of parents.slice(0, 3)) commands.push(['types', '-p', p], ['list', '-d', '-p', p], ['list', '-p', p]);
     if (someUuid) commands.push(['list', '-d', '-u', someUuid], ['list', '-d', '-u', someUuid, '--dumpjson']);
     for (const args of commands) {
@@ -77,7 +70,11 @@ describeRef.each(FIXTURES)('read-only verbs on fixture %s', (name) => {
       expect({ args, status: mine.status, stdout: mine.stdout }).toEqual({ args, status: theirs.status, stdout: theirs.stdout });
     }
     // the active listing: equal but for the attrs 1.2.0 copies from definitions
-    for (const args of [['list', '-v'], ['list', '-v', '--dumpjson'], ['list', '--dumpjson']]) {
+    for (const args of [
+      ['list', '-v'],
+      ['list', '-v', '--dumpjson'],
+      ['list', '--dumpjson'],
+    ]) {
       const theirs = runReferenceAs14(ref, args);
       const mine = run(args, { root: ours });
       expect(mine.status).toBe(theirs.status);
@@ -196,11 +193,16 @@ describeRef('random command sequences give the same status, stdout and files as 
   const step: fc.Arbitrary<Step> = fc.oneof(
     fc.tuple(defUuid, parent, type, fc.boolean()).map(([u, p, t, a]) => ({ args: ['define', '-u', u, '-p', p, '-t', t, ...(a ? ['-a'] : [])] })),
     fc.tuple(defUuid, fc.constantFrom('--auto', '--manual')).map(([u, f]) => ({ args: ['modify', '-u', u, f] })),
-    fc.tuple(defUuid, fc.constantFrom('x', 'foo'), fc.constantFrom('1', 'bar')).map(([u, k, v]) => ({ args: ['modify', '-u', u, '--addattr', k, '--value', v] })),
+    fc
+      .tuple(defUuid, fc.constantFrom('x', 'foo'), fc.constantFrom('1', 'bar'))
+      .map(([u, k, v]) => ({ args: ['modify', '-u', u, '--addattr', k, '--value', v] })),
     defUuid.map((u) => ({ args: ['undefine', '-u', u] })),
     fc.constantFrom('list -d', 'list -d -v', 'list -d --dumpjson', 'types', 'types --dumpjson').map((c) => ({ args: c.split(' ') })),
     defUuid.map((u) => ({ args: ['list', '-d', '-u', u, '--dumpjson'] })),
-    fc.tuple(runUuid, parent, type).filter(([u]) => u === N4 || u === N9).map(([u, p, t]) => ({ args: ['start', '-u', u, '-p', p, '-t', t] })),
+    fc
+      .tuple(runUuid, parent, type)
+      .filter(([u]) => u === N4 || u === N9)
+      .map(([u, p, t]) => ({ args: ['start', '-u', u, '-p', p, '-t', t] })),
     runUuid.map((u) => ({ args: ['stop', '-u', u] })),
   );
 

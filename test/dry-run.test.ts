@@ -91,9 +91,7 @@ test('undefine: each file removed', () => {
 test('start: create and attributes; a type of an unknown driver plans attribute writes unchecked', () => {
   expect(dry('start', '-u', U1, '-p', P)).toEqual({
     status: 0,
-    stdout:
-      `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` +
-      `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
+    stdout: `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` + `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
     stderr: '',
   });
   expect(dry('start', '-u', U3, '-p', P, '-t', 'test-b')).toEqual({
@@ -136,9 +134,7 @@ test('start-parent-mdevs: the devices that would start; one without capacity is 
   const r = dry('start-parent-mdevs', P);
   expect(r).toEqual({
     status: 0,
-    stdout:
-      `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` +
-      `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
+    stdout: `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` + `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
     stderr: `Warning: Failed to start ${U2} on ${P}: No available instances of test-a on ${P}\n`,
   });
   expect(dry('start-parent-mdevs', P2, '--dumpjson')).toEqual({ status: 0, stdout: '[]', stderr: '' });

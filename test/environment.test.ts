@@ -41,11 +41,15 @@ function tree(): FakeTree {
 }
 const createFile = (t: FakeTree) => t.read(`sys/devices/pci0000:00/${P}/mdev_supported_types/${TYPE}/create`);
 
-test('cliEnv drops the CLI\'s variables of the test\'s environment, keeps the run\'s own, adds and removes what it is given', () => {
+test("cliEnv drops the CLI's variables of the test's environment, keeps the run's own, adds and removes what it is given", () => {
   process.env.MDEVCTL_TEST_ALL = '1';
   process.env.MDEVCTL_REF_VERSION = '1.4.0';
   const e = cliEnv({ MDEVCTL_NATIVE: 'off', PATH: undefined });
-  expect(Object.keys(e).filter((k) => k.startsWith('MDEVCTL_')).sort()).toEqual(['MDEVCTL_NATIVE', 'MDEVCTL_REF_VERSION', 'MDEVCTL_TEST_ALL']);
+  expect(
+    Object.keys(e)
+      .filter((k) => k.startsWith('MDEVCTL_'))
+      .sort(),
+  ).toEqual(['MDEVCTL_NATIVE', 'MDEVCTL_REF_VERSION', 'MDEVCTL_TEST_ALL']);
   expect(e.MDEVCTL_NATIVE).toBe('off');
   expect('PATH' in e).toBe(false);
   expect(e.HOME).toBe(process.env.HOME);
@@ -93,11 +97,25 @@ test('a leaked MDEVCTL_DEBUG adds no stack trace to an error', () => {
   }
 });
 
-test('jest.config.js removes the CLI\'s variables before any test starts, and keeps the run\'s own', () => {
+test("jest.config.js removes the CLI's variables before any test starts, and keeps the run's own", () => {
   const r = spawnSync(
     process.execPath,
-    ['-e', `require(${JSON.stringify(path.join(REPO, 'jest.config.js'))}); console.log(Object.keys(process.env).filter((k) => k.startsWith('MDEVCTL_')).sort().join(' '))`],
-    { env: { PATH: process.env.PATH, ...LEAKED, MDEVCTL_ENV_ROOT: '/x', MDEVCTL_TEST_ALL: '1', MDEVCTL_TEST_SEED: '7', MDEVCTL_KERNEL_ONLY: 'a', MDEVCTL_BUILD_NATIVE: 'off' }, encoding: 'utf8' },
+    [
+      '-e',
+      `require(${JSON.stringify(path.join(REPO, 'jest.config.js'))}); console.log(Object.keys(process.env).filter((k) => k.startsWith('MDEVCTL_')).sort().join(' '))`,
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...LEAKED,
+        MDEVCTL_ENV_ROOT: '/x',
+        MDEVCTL_TEST_ALL: '1',
+        MDEVCTL_TEST_SEED: '7',
+        MDEVCTL_KERNEL_ONLY: 'a',
+        MDEVCTL_BUILD_NATIVE: 'off',
+      },
+      encoding: 'utf8',
+    },
   );
   expect(r).toMatchObject({ status: 0, stderr: '', stdout: 'MDEVCTL_BUILD_NATIVE MDEVCTL_KERNEL_ONLY MDEVCTL_TEST_ALL MDEVCTL_TEST_SEED\n' });
   // and so this very run has none of them, whatever the shell that started it exported

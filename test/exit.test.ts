@@ -54,8 +54,11 @@ function runCli(bin: string, args: string[], opts: { hold: boolean; env?: NodeJS
 }
 
 // the CLI ends through the addon, which the build makes only with a C compiler
-const noAddon = prerequisites('exit.test.ts (the runs Node\'s ending would hold)', { files: [path.join(REPO, 'dist', 'fastio.node')] },
-  'a C compiler for the build to make dist/fastio.node: apt-get install gcc libc6-dev, then npm run build');
+const noAddon = prerequisites(
+  "exit.test.ts (the runs Node's ending would hold)",
+  { files: [path.join(REPO, 'dist', 'fastio.node')] },
+  'a C compiler for the build to make dist/fastio.node: apt-get install gcc libc6-dev, then npm run build',
+);
 
 (noAddon ? describe.skip : describe)('a run ends when its work is done, whatever Node still waits for', () => {
   const lines: Array<[string, string, string[], number]> = [
@@ -113,7 +116,9 @@ const noAddon = prerequisites('exit.test.ts (the runs Node\'s ending would hold)
       const u = `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
       fs.writeFileSync(path.join(dir, u), JSON.stringify({ mdev_type: 'mtty-1', start: 'manual', attrs: [] }));
     }
-    const child = spawn(...cliCommand(['--root', root, 'list', '-d', '--dumpjson'], { nodeArgs: ['--require', preload] }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...cliCommand(['--root', root, 'list', '-d', '--dumpjson'], { nodeArgs: ['--require', preload] }), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // read one chunk, then go away, as `| head -c 100` does

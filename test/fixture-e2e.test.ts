@@ -50,7 +50,15 @@ const CASES: Record<string, Case | null> = {
     devPath: 'pci0000:e0/0000:e0:03.1/0000:e8:01.7',
   },
   mtty: { parent: 'mtty', type: 'mtty-1', attrs: [], devPath: 'virtual/mtty/mtty', readOnly: 'vendor/sample_mdev_dev' },
-  demo: { parent: 'matrix', type: 'vfio_ap-passthrough', attrs: [['assign_adapter', '7'], ['assign_domain', '4']], devPath: 'vfio_ap/matrix' },
+  demo: {
+    parent: 'matrix',
+    type: 'vfio_ap-passthrough',
+    attrs: [
+      ['assign_adapter', '7'],
+      ['assign_domain', '4'],
+    ],
+    devPath: 'vfio_ap/matrix',
+  },
   // no mdev parent at all: start is refused, nothing changes
   empty: null,
   nvidia_vfio: null,
@@ -121,10 +129,7 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
   test('define: dry run plans the file, then the real define writes exactly it', () => {
     const dirExists = tree.exists(`etc/mdevctl.d/${c.parent}`);
     const plan = dry('define', '-u', U, '-p', c.parent, '--jsonfile', '/dev/stdin');
-    const expected =
-      (dirExists ? '' : `make-dir /etc/mdevctl.d/${c.parent}\n`) +
-      `write-file /etc/mdevctl.d/${c.parent}/${U}\n` +
-      indent(definitionText(c));
+    const expected = (dirExists ? '' : `make-dir /etc/mdevctl.d/${c.parent}\n`) + `write-file /etc/mdevctl.d/${c.parent}/${U}\n` + indent(definitionText(c));
     expect(plan).toEqual({ status: 0, stdout: expected, stderr: '' });
     const r = run(['--root', tree.root, '--simulate', 'define', '-u', U, '-p', c.parent, '--jsonfile', '/dev/stdin'], {
       input: config(c),

@@ -91,7 +91,12 @@ const T = 'i915-GVTg_V5_4';
 // into it is a race, so only the first event is certain there.
 const COMMANDS: Array<{ args: string[]; events: string[]; file?: string; newDir?: boolean }> = [
   { args: ['define', '-u', N, '-p', P, '-t', T], events: [`MOVED_TO ${P}/${N}`], file: `${P}/${N}` },
-  { args: ['define', '-u', N, '-p', '0000:00:03.0', '-t', T], events: ['CREATE,ISDIR 0000:00:03.0', `MOVED_TO 0000:00:03.0/${N}`], file: `0000:00:03.0/${N}`, newDir: true },
+  {
+    args: ['define', '-u', N, '-p', '0000:00:03.0', '-t', T],
+    events: ['CREATE,ISDIR 0000:00:03.0', `MOVED_TO 0000:00:03.0/${N}`],
+    file: `0000:00:03.0/${N}`,
+    newDir: true,
+  },
   { args: ['modify', '-u', U, '--auto'], events: [`MOVED_TO ${P}/${U}`], file: `${P}/${U}` },
   { args: ['modify', '-u', U, '--addattr', 'x', '--value', 'y'], events: [`MOVED_TO ${P}/${U}`], file: `${P}/${U}` },
   { args: ['undefine', '-u', U], events: [`DELETE ${P}/${U}`] },
@@ -136,7 +141,12 @@ function gvt(): string {
     const other = '.someone-else.999999999.abc.tmp';
     for (const n of [dead, live, other]) fs.writeFileSync(path.join(root, 'etc', n), '{');
     expect(run(['modify', '-u', U, '--auto'], { root })).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readdirSync(path.join(root, 'etc')).filter((n) => n.startsWith('.')).sort()).toEqual([other, live].sort());
+    expect(
+      fs
+        .readdirSync(path.join(root, 'etc'))
+        .filter((n) => n.startsWith('.'))
+        .sort(),
+    ).toEqual([other, live].sort());
   });
 
   const asRoot = process.getuid?.() === 0;
@@ -163,9 +173,7 @@ function gvt(): string {
 /** The real 1.4.0, where it can be had: the same commands wake libvirt as often. */
 const REF = path.join(REPO, 'scripts', 'reference-mdevctl.sh');
 const refEnv = { ...process.env, MDEVCTL_REF_VERSION: '1.4.0' };
-const refSkip =
-  skip ||
-  prerequisites(`${SUITE} (1.4.0 side by side)`, { root: true, tools: ['chroot', 'apt-get', 'dpkg-deb'] }, 'run as root on Debian');
+const refSkip = skip || prerequisites(`${SUITE} (1.4.0 side by side)`, { root: true, tools: ['chroot', 'apt-get', 'dpkg-deb'] }, 'run as root on Debian');
 
 (refSkip ? describe.skip : describe)('as often as with upstream 1.4.0', () => {
   test.each(COMMANDS.map((c) => [c.args.join(' '), c] as const))('%s', async (_name, c) => {

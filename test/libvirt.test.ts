@@ -178,9 +178,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const cfg = libvirtConfig('vfio_ap-passthrough', 'manual', [['assign_adapter', '9']]);
     const r = mdevctl(['modify', '--parent=matrix', '--jsonfile=/dev/stdin', `--uuid=${uuid}`, '--defined'], cfg);
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readFileSync(path.join(root, 'etc/mdevctl.d/matrix', uuid), 'utf8')).toBe(
-      JSON.stringify(JSON.parse(cfg), null, 2),
-    );
+    expect(fs.readFileSync(path.join(root, 'etc/mdevctl.d/matrix', uuid), 'utf8')).toBe(JSON.stringify(JSON.parse(cfg), null, 2));
   });
 
   test('modify --uuid U --auto / --manual (separate words, no parent)', () => {

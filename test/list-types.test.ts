@@ -103,12 +103,7 @@ describe('list, as upstream testdata/list', () => {
   });
 
   test('UUIDs are accepted in upper case, braced, urn and simple form, shown canonical', () => {
-    for (const form of [
-      DEFINED1.toUpperCase(),
-      `{${DEFINED1}}`,
-      `urn:uuid:${DEFINED1}`,
-      DEFINED1.replace(/-/g, ''),
-    ]) {
+    for (const form of [DEFINED1.toUpperCase(), `{${DEFINED1}}`, `urn:uuid:${DEFINED1}`, DEFINED1.replace(/-/g, '')]) {
       const r = mdevctl(tree.root, 'list', '-d', '-p', P2, '-u', form);
       expect(r).toEqual({ status: 0, stdout: expected(LIST, 'defined-uuid-parent.text'), stderr: '' });
     }

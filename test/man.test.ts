@@ -13,8 +13,11 @@ const MAN = path.join(REPO, 'man');
 const source = (page: string) => fs.readFileSync(path.join(MAN, page), 'utf8');
 // .ci/run installs both; without one, what needs it is skipped with one line each (the page
 // source alone is not what a reader sees: its quotes and fonts hide words the tests look for)
-const noGroff = prerequisites('man.test.ts (groff: rendering, and the words searched for in the rendered pages)', { tools: ['groff'] },
-  'apt-get install groff-base');
+const noGroff = prerequisites(
+  'man.test.ts (groff: rendering, and the words searched for in the rendered pages)',
+  { tools: ['groff'] },
+  'apt-get install groff-base',
+);
 const noMandoc = prerequisites('man.test.ts (mandoc -T lint)', { tools: ['mandoc'] }, 'apt-get install mandoc');
 const withGroff = noGroff ? test.skip : test;
 
@@ -27,7 +30,10 @@ function rendered(page: string): string {
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   // undo hyphenation and justification so that words can be searched for
-  return r.stdout.replace(/[‐-]\n\s+/g, '').replace(/\u2010/g, '-').replace(/\s+/g, ' ');
+  return r.stdout
+    .replace(/[‐-]\n\s+/g, '')
+    .replace(/\u2010/g, '-')
+    .replace(/\s+/g, ' ');
 }
 
 describe.each(['mdevctl.8', 'lsmdev.8'])('%s', (page) => {

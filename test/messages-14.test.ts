@@ -40,7 +40,11 @@ interface Opt {
   values?: string[];
 }
 
-const uuid: Opt = { long: 'uuid', short: 'u', values: [U, A, N, N.toUpperCase(), `{${N}}`, N.replace(/-/g, ''), 'xyz', '', '123', `${N},`, `urn:uuid:${U}`, '1234567-1234-1234-1234-123456789012', 'ééé'] };
+const uuid: Opt = {
+  long: 'uuid',
+  short: 'u',
+  values: [U, A, N, N.toUpperCase(), `{${N}}`, N.replace(/-/g, ''), 'xyz', '', '123', `${N},`, `urn:uuid:${U}`, '1234567-1234-1234-1234-123456789012', 'ééé'],
+};
 // not '': 1.4.0 takes an empty parent (and writes etc/mdevctl.d/UUID) or type (and writes a
 // definition of type ""); we refuse both (README "Where we differ")
 const parent: Opt = { long: 'parent', short: 'p', values: [P, '0000:00:03.0', 'BAD PARENT'] };
@@ -83,7 +87,11 @@ function piece(opts: Opt[]): fc.Arbitrary<string[]> {
     some.push(
       fc.constantFrom(...opts).chain((o): fc.Arbitrary<string[]> => {
         const flag = fc.constantFrom(`--${o.long}`, ...(o.short ? [`-${o.short}`] : []));
-        if (!o.values) return fc.oneof(flag.map((f) => [f]), fc.constant([`--${o.long}=1`] as string[]));
+        if (!o.values)
+          return fc.oneof(
+            flag.map((f) => [f]),
+            fc.constant([`--${o.long}=1`] as string[]),
+          );
         const value = fc.constantFrom(...o.values);
         return fc.oneof(
           { weight: 5, arbitrary: fc.tuple(flag, value).map(([f, v]) => [f, v]) },
@@ -97,11 +105,22 @@ function piece(opts: Opt[]): fc.Arbitrary<string[]> {
   return fc.oneof({ weight: 1, arbitrary: some[0] }, ...(some[1] ? [{ weight: 6, arbitrary: some[1] }] : []));
 }
 
-const verbLine: fc.Arbitrary<string[]> = fc.constantFrom(...Object.keys(VERBS)).chain((verb) =>
-  fc.array(piece(VERBS[verb]), { maxLength: 5 }).map((ps) => [verb, ...ps.flat()]),
-);
+const verbLine: fc.Arbitrary<string[]> = fc
+  .constantFrom(...Object.keys(VERBS))
+  .chain((verb) => fc.array(piece(VERBS[verb]), { maxLength: 5 }).map((ps) => [verb, ...ps.flat()]));
 const programLine: fc.Arbitrary<string[]> = fc.constantFrom(
-  ['bogus'], ['lst'], ['stp', '-u', N], ['start-parent-mdev'], ['hel'], ['--bogus', 'list'], ['-x'], ['--', 'list'], ['--verison'], ['-V'], ['--version'], ['--', 'stop'],
+  ['bogus'],
+  ['lst'],
+  ['stp', '-u', N],
+  ['start-parent-mdev'],
+  ['hel'],
+  ['--bogus', 'list'],
+  ['-x'],
+  ['--', 'list'],
+  ['--verison'],
+  ['-V'],
+  ['--version'],
+  ['--', 'stop'],
 );
 const line = fc.oneof({ weight: 12, arbitrary: verbLine }, { weight: 1, arbitrary: programLine });
 

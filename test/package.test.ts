@@ -45,10 +45,23 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('the tarball', () => {
   test('holds the bins, both bundles, the declarations and the man pages, and no sources or tests', () => {
-    for (const f of ['bin/mdevctl', 'bin/lsmdev', 'dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'man/mdevctl.8', 'man/lsmdev.8', 'udev/60-mdevctl.rules', 'systemd/mdevctl-vgpu.service', 'package.json', 'README.md']) {
+    for (const f of [
+      'bin/mdevctl',
+      'bin/lsmdev',
+      'dist/cli.cjs',
+      'dist/cli-on-demand.cjs',
+      'dist/index.cjs',
+      'dist/types/index.d.ts',
+      'man/mdevctl.8',
+      'man/lsmdev.8',
+      'udev/60-mdevctl.rules',
+      'systemd/mdevctl-vgpu.service',
+      'package.json',
+      'README.md',
+    ]) {
       expect(packedFiles).toContain(f);
     }
-    expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
   });
 
   test('package.json: bin, man, engines, types, exports, licence; nothing needed at run time', () => {
@@ -90,8 +103,7 @@ describe('installed with npm install -g --prefix', () => {
       expect(r).toEqual({
         status: 0,
         stdout:
-          '3a0f4deb-fc2c-4607-88dc-62ffddc3588c 0.0.0052 vfio_ccw-io manual\n' +
-          '318ee8dd-c4ae-456b-8831-66fa1227c3df 0.0.0313 vfio_ccw-io auto (active)\n',
+          '3a0f4deb-fc2c-4607-88dc-62ffddc3588c 0.0.0052 vfio_ccw-io manual\n' + '318ee8dd-c4ae-456b-8831-66fa1227c3df 0.0.0313 vfio_ccw-io auto (active)\n',
         stderr: '',
       });
       const empty = fs.mkdtempSync(path.join(tmp, 'emptyroot-'));
@@ -159,8 +171,22 @@ void (() => stopDevice({}));
     const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO] });
     const r = spawnSync(
       process.execPath,
-      [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-        '--typeRoots', path.join(REPO, 'node_modules', '@types'), '--types', 'node', path.join(proj, 'use.ts')],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--typeRoots',
+        path.join(REPO, 'node_modules', '@types'),
+        '--types',
+        'node',
+        path.join(proj, 'use.ts'),
+      ],
       { cwd: proj, encoding: 'utf8' },
     );
     expect(r.stdout + r.stderr).toBe('');
@@ -178,7 +204,9 @@ test('npm pack on a clean checkout builds dist/ through `prepare`', () => {
   expect(fs.existsSync(path.join(work, 'dist'))).toBe(false);
   const info = JSON.parse(npm(['pack', '--json', '--pack-destination', work], work).replace(/^[^[]*/, ''))[0];
   const files = info.files.map((f: { path: string }) => f.path);
-  expect(files).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']));
+  expect(files).toEqual(
+    expect.arrayContaining(['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']),
+  );
   const r = spawnSync(...cliCommand(['--version'], { bin: path.join(work, 'bin', 'mdevctl') }), { encoding: 'utf8' });
   expect(r.stdout).toBe(`mdevctl ${pkg.version}\n`);
 }, 120000);

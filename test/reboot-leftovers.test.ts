@@ -35,8 +35,7 @@ function startTime(pid: number): string {
   return text.slice(text.lastIndexOf(')') + 2).split(' ')[19];
 }
 
-const define = (t: FakeTree, uuid: string) =>
-  run(['define', '-u', uuid, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '2' } });
+const define = (t: FakeTree, uuid: string) => run(['define', '-u', uuid, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '2' } });
 
 describe('a lock marker left by a power cut', () => {
   const marker = (boot: string) => `owner-${process.pid}-${startTime(process.pid)}-0badcafe-${boot}`;

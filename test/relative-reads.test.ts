@@ -55,7 +55,11 @@ test('types, list -d and list print what the library returns; the library never 
   const lib = library();
   expect(lib.chdirs).toBe(0);
   expect(lib.cwd).toBe(fs.realpathSync(cwd));
-  const got = [['types', '--dumpjson'], ['list', '-d', '--dumpjson'], ['list', '--dumpjson']].map((a) => cli(['--root', root, ...a]));
+  const got = [
+    ['types', '--dumpjson'],
+    ['list', '-d', '--dumpjson'],
+    ['list', '--dumpjson'],
+  ].map((a) => cli(['--root', root, ...a]));
   for (const r of got) expect(r).toMatchObject({ status: 0, stderr: '' });
   // the library's text has no final newline; the CLI may print one
   expect(got.map((r) => r.stdout.replace(/\n$/, ''))).toEqual(lib.texts);
@@ -93,7 +97,7 @@ test('a damaged type is reported with its whole path', () => {
   }
 });
 
-test('a callout script run by list starts in the caller\'s working directory', () => {
+test("a callout script run by list starts in the caller's working directory", () => {
   const dir = path.join(root, 'usr/lib/mdevctl/scripts.d/callouts');
   fs.mkdirSync(dir, { recursive: true });
   const log = path.join(cwd, 'script-cwd.log');

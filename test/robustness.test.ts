@@ -42,8 +42,11 @@ afterEach(() => {
 });
 
 // the runs as nobody and chattr +i need root (and e2fsprogs' chattr): skipped with one line without
-const notRoot = prerequisites('robustness.test.ts (its runs as nobody, and chattr +i)', { root: true, tools: ['chattr'] },
-  'run npm test as root, with chattr (e2fsprogs) on PATH');
+const notRoot = prerequisites(
+  'robustness.test.ts (its runs as nobody, and chattr +i)',
+  { root: true, tools: ['chattr'] },
+  'run npm test as root, with chattr (e2fsprogs) on PATH',
+);
 const asRoot = notRoot ? test.skip : test;
 
 function asNobody(t: FakeTree, args: string[], opts: RunOptions = {}): RunResult {
@@ -96,10 +99,7 @@ describe('the config directory', () => {
     const t = tree();
     t.addDefinition(P, U, DEF);
     unchanged(t, () => {
-      fails(
-        asNobody(t, ['define', '-u', V, '-p', P, '-t', TYPE]),
-        `Failed to write config for device ${V}: Permission denied (EACCES) (${defPath(t, P, V)})`,
-      );
+      fails(asNobody(t, ['define', '-u', V, '-p', P, '-t', TYPE]), `Failed to write config for device ${V}: Permission denied (EACCES) (${defPath(t, P, V)})`);
       fails(asNobody(t, ['define', '-u', V, '-p', P2, '-t', TYPE]), `Unable to create directory ${t.p('etc/mdevctl.d', P2)}: Permission denied (EACCES)`);
       fails(
         asNobody(t, ['modify', '-u', U, '--addattr', 'b', '--value', '2']),
@@ -143,7 +143,10 @@ describe('the config directory', () => {
     fs.rmSync(t.p('run'), { recursive: true });
     t.write('run', 'a file');
     unchanged(t, () =>
-      fails(mdevctl(t.root, 'define', '-u', U, '-p', P, '-t', TYPE), `Unable to take the lock ${t.p('run/lock/mdevctl.lock')}: cannot create ${t.p('run/lock')}: Not a directory (ENOTDIR)`),
+      fails(
+        mdevctl(t.root, 'define', '-u', U, '-p', P, '-t', TYPE),
+        `Unable to take the lock ${t.p('run/lock/mdevctl.lock')}: cannot create ${t.p('run/lock')}: Not a directory (ENOTDIR)`,
+      ),
     );
   });
 });
@@ -163,9 +166,21 @@ describe('damaged definitions: named in a warning, skipped, the others still lis
     ['a directory', (t, f) => fs.mkdirSync(f), (f) => `Ignoring definition ${f}: not a regular file`],
     ['a dangling link', (t, f) => fs.symlinkSync('nowhere', f), (f) => `Ignoring definition ${f}: the link points nowhere`],
     ['a FIFO (never opened: it would block)', (t, f) => spawnSync('mkfifo', [f]), (f) => `Ignoring definition ${f}: not a regular file`],
-    ['not JSON', (t, f) => fs.writeFileSync(f, '{"mdev_type": "x",\n'), (f) => `Skipping malformed definition ${f}: invalid JSON: ${jsonParseError('{"mdev_type": "x",\n')}`],
-    ['of the wrong shape', (t, f) => fs.writeFileSync(f, '{"mdev_type":"x","start":"auto","attrs":[{"a":1}]}'), (f) => `Skipping malformed definition ${f}: invalid JSON format for attribute {"a", 1}: value must be of type str`],
-    ['with bytes that are not text', (t, f) => fs.writeFileSync(f, Buffer.from([0x7b, 0xff, 0x00, 0x1b, 0x7d])), (f) => new RegExp(`^Skipping malformed definition ${esc(f)}: invalid JSON: [^\\n\\x00-\\x1f]*$`)],
+    [
+      'not JSON',
+      (t, f) => fs.writeFileSync(f, '{"mdev_type": "x",\n'),
+      (f) => `Skipping malformed definition ${f}: invalid JSON: ${jsonParseError('{"mdev_type": "x",\n')}`,
+    ],
+    [
+      'of the wrong shape',
+      (t, f) => fs.writeFileSync(f, '{"mdev_type":"x","start":"auto","attrs":[{"a":1}]}'),
+      (f) => `Skipping malformed definition ${f}: invalid JSON format for attribute {"a", 1}: value must be of type str`,
+    ],
+    [
+      'with bytes that are not text',
+      (t, f) => fs.writeFileSync(f, Buffer.from([0x7b, 0xff, 0x00, 0x1b, 0x7d])),
+      (f) => new RegExp(`^Skipping malformed definition ${esc(f)}: invalid JSON: [^\\n\\x00-\\x1f]*$`),
+    ],
   ])('%s', (_name, make, warning) => {
     const t = damaged(make);
     unchanged(t, () => {
@@ -259,7 +274,11 @@ describe('sysfs that is not as the kernel makes it', () => {
     const t = tree();
     fs.symlinkSync('../../../devices/gone', t.p('sys/bus/mdev/devices', U));
     unchanged(t, () => {
-      expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: '', stderr: `Warning: Skipping ${t.p('sys/bus/mdev/devices', U)}: the link points nowhere\n` });
+      expect(mdevctl(t.root, 'list')).toEqual({
+        status: 0,
+        stdout: '',
+        stderr: `Warning: Skipping ${t.p('sys/bus/mdev/devices', U)}: the link points nowhere\n`,
+      });
     });
   });
 });
@@ -334,7 +353,10 @@ describe('hostile names: refused before anything is written', () => {
     unchanged(t, () => {
       fails(mdevctl(t.root, 'define', '-u', V, '-p', P, '-t', type), `Invalid mdev type '${type}': ${problem}`);
       fails(mdevctl(t.root, 'modify', '-u', U, '-t', type, '--auto'), `Invalid mdev type '${type}': ${problem}`);
-      fails(run(['define', '-u', V, '-p', P, '--jsonfile', '/dev/stdin'], { root: t.root, input: JSON.stringify({ mdev_type: type, start: 'auto' }) }), `Invalid mdev type '${type}': ${problem}`);
+      fails(
+        run(['define', '-u', V, '-p', P, '--jsonfile', '/dev/stdin'], { root: t.root, input: JSON.stringify({ mdev_type: type, start: 'auto' }) }),
+        `Invalid mdev type '${type}': ${problem}`,
+      );
     });
   });
 });
@@ -344,23 +366,59 @@ describe('--jsonfile that is not a definition', () => {
     ['missing', (t) => ({ file: t.p('none.json') }), (f) => `Unable to read file "${f}": No such file or directory (ENOENT)`],
     ['a directory', (t) => ({ file: t.p('etc') }), (f) => `Unable to read jsonfile "${f}": Is a directory (EISDIR)`],
     ['empty', () => ({ file: '/dev/stdin', input: '' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('')}`],
-    ['not JSON, over several lines', () => ({ file: '/dev/stdin', input: 'mdev_type:\n x\n' }), () => `invalid JSON in /dev/stdin: ${jsonParseError('mdev_type:\n x\n')}`],
-    ['huge (2 MiB)', (t) => {
-      const f = t.p('huge.json');
-      fs.writeFileSync(f, `{"mdev_type":"${'x'.repeat(2 * 1024 * 1024)}","start":"auto"}`);
-      return { file: f };
-    }, (f) => `Unable to read jsonfile "${f}": larger than 1048576 bytes`],
-    ['huge on stdin', () => ({ file: '/dev/stdin', input: ' '.repeat(1024 * 1024 + 1) }), () => 'Unable to read jsonfile "/dev/stdin": larger than 1048576 bytes'],
-    ['nested 100000 deep', () => ({ file: '/dev/stdin', input: '['.repeat(100000) + ']'.repeat(100000) }), () => 'invalid json (/dev/stdin): expected an object with "mdev_type" and "start"'],
+    [
+      'not JSON, over several lines',
+      () => ({ file: '/dev/stdin', input: 'mdev_type:\n x\n' }),
+      () => `invalid JSON in /dev/stdin: ${jsonParseError('mdev_type:\n x\n')}`,
+    ],
+    [
+      'huge (2 MiB)',
+      (t) => {
+        const f = t.p('huge.json');
+        fs.writeFileSync(f, `{"mdev_type":"${'x'.repeat(2 * 1024 * 1024)}","start":"auto"}`);
+        return { file: f };
+      },
+      (f) => `Unable to read jsonfile "${f}": larger than 1048576 bytes`,
+    ],
+    [
+      'huge on stdin',
+      () => ({ file: '/dev/stdin', input: ' '.repeat(1024 * 1024 + 1) }),
+      () => 'Unable to read jsonfile "/dev/stdin": larger than 1048576 bytes',
+    ],
+    [
+      'nested 100000 deep',
+      () => ({ file: '/dev/stdin', input: '['.repeat(100000) + ']'.repeat(100000) }),
+      () => 'invalid json (/dev/stdin): expected an object with "mdev_type" and "start"',
+    ],
     ['an array', () => ({ file: '/dev/stdin', input: '[]' }), () => 'invalid json (/dev/stdin): expected an object with "mdev_type" and "start"'],
     ['a string', () => ({ file: '/dev/stdin', input: '"x"' }), () => 'invalid json (/dev/stdin): expected an object with "mdev_type" and "start"'],
     ['null', () => ({ file: '/dev/stdin', input: 'null' }), () => 'invalid json (/dev/stdin): expected an object with "mdev_type" and "start"'],
     ['no start', () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}"}` }), () => 'invalid json (/dev/stdin): "mdev_type" and "start" are required'],
-    ['a numeric type', () => ({ file: '/dev/stdin', input: '{"mdev_type":1,"start":"auto"}' }), () => 'invalid json (/dev/stdin): "mdev_type" must be a string'],
-    ['attrs an object', () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":{"a":"1"}}` }), () => 'attributes field is not an array (/dev/stdin)'],
-    ['an attr not an object', () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":["a"]}` }), () => 'invalid JSON format for attribute: not an object (/dev/stdin)'],
-    ['an attr with two keys', () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":[{"a":"1","b":"2"}]}` }), () => 'invalid JSON format for attribute: too many fields (/dev/stdin)'],
-    ['an attr value not a string', () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":[{"a":[1]}]}` }), () => 'invalid JSON format for attribute {"a", [1]}: value must be of type str (/dev/stdin)'],
+    [
+      'a numeric type',
+      () => ({ file: '/dev/stdin', input: '{"mdev_type":1,"start":"auto"}' }),
+      () => 'invalid json (/dev/stdin): "mdev_type" must be a string',
+    ],
+    [
+      'attrs an object',
+      () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":{"a":"1"}}` }),
+      () => 'attributes field is not an array (/dev/stdin)',
+    ],
+    [
+      'an attr not an object',
+      () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":["a"]}` }),
+      () => 'invalid JSON format for attribute: not an object (/dev/stdin)',
+    ],
+    [
+      'an attr with two keys',
+      () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":[{"a":"1","b":"2"}]}` }),
+      () => 'invalid JSON format for attribute: too many fields (/dev/stdin)',
+    ],
+    [
+      'an attr value not a string',
+      () => ({ file: '/dev/stdin', input: `{"mdev_type":"${TYPE}","start":"auto","attrs":[{"a":[1]}]}` }),
+      () => 'invalid JSON format for attribute {"a", [1]}: value must be of type str (/dev/stdin)',
+    ],
   ];
   test.each(cases)('%s: define, modify and start fail in one line, nothing written', (_name, make, message) => {
     const t = tree();
@@ -426,8 +484,7 @@ describe('UUIDs in every wrong form: a usage error (exit 2), nothing written', (
 
 describe('kernel write errors, met for real, explained with the path', () => {
   const createFile = (t: FakeTree) => t.p('sys/class/mdev_bus', P, 'mdev_supported_types', TYPE, 'create');
-  const createFails = (t: FakeTree, explained: string) =>
-    `Failed to create mdev ${U}, type ${TYPE} on ${P}: ${explained} (${createFile(t)})`;
+  const createFails = (t: FakeTree, explained: string) => `Failed to create mdev ${U}, type ${TYPE} on ${P}: ${explained} (${createFile(t)})`;
 
   test('create is a directory: EISDIR', () => {
     const t = tree();
@@ -441,7 +498,10 @@ describe('kernel write errors, met for real, explained with the path', () => {
     fs.rmSync(createFile(t));
     fs.symlinkSync('/dev/full', createFile(t));
     unchanged(t, () =>
-      fails(mdevctl(t.root, 'start', '-u', U, '-p', P, '-t', TYPE), createFails(t, 'No space left on device (ENOSPC): no capacity left for this type on the parent')),
+      fails(
+        mdevctl(t.root, 'start', '-u', U, '-p', P, '-t', TYPE),
+        createFails(t, 'No space left on device (ENOSPC): no capacity left for this type on the parent'),
+      ),
     );
   });
 
@@ -470,7 +530,10 @@ describe('kernel write errors, met for real, explained with the path', () => {
     expect(r.stderr).toBe('');
     immutable.push(createFile(t));
     unchanged(t, () =>
-      fails(mdevctl(t.root, 'start', '-u', U, '-p', P, '-t', TYPE), createFails(t, 'Operation not permitted (EPERM): permission denied: mdevctl must run as root')),
+      fails(
+        mdevctl(t.root, 'start', '-u', U, '-p', P, '-t', TYPE),
+        createFails(t, 'Operation not permitted (EPERM): permission denied: mdevctl must run as root'),
+      ),
     );
   });
 

@@ -99,9 +99,7 @@ describe('on fixture devices', () => {
       expect(fs.readlinkSync(t.p(dev, 'iommu_group'))).toBe('../../../../kernel/iommu_groups/0');
       expect(fs.readlinkSync(t.p(dev, 'driver'))).toBe('../../../../bus/mdev/drivers/intel_vgpu_mdev');
       expect(fs.readlinkSync(t.p(`sys/bus/mdev/drivers/intel_vgpu_mdev/${U}`))).toBe(`../../../../devices/pci0000:00/${P}/${U}`);
-      expect(run(['list'], { root }).stdout).toBe(
-        `${U} ${P} i915-GVTg_V5_8 manual\nc27d00a2-be6c-4b8d-9178-e1cf1064a2f1 ${P} i915-GVTg_V5_4 auto (defined)\n`,
-      );
+      expect(run(['list'], { root }).stdout).toBe(`${U} ${P} i915-GVTg_V5_8 manual\nc27d00a2-be6c-4b8d-9178-e1cf1064a2f1 ${P} i915-GVTg_V5_4 auto (defined)\n`);
     } finally {
       fs.rmSync(path.dirname(root), { recursive: true, force: true });
     }
@@ -171,7 +169,12 @@ describe('driver models match the running devices the fixtures lay out', () => {
         walk(dir, '');
         const model = driverOf(type);
         expect(model).toBeDefined();
-        expect(model!.files(uuid, path.dirname(dir), type).map((f) => f.name).sort()).toEqual(files.sort());
+        expect(
+          model!
+            .files(uuid, path.dirname(dir), type)
+            .map((f) => f.name)
+            .sort(),
+        ).toEqual(files.sort());
         expect(fs.readlinkSync(path.join(dir, 'driver')).endsWith(`/drivers/${model!.mdevDriver}`)).toBe(true);
       }
     } finally {

@@ -13,7 +13,10 @@ const RULES = fs.readFileSync(path.join(REPO, 'udev', '60-mdevctl.rules'), 'utf8
 
 /** Rules as lists of key/op/value, with line continuations joined and comments dropped. */
 function parseRules(text: string): Array<Array<{ key: string; op: string; value: string }>> {
-  const lines = text.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const lines = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
   return lines.map((l) => [...l.matchAll(/([A-Z_]+(?:\{[^}]+\})?)\s*(==|\+=|=|!=)\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => ({ key: m[1], op: m[2], value: m[3] })));
 }
 
@@ -28,7 +31,12 @@ test('two rules: change+registered and add, both only when definitions exist', (
       { key: 'TEST', op: '==', value: '/etc/mdevctl.d/$kernel' },
     ]),
   );
-  expect(add).toEqual(expect.arrayContaining([{ key: 'ACTION', op: '==', value: 'add' }, { key: 'TEST', op: '==', value: '/etc/mdevctl.d/$kernel' }]));
+  expect(add).toEqual(
+    expect.arrayContaining([
+      { key: 'ACTION', op: '==', value: 'add' },
+      { key: 'TEST', op: '==', value: '/etc/mdevctl.d/$kernel' },
+    ]),
+  );
   for (const r of rules) {
     const runs = r.filter((k) => k.key === 'RUN');
     expect(runs).toHaveLength(1);

@@ -75,13 +75,9 @@ test('its command, run as systemd runs it, brings back the auto definitions afte
     }
     const [cmd, ...args] = unit.Service.ExecStart[0].split(' ');
     const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
-    expect(r.stderr).toBe(
-      'VF 0000:3d:00.4: vGPU type 1150 (NVIDIA L40S-4Q) started\nVF 0000:5e:00.4: vGPU type 1148 (NVIDIA L40S-2Q) started\n',
-    );
+    expect(r.stderr).toBe('VF 0000:3d:00.4: vGPU type 1150 (NVIDIA L40S-4Q) started\nVF 0000:5e:00.4: vGPU type 1148 (NVIDIA L40S-2Q) started\n');
     expect(r.status).toBe(0);
-    expect(run(['--root', root, 'vgpu', 'list']).stdout).toBe(
-      '0000:3d:00.4 0000:3d:00.0 1150 NVIDIA L40S-4Q\n0000:5e:00.4 0000:5e:00.0 1148 NVIDIA L40S-2Q\n',
-    );
+    expect(run(['--root', root, 'vgpu', 'list']).stdout).toBe('0000:3d:00.4 0000:3d:00.0 1150 NVIDIA L40S-4Q\n0000:5e:00.4 0000:5e:00.0 1148 NVIDIA L40S-2Q\n');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -112,16 +112,12 @@ describe('vgpu types', () => {
       },
     ]);
     const one = vg(t, ['vgpu', 'types', '--vf', OPEN_VF, '--dumpjson']);
-    expect(one.stdout).toBe(
-      JSON.stringify({ vf: OPEN_VF, pf: PF1, current_type: 1150, creatable_now: [{ id: 1150, name: 'NVIDIA L40S-4Q' }] }, null, 2),
-    );
+    expect(one.stdout).toBe(JSON.stringify({ vf: OPEN_VF, pf: PF1, current_type: 1150, creatable_now: [{ id: 1150, name: 'NVIDIA L40S-4Q' }] }, null, 2));
   });
 
   test('errors: unbound VF, unknown PF, bad address, --pf with --vf', () => {
     expect(vg(t, ['vgpu', 'types', '--vf', UNBOUND_VF])).toEqual(fail(`VF ${UNBOUND_VF} has no vGPU types: it is bound to vfio-pci, not to nvidia`));
-    expect(vg(t, ['vgpu', 'types', '--pf', '0000:99:00.0'])).toEqual(
-      fail('PF 0000:99:00.0 has no NVIDIA vGPU VFs (is it an SR-IOV PF with VFs enabled?)'),
-    );
+    expect(vg(t, ['vgpu', 'types', '--pf', '0000:99:00.0'])).toEqual(fail('PF 0000:99:00.0 has no NVIDIA vGPU VFs (is it an SR-IOV PF with VFs enabled?)'));
     expect(vg(t, ['vgpu', 'types', '--vf', '../../etc'])).toEqual(fail("Invalid VF '../../etc': expected a PCI address like 0000:3d:00.4"));
     const old = host(); // bound to nvidia, but a driver without the vendor-specific VFIO files
     fs.rmSync(old.p(`sys/bus/pci/devices/${FREE_VF}/nvidia`), { recursive: true });
@@ -153,9 +149,7 @@ describe('vgpu list', () => {
           `${AUTO_VF} ${PF2} 1148 auto inactive NVIDIA L40S-2Q\n`,
       ),
     );
-    expect(vg(t, ['vgpu', 'list', '--dumpjson'])).toEqual(
-      ok(JSON.stringify([{ vf: OPEN_VF, pf: PF1, type_id: 1150, type_name: 'NVIDIA L40S-4Q' }], null, 2)),
-    );
+    expect(vg(t, ['vgpu', 'list', '--dumpjson'])).toEqual(ok(JSON.stringify([{ vf: OPEN_VF, pf: PF1, type_id: 1150, type_name: 'NVIDIA L40S-4Q' }], null, 2)));
     const d = JSON.parse(vg(t, ['vgpu', 'list', '-d', '--dumpjson']).stdout);
     expect(d.map((x: { vf: string; state: string }) => `${x.vf} ${x.state}`)).toEqual([`${OPEN_VF} active`, `${MANUAL_VF} inactive`, `${AUTO_VF} inactive`]);
   });
@@ -262,9 +256,7 @@ describe('vgpu start', () => {
     const t = host();
     expect(sim(t, ['start', '--vf', MANUAL_VF])).toEqual(ok());
     expect(current(t, MANUAL_VF)).toBe('1150\n');
-    expect(t.read(`sys/bus/pci/devices/${FREE_VF}/nvidia/creatable_vgpu_types`)).toBe(
-      'ID    : vGPU Name\n1150  : NVIDIA L40S-4Q\n1160  : NVIDIA L40S-4A\n',
-    );
+    expect(t.read(`sys/bus/pci/devices/${FREE_VF}/nvidia/creatable_vgpu_types`)).toBe('ID    : vGPU Name\n1150  : NVIDIA L40S-4Q\n1160  : NVIDIA L40S-4A\n');
     const h = t.hash();
     expect(sim(t, ['start', '--vf', MANUAL_VF])).toEqual(ok());
     expect(vg(t, ['vgpu', 'start', '--vf', OPEN_VF])).toEqual(ok()); // no --simulate needed: nothing is written
@@ -478,8 +470,7 @@ describe('callout and notifier scripts: the VF as the device, the PF as the pare
     const t = host();
     fs.rmSync(t.p('proc/4242'), { recursive: true });
     const log = t.p('calls.log');
-    const script = (name: string, extra = '') =>
-      `#!/bin/sh\nIN=$(cat)\nprintf '%s %s <<%s\\n' '${name}' "$*" "$IN" >> '${log}'\n${extra}exit 0\n`;
+    const script = (name: string, extra = '') => `#!/bin/sh\nIN=$(cat)\nprintf '%s %s <<%s\\n' '${name}' "$*" "$IN" >> '${log}'\n${extra}exit 0\n`;
     t.addScript('callouts', 'hook', script('hook', 'case "$*" in *"-e pre -a start"*) [ -e ' + t.p('refuse') + ' ] && exit 1;; esac\n'));
     t.addScript('notifiers', 'note', script('note'));
     expect(sim(t, ['start', '--vf', MANUAL_VF])).toEqual(ok());
@@ -520,22 +511,18 @@ describe('callout and notifier scripts: the VF as the device, the PF as the pare
         `run-script /usr/lib/mdevctl/scripts.d/notifiers/note -t nvidia-1148 -e notify -a undefine -s success -u ${FREE_VF2} -p ${PF2}\n`,
     );
     // only the capabilities query ran
-    expect(fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.split(' ').slice(0, 9).join(' '))).toEqual([
-      'hook -t nvidia-1148 -e get -a capabilities -s none',
-    ]);
+    expect(
+      fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(' ').slice(0, 9).join(' ')),
+    ).toEqual(['hook -t nvidia-1148 -e get -a capabilities -s none']);
   });
 });
 
 describe('invisible to libvirt and to upstream mdevctl', () => {
-  const MDEV_READS = [
-    ['list'],
-    ['list', '-d'],
-    ['list', '-d', '-v'],
-    ['list', '--dumpjson'],
-    ['list', '-d', '--dumpjson'],
-    ['types'],
-    ['types', '--dumpjson'],
-  ];
+  const MDEV_READS = [['list'], ['list', '-d'], ['list', '-d', '-v'], ['list', '--dumpjson'], ['list', '-d', '--dumpjson'], ['types'], ['types', '--dumpjson']];
 
   test.each(['nvidia_vfio', 'demo', 'nvidia_sriov'])('%s: list/types and their JSON are byte-identical with and without vGPU definitions', (template) => {
     const root = makeFixture(template, path.join(base, `identical-${template}`));
@@ -581,7 +568,7 @@ describe('invisible to libvirt and to upstream mdevctl', () => {
 });
 
 describe('library API (dist/index.cjs)', () => {
-  test('the same operations, plain data back, the CLI\'s messages in errors', () => {
+  test("the same operations, plain data back, the CLI's messages in errors", () => {
     const t = host();
     const root = t.root;
     const kernel = new api.SimulatedKernel(new api.Root(root));
@@ -589,7 +576,11 @@ describe('library API (dist/index.cjs)', () => {
     const types = api.listVgpuTypes({ root, pf: PF1 });
     expect(Array.isArray(types) && types[0].creatable_now.map((x) => x.id)).toEqual([1150, 1160]);
     expect(api.defineVgpu({ root, vf: FREE_VF, type: '1160', auto: true })).toEqual({
-      vf: FREE_VF, pf: PF1, type_id: 1160, type_name: 'NVIDIA L40S-4A', start: 'auto',
+      vf: FREE_VF,
+      pf: PF1,
+      type_id: 1160,
+      type_name: 'NVIDIA L40S-4A',
+      start: 'auto',
     });
     expect(api.modifyVgpu({ root, vf: FREE_VF, manual: true }).start).toBe('manual');
     expect(api.startVgpu({ root, kernel, vf: FREE_VF })).toEqual({ vf: FREE_VF, pf: PF1, type_id: 1160, type_name: 'NVIDIA L40S-4A', changed: true });
@@ -604,13 +595,15 @@ describe('library API (dist/index.cjs)', () => {
     expect(r.started.map((s) => `${s.vf} ${s.type_id} ${s.changed}`)).toEqual([`${OPEN_VF} 1150 true`, `${AUTO_VF} 1148 true`]);
     expect(log.infos).toEqual([`VF ${OPEN_VF}: vGPU type 1150 (NVIDIA L40S-4Q) started`, `VF ${AUTO_VF}: vGPU type 1148 (NVIDIA L40S-2Q) started`]);
     expect(() => api.startVgpu({ root, kernel, vf: UNBOUND_VF, type: '1148' })).toThrow(
-      new api.MdevctlError(`VF ${UNBOUND_VF} is bound to vfio-pci, not to nvidia: NVIDIA vGPU types are set only on VFs bound to nvidia (never bind them to vfio-pci)`),
+      new api.MdevctlError(
+        `VF ${UNBOUND_VF} is bound to vfio-pci, not to nvidia: NVIDIA vGPU types are set only on VFs bound to nvidia (never bind them to vfio-pci)`,
+      ),
     );
   });
 });
 
 describe('the store: lock, atomic writes, damage', () => {
-  test('parallel defines of one VF: exactly one wins, the file is whole; a killed writer\'s temp file is removed', async () => {
+  test("parallel defines of one VF: exactly one wins, the file is whole; a killed writer's temp file is removed", async () => {
     const t = host();
     const stale = t.p(`etc/mdevctl-vgpu.d/.${FREE_VF2}.json.999999.zz.tmp`);
     fs.writeFileSync(stale, '{"vf":');

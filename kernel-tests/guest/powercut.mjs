@@ -32,17 +32,63 @@ const u = (n) => `c0ffee00-0000-4000-8000-${String(n).padStart(12, '0')}`;
 // enough ports on mtty, so start-parent-mdevs can start every auto definition at the next boot.
 const WRITERS = {
   ours: [
-    { name: 'mtty-dmu', kind: 'dmu', uuids: [[u(1), MTTY], [u(2), MTTY], [u(3), MTTY]] },
-    { name: 'mdpy-dmu', kind: 'dmu', uuids: [[u(11), MDPY], [u(12), MDPY]] },
-    { name: 'apply', kind: 'apply', uuids: [[u(21), MTTY], [u(22), MTTY], [u(23), MDPY]] },
+    {
+      name: 'mtty-dmu',
+      kind: 'dmu',
+      uuids: [
+        [u(1), MTTY],
+        [u(2), MTTY],
+        [u(3), MTTY],
+      ],
+    },
+    {
+      name: 'mdpy-dmu',
+      kind: 'dmu',
+      uuids: [
+        [u(11), MDPY],
+        [u(12), MDPY],
+      ],
+    },
+    {
+      name: 'apply',
+      kind: 'apply',
+      uuids: [
+        [u(21), MTTY],
+        [u(22), MTTY],
+        [u(23), MDPY],
+      ],
+    },
     { name: 'startstop', kind: 'startstop', uuids: [[u(31), MTTY]] },
   ],
   // 1.4.0 has no apply; its third writer defines, modifies and undefines the same UUIDs instead;
   // start/stop is left to ours (the kernel's devices are shared)
   ref: [
-    { name: 'mtty-dmu', kind: 'dmu', uuids: [[u(1), MTTY], [u(2), MTTY], [u(3), MTTY]] },
-    { name: 'mdpy-dmu', kind: 'dmu', uuids: [[u(11), MDPY], [u(12), MDPY]] },
-    { name: 'mix-dmu', kind: 'dmu', uuids: [[u(21), MTTY], [u(22), MTTY], [u(23), MDPY]] },
+    {
+      name: 'mtty-dmu',
+      kind: 'dmu',
+      uuids: [
+        [u(1), MTTY],
+        [u(2), MTTY],
+        [u(3), MTTY],
+      ],
+    },
+    {
+      name: 'mdpy-dmu',
+      kind: 'dmu',
+      uuids: [
+        [u(11), MDPY],
+        [u(12), MDPY],
+      ],
+    },
+    {
+      name: 'mix-dmu',
+      kind: 'dmu',
+      uuids: [
+        [u(21), MTTY],
+        [u(22), MTTY],
+        [u(23), MDPY],
+      ],
+    },
   ],
 };
 const STORES = { ours: '/', ref: '/mnt/ref' };
@@ -250,8 +296,7 @@ async function storm(seed) {
 /** The acknowledgements of the boot before, by tool. */
 function parseConsole(text) {
   const tools = {};
-  const t = (name) =>
-    (tools[name] ??= { init: {}, begun: new Map(), acked: 0, failed: 0, ackedStartStop: 0, malformed: 0 });
+  const t = (name) => (tools[name] ??= { init: {}, begun: new Map(), acked: 0, failed: 0, ackedStartStop: 0, malformed: 0 });
   let sawStorm = false;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
@@ -377,7 +422,9 @@ function checkTool(tool, acks, results) {
     if (!ok) {
       r.lost.push(uuid);
       if (tool === 'ours') {
-        fail(`${uuid}: ${broken ? 'empty or torn file' : JSON.stringify(have)}, acknowledged ${JSON.stringify(acked[uuid])}${uuid in inflight ? ` (in flight: ${JSON.stringify(inflight[uuid])})` : ''}`);
+        fail(
+          `${uuid}: ${broken ? 'empty or torn file' : JSON.stringify(have)}, acknowledged ${JSON.stringify(acked[uuid])}${uuid in inflight ? ` (in flight: ${JSON.stringify(inflight[uuid])})` : ''}`,
+        );
       }
     }
   }
@@ -437,7 +484,9 @@ async function guest(out, mode, seed, overlay) {
     const text = fs.readFileSync(path.join(out, 'prev-console.log'), 'latin1');
     const { tools, sawStorm } = parseConsole(text);
     results.sawStorm = sawStorm;
-    results.ext4 = spawnSync('dmesg', [], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /EXT4-fs.*(recover|orphan)/.test(l));
+    results.ext4 = spawnSync('dmesg', [], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => /EXT4-fs.*(recover|orphan)/.test(l));
     for (const tool of ['ours', 'ref']) {
       try {
         checkTool(tool, tools[tool] ?? { init: {}, begun: new Map(), acked: 0, failed: 0, ackedStartStop: 0, malformed: 0 }, results);

@@ -157,7 +157,13 @@ const uuidOpt = (extra: Partial<ClapArg> = {}): ClapArg => ({ id: 'uuid', long: 
 const parentOpt = (extra: Partial<ClapArg> = {}): ClapArg => ({ id: 'parent', long: 'parent', short: 'p', value: 'PARENT', ...extra });
 const typeOpt = (): ClapArg => ({ id: 'type', long: 'type', short: 't', value: 'type' });
 /** PathBuf's value parser refuses an empty value. */
-const jsonfileOpt = (extra: Partial<ClapArg> = {}): ClapArg => ({ id: 'jsonfile', long: 'jsonfile', value: 'JSONFILE', parse: (v) => (v === '' ? '' : null), ...extra });
+const jsonfileOpt = (extra: Partial<ClapArg> = {}): ClapArg => ({
+  id: 'jsonfile',
+  long: 'jsonfile',
+  value: 'JSONFILE',
+  parse: (v) => (v === '' ? '' : null),
+  ...extra,
+});
 const force = (): ClapArg => ({ id: 'force', long: 'force', short: 'f' });
 const flagArg = (id: string, short?: string, extra: Partial<ClapArg> = {}): ClapArg => ({ id, long: id, ...(short ? { short } : {}), ...extra });
 
@@ -193,13 +199,7 @@ export const UPSTREAM: Record<string, { args: ClapArg[]; groups?: ClapGroup[] }>
     groups: [{ id: 'modify', args: ['auto', 'manual', 'addattr', 'delattr', 'jsonfile'], required: true, multiple: false }],
   },
   start: {
-    args: [
-      uuidOpt({ requiredUnless: ['parent'] }),
-      parentOpt({ requiredUnless: ['uuid'] }),
-      typeOpt(),
-      jsonfileOpt({ conflicts: ['type'] }),
-      force(),
-    ],
+    args: [uuidOpt({ requiredUnless: ['parent'] }), parentOpt({ requiredUnless: ['uuid'] }), typeOpt(), jsonfileOpt({ conflicts: ['type'] }), force()],
   },
   stop: { args: [uuidOpt({ required: true }), force()] },
   list: { args: [flagArg('defined', 'd'), flagArg('dumpjson'), flagArg('verbose', 'v'), uuidOpt(), parentOpt()] },
@@ -221,7 +221,10 @@ const DERIVE = '$derive';
 export function clapCommand(name: string, verb: string | undefined, extra: ClapArg[], upstream = verb !== undefined ? UPSTREAM[verb] : undefined): ClapCommand {
   const own = upstream?.args ?? [];
   const known = new Set(own.map((a) => a.long ?? a.id));
-  const args = [...own, ...extra.filter((a) => !known.has(a.long ?? a.id) && !(upstream && a.positional)).map((a) => ({ ...a, hidden: a.hidden ?? upstream !== undefined }))];
+  const args = [
+    ...own,
+    ...extra.filter((a) => !known.has(a.long ?? a.id) && !(upstream && a.positional)).map((a) => ({ ...a, hidden: a.hidden ?? upstream !== undefined })),
+  ];
   const visible = args.filter((a) => !a.hidden).map((a) => a.id);
   const groups = [...(upstream?.groups ?? [])];
   if (visible.length) groups.unshift({ id: DERIVE, args: visible, required: false, multiple: true });
@@ -262,7 +265,10 @@ export class Clap {
   }
 
   private formatGroup(g: ClapGroup): string {
-    return `<${g.args.map((id) => this.find(id)!).map((a) => (a.positional ? a.value! : this.display(a))).join('|')}>`;
+    return `<${g.args
+      .map((id) => this.find(id)!)
+      .map((a) => (a.positional ? a.value! : this.display(a)))
+      .join('|')}>`;
   }
 
   private requiredGraph(): string[] {
@@ -333,9 +339,7 @@ export class Clap {
   }
 
   private needsOptionsTag(): boolean {
-    return this.cmd.args.some(
-      (a) => !a.positional && !a.hidden && !a.required && !this.groupsFor(a.id).some((g) => g.required),
-    );
+    return this.cmd.args.some((a) => !a.positional && !a.hidden && !a.required && !this.groupsFor(a.id).some((g) => g.required));
   }
 
   private fail(lines: string[], usage?: string): never {
@@ -533,9 +537,7 @@ export class Clap {
           ? `the argument '${former}' cannot be used with '${others[0]}'`
           : `the argument '${former}' cannot be used with:\n${others.map((o) => `  ${o}`).join('\n')}`;
       const usedFiltered = this.usedArgs(m).filter((u) => !conflicts.includes(u));
-      const req = usedFiltered
-        .flatMap((u) => this.find(u)?.requires ?? [])
-        .filter((r) => !usedFiltered.includes(r) && !conflicts.includes(r));
+      const req = usedFiltered.flatMap((u) => this.find(u)?.requires ?? []).filter((r) => !usedFiltered.includes(r) && !conflicts.includes(r));
       this.fail([line], this.usage([...req, ...usedFiltered]));
     }
     // required: the graph, and what present arguments require

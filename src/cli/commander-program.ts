@@ -10,7 +10,19 @@ import { Env, GlobalOptions, VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { reportFailure } from './report';
 import { VERSION_FLAGS, afterGlobals } from './fast-path';
-import { ClapArg, ClapCommand, ClapError, Clap, GLOBAL_ARGS, UPSTREAM, clapCommand, didYouMean, unknownProgramArgument, unknownVerb, usageErrorText } from './clap';
+import {
+  ClapArg,
+  ClapCommand,
+  ClapError,
+  Clap,
+  GLOBAL_ARGS,
+  UPSTREAM,
+  clapCommand,
+  didYouMean,
+  unknownProgramArgument,
+  unknownVerb,
+  usageErrorText,
+} from './clap';
 import { addListOptions, runList, LIST_LONG, ListFlags } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
@@ -72,7 +84,24 @@ function verbsFor(argv: string[]): typeof VERBS {
 }
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
-const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval', '--vf', '--pf', '--wait']);
+const VALUE_OPTIONS = new Set([
+  '-u',
+  '--uuid',
+  '-p',
+  '--parent',
+  '-t',
+  '--type',
+  '--jsonfile',
+  '--addattr',
+  '--value',
+  '-i',
+  '--index',
+  '--root',
+  '--interval',
+  '--vf',
+  '--pf',
+  '--wait',
+]);
 
 /** Does the command line ask for help? Help wins over every other check (libvirt probes this way). */
 function helpRequested(argv: string[]): boolean {
@@ -199,7 +228,22 @@ function report(err: unknown, program: Command, argv: string[]): number {
 }
 
 /** Verb names clap would suggest from (upstream's, in its order, then ours, then `help`). */
-const SUGGESTED_VERBS = ['define', 'undefine', 'modify', 'start', 'stop', 'list', 'types', 'start-parent-mdevs', 'apply', 'monitor', 'completion', 'vgpu', 'fixture', 'help'];
+const SUGGESTED_VERBS = [
+  'define',
+  'undefine',
+  'modify',
+  'start',
+  'stop',
+  'list',
+  'types',
+  'start-parent-mdevs',
+  'apply',
+  'monitor',
+  'completion',
+  'vgpu',
+  'fixture',
+  'help',
+];
 
 /** The clap declaration of CMD (a verb of PROGRAM, or lsmdev itself): upstream's, and our options hidden. */
 function clapSpec(program: Command, cmd: Command): ClapCommand {

@@ -19,9 +19,7 @@ import { TypesFlags } from './commands/types';
 import { parseUuid } from '../lib/model/uuid';
 
 export type FastLine =
-  | { verb: 'version' }
-  | { verb: 'list'; globals: GlobalOptions; flags: ListFlags }
-  | { verb: 'types'; globals: GlobalOptions; flags: TypesFlags };
+  { verb: 'version' } | { verb: 'list'; globals: GlobalOptions; flags: ListFlags } | { verb: 'types'; globals: GlobalOptions; flags: TypesFlags };
 
 /** An option: the flag it sets, and whether it takes the next word (or `=VALUE`) as its value. */
 type Grammar = Record<string, { key: string; value: boolean }>;

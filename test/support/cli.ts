@@ -149,8 +149,16 @@ export function mdevctl(root: string, ...args: string[]): RunResult {
  * The files the built CLI runs from: its launchers and its two bundles (with their code caches and
  * the native reader, dist/fastio.node, when the build made them).
  */
-export const CLI_FILES = ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache',
-  'dist/cli-on-demand.cjs', 'dist/cli-on-demand.cjs.cache', 'dist/fastio.node'];
+export const CLI_FILES = [
+  'bin/mdevctl',
+  'bin/lsmdev',
+  'bin/load-cli.cjs',
+  'dist/cli.cjs',
+  'dist/cli.cjs.cache',
+  'dist/cli-on-demand.cjs',
+  'dist/cli-on-demand.cjs.cache',
+  'dist/fastio.node',
+];
 const OPTIONAL = new Set(['dist/cli.cjs.cache', 'dist/cli-on-demand.cjs.cache', 'dist/fastio.node']);
 
 let cliCopy: string | undefined;

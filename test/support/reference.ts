@@ -40,8 +40,7 @@ function overlayDir(): string {
 
 function isReady(): boolean {
   const cache = referenceCacheDir();
-  return fs.existsSync(path.join(cache, 'READY')) &&
-    fs.existsSync(path.join(cache, 'overlay', 'usr', 'bin', 'mdevctl'));
+  return fs.existsSync(path.join(cache, 'READY')) && fs.existsSync(path.join(cache, 'overlay', 'usr', 'bin', 'mdevctl'));
 }
 
 export type ReferenceAvailability = { ok: true; dir: string } | { ok: false; reason: string };
@@ -78,7 +77,7 @@ function obtain(): ReferenceAvailability {
 
 /** How a newcomer gets the reference, for the SKIPPED line. */
 export const REFERENCE_HOW =
-  'run as root with apt-get and chroot on PATH (scripts/reference-mdevctl.sh --setup fetches Debian\'s package), or set MDEVCTL_REF_DEB to its .deb';
+  "run as root with apt-get and chroot on PATH (scripts/reference-mdevctl.sh --setup fetches Debian's package), or set MDEVCTL_REF_DEB to its .deb";
 
 /**
  * For a suite that compares with the real mdevctl: true (after one SKIPPED line naming SUITE and
@@ -86,10 +85,18 @@ export const REFERENCE_HOW =
  * Fetches the reference the first time (apt-get, once per machine), while the file is collected.
  */
 export function referenceSkipped(suite: string): boolean {
-  return prerequisites(suite, { checks: [() => {
-    const a = referenceBinary();
-    return a.ok ? null : `the real mdevctl ${REFERENCE_VERSION}, which cannot be had here: ${a.reason}`;
-  }] }, REFERENCE_HOW);
+  return prerequisites(
+    suite,
+    {
+      checks: [
+        () => {
+          const a = referenceBinary();
+          return a.ok ? null : `the real mdevctl ${REFERENCE_VERSION}, which cannot be had here: ${a.reason}`;
+        },
+      ],
+    },
+    REFERENCE_HOW,
+  );
 }
 
 function requireReference(): void {
@@ -232,7 +239,12 @@ export function treeSnapshot(root: string, under?: string, opts: SnapshotOptions
       else found.push([r, '<special file>']);
     }
   };
-  const start = under ? under.split(/[\\/]+/).filter(Boolean).join('/') : '';
+  const start = under
+    ? under
+        .split(/[\\/]+/)
+        .filter(Boolean)
+        .join('/')
+    : '';
   if (start) {
     const st = fs.lstatSync(path.join(root, start), { throwIfNoEntry: false });
     if (!st) return {};

@@ -36,12 +36,10 @@ export function startCli(root: string, args: string[], opts: StartOptions = {}):
     /* the CLI may exit without reading its input */
   });
   child.stdin.end(opts.input ?? '');
-  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
-    },
-  );
+  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
   return { child, done };
 }
 

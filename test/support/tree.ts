@@ -94,10 +94,7 @@ export class FakeTree {
 
   /** Install an executable script in a callout or notifier directory. */
   addScript(dir: 'callouts' | 'notifiers' | 'old-callouts' | 'old-notifiers', name: string, body: string): string {
-    const base =
-      dir === 'callouts' || dir === 'notifiers'
-        ? this.p('usr/lib/mdevctl/scripts.d', dir)
-        : this.p('etc/mdevctl.d/scripts.d', dir.slice(4));
+    const base = dir === 'callouts' || dir === 'notifiers' ? this.p('usr/lib/mdevctl/scripts.d', dir) : this.p('etc/mdevctl.d/scripts.d', dir.slice(4));
     fs.mkdirSync(base, { recursive: true });
     const file = path.join(base, name);
     fs.writeFileSync(file, body, { mode: 0o755 });
@@ -152,7 +149,8 @@ export class FakeTree {
         else if (e.isDirectory()) {
           out[`${key}/`] = `dir${id(full, true)}`;
           walk(full);
-        } else if (e.isFile()) out[key] = `${readOwn(full)}${id(full) ? `\0${id(full)}` : ''}`; // create, remove: 0200
+        } else if (e.isFile())
+          out[key] = `${readOwn(full)}${id(full) ? `\0${id(full)}` : ''}`; // create, remove: 0200
         else out[key] = `<special file>${id(full)}`; // a FIFO or socket: never opened (it could block)
       }
     };

@@ -99,7 +99,8 @@ export const directKernelWriter: KernelWriter = {
  * Whitespace as Rust's `str::trim` (upstream) sees it: Unicode White_Space. Unlike JavaScript's
  * trim it includes U+0085 and leaves U+FEFF alone.
  */
-const EDGE_SPACE = /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const EDGE_SPACE =
+  /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 export function trimLikeUpstream(text: string): string {
   return text.replace(EDGE_SPACE, '');

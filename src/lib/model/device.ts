@@ -174,9 +174,7 @@ export function parseAttrs(value: unknown, where = ''): Attr[] {
     const k = keys[0];
     const v = (a as Record<string, unknown>)[k];
     if (typeof v !== 'string') {
-      throw new MdevctlError(
-        `invalid JSON format for attribute {${JSON.stringify(k)}, ${JSON.stringify(v)}}: value must be of type str${where}`,
-      );
+      throw new MdevctlError(`invalid JSON format for attribute {${JSON.stringify(k)}, ${JSON.stringify(v)}}: value must be of type str${where}`);
     }
     out.push([k, v]);
   }

@@ -123,9 +123,7 @@ export function autostartStatus(ctx: Context): AutostartStatus {
     }
   }
   out.sort((a, b) => byteOrder(a.parent, b.parent) || byteOrder(a.uuid, b.uuid));
-  const run = file
-    ? { started: file.started, finished: file.finished, pid: file.pid, alive: file.finished === null && processAlive(file.pid) }
-    : null;
+  const run = file ? { started: file.started, finished: file.finished, pid: file.pid, alive: file.finished === null && processAlive(file.pid) } : null;
   return { definitions: out, run };
 }
 

@@ -214,6 +214,6 @@ export function eventText(e: MonitorEvent): string {
     case 'modified':
       return e.config
         ? `${e.event} ${e.uuid} ${e.parent} ${e.config.mdev_type} ${e.config.start}`
-        : `${e.event} ${e.uuid} ${e.parent} (malformed: ${(e.error ?? "").replace(/\n/g, " ")})`;
+        : `${e.event} ${e.uuid} ${e.parent} (malformed: ${(e.error ?? '').replace(/\n/g, ' ')})`;
   }
 }

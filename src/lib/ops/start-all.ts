@@ -247,7 +247,7 @@ export function startAll(ctx: Context, o: StartAllOptions = {}): StartAllResult 
   }
   for (const it of pending()) {
     if (dry) ctx.log.info(`would wait ${wait > 0 ? `up to ${wait} s ` : ''}for ${name(it)}: ${it.rec.reason}`);
-    else fail(it, wait > 0 ? `${it.rec.reason} (gave up after ${wait} s)` : it.rec.reason ?? 'not started');
+    else fail(it, wait > 0 ? `${it.rec.reason} (gave up after ${wait} s)` : (it.rec.reason ?? 'not started'));
   }
   save(true);
   return { definitions: order.map((it) => it.rec), failed: order.filter((it) => it.rec.state === 'failed').map((it) => it.rec) };

@@ -65,9 +65,7 @@ function serialize(d: JournalData): string {
 
 function parse(text: string, file: string): JournalData {
   const bad = (why: string): never => {
-    throw new MdevctlError(
-      `Unusable apply journal ${file} (${why}); check the definitions under etc/mdevctl.d, then remove it`,
-    );
+    throw new MdevctlError(`Unusable apply journal ${file} (${why}); check the definitions under etc/mdevctl.d, then remove it`);
   };
   let v: Record<string, unknown>;
   try {
@@ -210,9 +208,7 @@ export function recoverJournal(root: Root, log: Log): boolean {
   const mine = !ownerOfOtherBoot(writer) && data.pid === me.pid && data.start === me.start;
   if (mine || (data.pid !== me.pid && ownerAlive(writer))) return false;
   restore(root, data);
-  log.warn(
-    `Rolled back an interrupted 'mdevctl apply' (process ${data.pid}): ${data.entries.length} definition(s) restored from ${root.journalPath}`,
-  );
+  log.warn(`Rolled back an interrupted 'mdevctl apply' (process ${data.pid}): ${data.entries.length} definition(s) restored from ${root.journalPath}`);
   return true;
 }
 

@@ -275,8 +275,7 @@ function acquire(lockDir: string, timeoutMs: number): { marker: string; recovere
       removeDir(mineDir, marker);
       const who = holder ? `held by process ${holder.pid}` : 'held by another process';
       throw new MdevctlError(
-        `Timed out after ${timeoutMs / 1000} s waiting for the lock ${lockDir} (${who}); ` +
-          `another mdevctl command is still changing the configuration`,
+        `Timed out after ${timeoutMs / 1000} s waiting for the lock ${lockDir} (${who}); ` + `another mdevctl command is still changing the configuration`,
       );
     }
     sleep(Math.min(pause + Math.random() * pause, Math.max(1, deadline - Date.now())));

@@ -69,9 +69,7 @@ export function errnoCode(err: unknown): string | undefined {
  */
 export function escapeControls(text: string, keepNewlines = false): string {
   // JSON.stringify escapes the C0 range but leaves DEL as it is
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) =>
-    keepNewlines && c === '\n' ? c : c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1),
-  );
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (keepNewlines && c === '\n' ? c : c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)));
 }
 
 /** 1.4.0's words when no callout script can modify a running device (`modify --live`). */

@@ -194,7 +194,10 @@ export function readLinks(batch: Batch): ReadResult[] {
   if (batch.names.length === 0) return [];
   const io = fastIo();
   if (io) return fromNative(io.readLinksAt(...nativeArgs(batch)), batch, 'readlink');
-  return eachName(batch, caught((at) => fs.readlinkSync(at)));
+  return eachName(
+    batch,
+    caught((at) => fs.readlinkSync(at)),
+  );
 }
 
 /** Does each name of BATCH exist, links followed? See readFiles. */
@@ -307,8 +310,12 @@ let common: Map<number, string> | undefined;
  * loaded), and os, which a listing of any host with a missing optional file needs, is cheap.
  */
 function errnoName(errno: number): string {
-  common ??= new Map(['ENOENT', 'ENOTDIR', 'EACCES', 'EISDIR', 'ELOOP', 'EPERM', 'EINVAL', 'EIO', 'ENXIO', 'ENAMETOOLONG', 'EFBIG']
-    .map((n) => [os.constants.errno[n as keyof typeof os.constants.errno], n]));
+  common ??= new Map(
+    ['ENOENT', 'ENOTDIR', 'EACCES', 'EISDIR', 'ELOOP', 'EPERM', 'EINVAL', 'EIO', 'ENXIO', 'ENAMETOOLONG', 'EFBIG'].map((n) => [
+      os.constants.errno[n as keyof typeof os.constants.errno],
+      n,
+    ]),
+  );
   return common.get(errno) ?? util.getSystemErrorName(-errno);
 }
 
