@@ -4,9 +4,10 @@
 // exports MDEVCTL_SIMULATE) must not change what a test sees: they are removed here, before jest
 // starts its workers, so no spawned CLI inherits them, whichever way a test spawns it
 // (test/support/cli.ts's cliEnv does the same for the helpers). The test run's own variables
-// (MDEVCTL_TEST_*, MDEVCTL_REF_*, MDEVCTL_DEB_*, MDEVCTL_KERNEL_*, MDEVCTL_BUILD_*) stay.
+// (MDEVCTL_TEST_*, MDEVCTL_REF_*, MDEVCTL_DEB_*, MDEVCTL_KERNEL_*, MDEVCTL_BUILD_*,
+// MDEVCTL_MESSAGES_*) stay.
 for (const k of Object.keys(process.env)) {
-  if (k.startsWith('MDEVCTL_') && !/^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_)/.test(k)) delete process.env[k];
+  if (k.startsWith('MDEVCTL_') && !/^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_|MESSAGES_)/.test(k)) delete process.env[k];
 }
 
 module.exports = {

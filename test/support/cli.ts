@@ -92,7 +92,7 @@ export interface RunOptions {
  * The variables of the test run's own (the harness, the build and the scripts read them: never
  * the CLI), kept in the environment of a spawned CLI; every other MDEVCTL_* variable is the CLI's.
  */
-export const HARNESS_VARS = /^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_)/;
+export const HARNESS_VARS = /^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_|MESSAGES_)/;
 
 /**
  * The environment a spawned CLI starts from: the test's, without any MDEVCTL_* variable the
