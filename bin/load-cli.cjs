@@ -13,9 +13,25 @@
 //    directory that has one; when none has (or V8 refuses it), made at exit and written
 //    atomically into the first directory that can take it; when none can, nothing is written.
 //    Any failure here only costs the compile time: the CLI runs the same.
-// See README, Performance.
+// See docs/performance.md.
 const fs = require('node:fs');
 const path = require('node:path');
+
+/** The oldest Node the CLI runs on (package.json's engines says the same): [major, minor]. */
+const MIN_NODE = [18, 19];
+
+/**
+ * Is this Node too old? Then say in one line which Node the CLI needs and which it found, and
+ * end with status 1, before anything of the CLI is loaded (an older Node would run part of it,
+ * or fail on the way with a message that says nothing of the reason). This file keeps to syntax
+ * any Node from 10 on parses, so that the line is reached.
+ */
+function checkNode(name) {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])) return;
+  process.stderr.write(`${name}: needs Node.js ${MIN_NODE.join('.')} or later; this is Node.js ${process.version} (${process.execPath})\n`);
+  process.exit(1);
+}
 
 // plain string joins on the start-up path: __dirname is absolute and normalized
 const DIST = `${path.dirname(__dirname)}/dist`;
@@ -35,9 +51,16 @@ function cacheHeader(source) {
   return `${buildLine(source)} node ${process.version} ${process.arch}`;
 }
 
+/**
+ * SOURCE as Node wraps a CommonJS module (require('node:module').wrap, whose text this is: the
+ * same function, so the same code cache). Not that module itself: on Node 18 loading it (and the
+ * source-map code it loads) costs about 2 ms at every start.
+ */
+const wrap = (source) => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+
 function compile(source, cachedData, file = FILE) {
   const vm = require('node:vm');
-  return new vm.Script(require('node:module').wrap(source), { filename: file, cachedData });
+  return new vm.Script(wrap(source), { filename: file, cachedData });
 }
 
 /** Run SCRIPT as the CommonJS module MOD of FILE, its requires of CLI files going to LOAD. */
@@ -61,8 +84,8 @@ function readCache(file, header) {
   }
   try {
     const head = Buffer.allocUnsafe(header.length + 1);
-    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head[header.length] !== 10 ||
-      head.toString('latin1', 0, header.length) !== header) return undefined;
+    if (fs.readSync(fd, head, 0, head.length, 0) !== head.length || head[header.length] !== 10 || head.toString('latin1', 0, header.length) !== header)
+      return undefined;
     const size = fs.fstatSync(fd).size - head.length;
     const data = Buffer.allocUnsafe(Math.max(size, 0));
     let n = 0;
@@ -95,8 +118,12 @@ function cacheBytes(script, header) {
 function cacheDirs(env = process.env) {
   if (env.NODE_COMPILE_CACHE) return [{ dir: path.resolve(env.NODE_COMPILE_CACHE, 'mdevctl-ts'), parents: true }];
   const dirs = [{ dir: '/var/cache/mdevctl-ts', parents: false }];
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME
-    : env.HOME && path.isAbsolute(env.HOME) ? path.join(env.HOME, '.cache') : undefined;
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : env.HOME && path.isAbsolute(env.HOME)
+        ? path.join(env.HOME, '.cache')
+        : undefined;
   if (base) dirs.push({ dir: path.join(base, 'mdevctl-ts'), parents: false });
   return dirs;
 }
@@ -200,8 +227,10 @@ function createLoader({ caches = true } = {}) {
   return { load, loaded };
 }
 
-function loadCli() {
+/** The CLI's main module, for the launcher NAME (bin/mdevctl, bin/lsmdev), on a Node it runs on. */
+function loadCli(name = 'mdevctl') {
+  checkNode(name);
   return createLoader().load('cli.cjs');
 }
 
-module.exports = { loadCli, createLoader, compile, buildLine, cacheHeader, cacheBytes, cacheDirs, writeCache, FILE, DIST };
+module.exports = { loadCli, createLoader, MIN_NODE, compile, buildLine, cacheHeader, cacheBytes, cacheDirs, writeCache, FILE, DIST };

@@ -35,8 +35,10 @@ for (const parent of ['mtty', 'mdpy', 'mbochs']) {
     console.log(`  ok   layout ${parent}: as committed in ${path.relative(process.cwd(), committedFile)}`);
   } else {
     bad++;
-    console.log(`  FAIL layout ${parent}: differs from ${path.relative(process.cwd(), committedFile)} at ${diff.slice(0, 5).join(', ')}` +
-      `${diff.length > 5 ? ` (+${diff.length - 5})` : ''} (MDEVCTL_KERNEL_UPDATE_LAYOUTS=1 rewrites it; then check the fixtures)`);
+    console.log(
+      `  FAIL layout ${parent}: differs from ${path.relative(process.cwd(), committedFile)} at ${diff.slice(0, 5).join(', ')}` +
+        `${diff.length > 5 ? ` (+${diff.length - 5})` : ''} (MDEVCTL_KERNEL_UPDATE_LAYOUTS=1 rewrites it; then check the fixtures)`,
+    );
   }
 }
 process.exit(bad ? 1 : 0);

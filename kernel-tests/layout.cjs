@@ -64,7 +64,11 @@ function capture(sys, parent, uuid) {
  */
 function normalise(layout, uuid) {
   const out = {};
-  const sub = (s) => s.split(uuid).join('UUID').replace(/iommu_groups\/\d+/g, 'iommu_groups/N');
+  const sub = (s) =>
+    s
+      .split(uuid)
+      .join('UUID')
+      .replace(/iommu_groups\/\d+/g, 'iommu_groups/N');
   for (const [rel, e] of Object.entries(layout)) {
     const parts = rel.split('/');
     if (parts.includes('power') || parts[parts.length - 1] === 'uevent' || parts.includes('vfio-dev')) continue;

@@ -77,16 +77,38 @@ const MAX_BUFFER = 1 << 30;
 // Options
 
 const DEFAULTS = {
-  'parents-a': 64, 'types-a': 16, defined: 10000, running: 2000,
-  'parents-b': 256, 'types-b': 32, runs: 10, 'startup-runs': 40, warmup: 1, reference: 'auto', keep: false, only: null,
-  scale: [1], node: process.execPath, env: [], 'threads-threshold': false, 'side-by-side': false, exe: path.join(REPO, 'dist', 'mdevctl'),
+  'parents-a': 64,
+  'types-a': 16,
+  defined: 10000,
+  running: 2000,
+  'parents-b': 256,
+  'types-b': 32,
+  runs: 10,
+  'startup-runs': 40,
+  warmup: 1,
+  reference: 'auto',
+  keep: false,
+  only: null,
+  scale: [1],
+  node: process.execPath,
+  env: [],
+  'threads-threshold': false,
+  'side-by-side': false,
+  exe: path.join(REPO, 'dist', 'mdevctl'),
 };
 const QUICK = { 'parents-a': 2, 'types-a': 2, defined: 6, running: 2, 'parents-b': 2, 'types-b': 3, runs: 1, 'startup-runs': 1, warmup: 0 };
 
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
-  process.stderr.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0]
-    .split('\n').filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stderr.write(
+    fs
+      .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\nimport ')[0]
+      .split('\n')
+      .filter((l) => l.startsWith('//'))
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n') + '\n',
+  );
   process.exit(msg ? 2 : 0);
 }
 
@@ -97,9 +119,18 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--quick') continue;
     if (a === '-h' || a === '--help') usage();
-    if (a === '--keep') { o.keep = true; continue; }
-    if (a === '--threads-threshold') { o['threads-threshold'] = true; continue; }
-    if (a === '--side-by-side') { o['side-by-side'] = true; continue; }
+    if (a === '--keep') {
+      o.keep = true;
+      continue;
+    }
+    if (a === '--threads-threshold') {
+      o['threads-threshold'] = true;
+      continue;
+    }
+    if (a === '--side-by-side') {
+      o['side-by-side'] = true;
+      continue;
+    }
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m || !(m[1] in DEFAULTS)) usage(`unknown argument ${a}`);
     const v = m[2] ?? argv[++i];
@@ -142,7 +173,11 @@ function parseArgs(argv) {
 function uuidMaker(seed) {
   let x = seed >>> 0 || 1;
   const next = () => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     return x;
   };
   return () => {
@@ -168,8 +203,8 @@ function mkdirs(dir) {
 
 /** A root with parents × types (NVIDIA SR-IOV style), the standard dirs, and no devices yet. */
 function makeParents(root, nParents, nTypes) {
-  for (const d of ['etc/mdevctl.d', 'usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers',
-    'sys/class/mdev_bus', 'sys/bus/mdev/devices']) mkdirs(path.join(root, d));
+  for (const d of ['etc/mdevctl.d', 'usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'sys/class/mdev_bus', 'sys/bus/mdev/devices'])
+    mkdirs(path.join(root, d));
   const parents = [];
   for (let i = 0; i < nParents; i++) {
     const name = parentName(i);
@@ -185,8 +220,10 @@ function makeParents(root, nParents, nTypes) {
       fs.writeFileSync(path.join(td, 'create'), '');
       fs.writeFileSync(path.join(td, 'name'), `NVIDIA A40-${fb >> 10}${'BQAC'[j % 4]}\n`);
       if (j % 8 !== 7) {
-        fs.writeFileSync(path.join(td, 'description'),
-          `num_heads=4, frl_config=60, framebuffer=${fb}M, max_resolution=5120x2880, max_instance=${49152 / fb}\n`);
+        fs.writeFileSync(
+          path.join(td, 'description'),
+          `num_heads=4, frl_config=60, framebuffer=${fb}M, max_resolution=5120x2880, max_instance=${49152 / fb}\n`,
+        );
       }
       types.push({ type, dir: td });
     }
@@ -251,7 +288,8 @@ const OUR_ENV = (() => {
   const env = { ...process.env };
   delete env.MDEVCTL_ENV_ROOT;
   delete env.NODE_OPTIONS;
-  delete env.NODE_EXTRA_CA_CERTS; // read at every start (about 40 ms under Node 18/20): not ours to time
+  // on Node 18 and 20 it makes every start parse a CA bundle (~40 ms), floor and ours alike
+  delete env.NODE_EXTRA_CA_CERTS;
   return env;
 })();
 const REF_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -286,8 +324,7 @@ function peakKiB(runner, root, args) {
   const [cmd, argv] = runner.argv(root, args);
   if (fs.existsSync('/usr/bin/time')) {
     const out = path.join(os.tmpdir(), `mdevctl-bench-rss-${process.pid}`);
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...argv],
-      { env: runner.env, stdio: ['ignore', 'ignore', 'ignore'] });
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...argv], { env: runner.env, stdio: ['ignore', 'ignore', 'ignore'] });
     const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     fs.rmSync(out, { force: true });
     const m = /(\d+)\s*$/.exec(text);
@@ -323,7 +360,10 @@ function setupReference(roots) {
 function scaled(o, k) {
   return {
     ...o,
-    'parents-a': o['parents-a'] * k, defined: o.defined * k, running: o.running * k, 'parents-b': o['parents-b'] * k,
+    'parents-a': o['parents-a'] * k,
+    defined: o.defined * k,
+    running: o.running * k,
+    'parents-b': o['parents-b'] * k,
   };
 }
 
@@ -384,8 +424,10 @@ function measure(o, rows, withRef, mismatches) {
       got['1.2.0'].outs.forEach((t, k) => {
         const u = got.ours.outs[k];
         if (u.stdout !== stdoutAs14(row.steps[k], t.status, t.stdout) || u.status !== t.status) {
-          mismatches.push(`${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
-            `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`);
+          mismatches.push(
+            `${row.label} [${row.steps[k].join(' ')}]: outputs differ ` +
+              `(ours ${u.stdout.length} bytes, exit ${u.status}; 1.2.0 ${t.stdout.length} bytes, exit ${t.status})`,
+          );
         }
       });
     }
@@ -414,11 +456,14 @@ function measure(o, rows, withRef, mismatches) {
 function markdown(header, rows, left) {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((t) => t[c].length)));
   const line = (cells) => `| ${cells.map((c, k) => (k < left ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join(' | ')} |`;
-  return `${line(header)}\n|${widths.map((w, k) => (k < left ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n` +
-    `${rows.map(line).join('\n')}\n`;
+  return `${line(header)}\n|${widths.map((w, k) => (k < left ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|\n` + `${rows.map(line).join('\n')}\n`;
 }
 
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 function sizeTable(o, k, rows, floor) {
   const s = scaled(o, k);
@@ -426,20 +471,29 @@ function sizeTable(o, k, rows, floor) {
   const fmtMiB = (kib) => (kib == null ? '-' : (kib / 1024).toFixed(1));
   const header = ['command', 'tree', 'ours ms', '1.2.0 ms', 'ours/1.2.0', 'ours/node', 'ours MiB', '1.2.0 MiB'];
   const cells = rows.map((r) => [
-    r.label, r.tree, fmtMs(r.ours), fmtMs(r.theirs),
+    r.label,
+    r.tree,
+    fmtMs(r.ours),
+    fmtMs(r.theirs),
     r.theirs.length ? (median(r.ours) / median(r.theirs)).toFixed(2) : '-',
     (r.startup || r.floor) && floor ? (median(r.ours) / floor).toFixed(2) : '-',
-    fmtMiB(r.oursKiB), fmtMiB(r.theirsKiB),
+    fmtMiB(r.oursKiB),
+    fmtMiB(r.theirsKiB),
   ]);
-  return `\nx${k}: tree A: ${s['parents-a']} parents x ${s['types-a']} types, ${s.defined} defined, ${s.running} running; ` +
+  return (
+    `\nx${k}: tree A: ${s['parents-a']} parents x ${s['types-a']} types, ${s.defined} defined, ${s.running} running; ` +
     `tree B: ${s['parents-b']} parents x ${s['types-b']} types, nothing defined (load after: ${load()})\n\n` +
-    markdown(header, cells, 2);
+    markdown(header, cells, 2)
+  );
 }
 
 /** Per command: ours/1.2.0 at each size, and per item between the smallest and largest size. */
 function summary(o, bySize) {
   const ks = o.scale;
-  const labels = bySize.get(ks[0]).filter((r) => !r.floor && !r.startup && r.theirs.length).map((r) => r.label);
+  const labels = bySize
+    .get(ks[0])
+    .filter((r) => !r.floor && !r.startup && r.theirs.length)
+    .map((r) => r.label);
   if (labels.length === 0) return '';
   const first = ks[0];
   const last = ks[ks.length - 1];
@@ -473,7 +527,10 @@ function main() {
     return;
   }
   if (o['side-by-side']) {
-    sideBySide(o, process.argv.slice(2).some((a) => a.startsWith('--scale')));
+    sideBySide(
+      o,
+      process.argv.slice(2).some((a) => a.startsWith('--scale')),
+    );
     return;
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-bench-'));
@@ -513,18 +570,18 @@ function main() {
       }
     }
     const withRef = refWhy === null;
-    let head = `mdevctl-ts bench: ours on node ${o.nodeVersion} (${o.node}), ${os.cpus().length} cores, load ${loadBefore} ` +
+    let head =
+      `mdevctl-ts bench: ours on node ${o.nodeVersion} (${o.node}), ${os.cpus().length} cores, load ${loadBefore} ` +
       `before, ${load()} after; median of ${o.runs} run(s) (start-up rows: ${o['startup-runs']}, in rounds) after ${o.warmup} ` +
       'warm-up, ms per process\n';
     head += `native reader: ${nativeStatus()}${o.env.length ? `; our environment: ${o.env.join(' ')}` : ''}\n`;
-    head += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n'
-      : `reference: none (${refWhy})\n`;
+    head += withRef ? 'reference: mdevctl 1.2.0 (chroot), run alternately with ours on the same trees\n' : `reference: none (${refWhy})\n`;
     out = head + out + (withRef ? summary(o, bySize) : '');
     if (withRef) {
       const seen = new Set();
       const uniq = mismatches.filter((m) => !seen.has(m) && seen.add(m));
-      out += uniq.length === 0 ? '\noutputs: identical to 1.2.0 for every command\n'
-        : `\noutputs DIFFER from 1.2.0:\n${uniq.map((m) => `  ${m}`).join('\n')}\n`;
+      out +=
+        uniq.length === 0 ? '\noutputs: identical to 1.2.0 for every command\n' : `\noutputs DIFFER from 1.2.0:\n${uniq.map((m) => `  ${m}`).join('\n')}\n`;
     } else if (mismatches.length) {
       out += `\nfailures:\n${[...new Set(mismatches)].map((m) => `  ${m}`).join('\n')}\n`;
     }
@@ -539,8 +596,10 @@ function main() {
 /** Whether our CLI, as the bench runs it, reads through the native reader (src/lib/util/native.ts). */
 function nativeStatus() {
   if (OUR_ENV.MDEVCTL_NATIVE === 'off') return 'off (MDEVCTL_NATIVE=off)';
-  const r = spawnSync(ours.node, [BIN, '--root', path.join(REPO, 'fixtures', 'demo'), 'list', '-d'],
-    { env: { ...OUR_ENV, MDEVCTL_NATIVE: 'require' }, encoding: 'utf8' });
+  const r = spawnSync(ours.node, [BIN, '--root', path.join(REPO, 'fixtures', 'demo'), 'list', '-d'], {
+    env: { ...OUR_ENV, MDEVCTL_NATIVE: 'require' },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) return `NOT LOADED, JavaScript readers only (${(r.stderr || '').trim().split('\n')[0]})`;
   const threads = OUR_ENV.MDEVCTL_NATIVE_THREADS;
   return `dist/fastio.node, threads ${threads ? `MDEVCTL_NATIVE_THREADS=${threads}` : `auto (${os.availableParallelism?.() ?? os.cpus().length} CPUs)`}`;
@@ -552,7 +611,10 @@ function reference140() {
   const r = spawnSync('bash', [REF_SCRIPT, '--setup'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, MDEVCTL_REF_VERSION: '1.4.0' } });
   if (r.status !== 0) return { why: (r.stderr || `set-up exited with ${r.status}`).trim().replace(/^reference-mdevctl: /gm, '') };
   const overlay = path.join(r.stdout.trim(), 'overlay');
-  return { loader: path.join(overlay, 'lib64', 'ld-linux-x86-64.so.2'), pre: ['--library-path', path.join(overlay, 'usr/lib/x86_64-linux-gnu'), path.join(overlay, 'usr/bin/mdevctl')] };
+  return {
+    loader: path.join(overlay, 'lib64', 'ld-linux-x86-64.so.2'),
+    pre: ['--library-path', path.join(overlay, 'usr/lib/x86_64-linux-gnu'), path.join(overlay, 'usr/bin/mdevctl')],
+  };
 }
 
 /**
@@ -570,8 +632,8 @@ function sideBySide(o, scaleGiven) {
   try {
     const sizes = scaled(o, k);
     const roots = { s: path.join(work, 's'), a: path.join(work, 'a'), b: path.join(work, 'b') };
-    const small = makeTreeA(roots.s, { ...o, 'parents-a': 4, 'types-a': 4, defined: 8, running: 2 });
-    const a = makeTreeA(roots.a, sizes);
+    makeTreeA(roots.s, { ...o, 'parents-a': 4, 'types-a': 4, defined: 8, running: 2 });
+    makeTreeA(roots.a, sizes);
     makeParents(roots.b, sizes['parents-b'], sizes['types-b']);
     spawnSync('sync', [], { stdio: 'ignore' });
     const ref = o.reference === 'no' ? { why: 'not asked for (--reference no)' } : reference140();
@@ -586,9 +648,21 @@ function sideBySide(o, scaleGiven) {
       process.exit(1);
     }
     const rows = [];
-    for (const [tree, root] of [['small', roots.s], ['A', roots.a], ['B', roots.b]]) {
-      const forms = tree === 'B' ? [['types'], ['types', '--dumpjson']]
-        : [['list'], ['list', '-d'], ['list', '--dumpjson'], ['list', '-d', '--dumpjson'], ...(tree === 'small' ? [['list', '-d', '-v'], ['types'], ['types', '--dumpjson']] : [])];
+    for (const [tree, root] of [
+      ['small', roots.s],
+      ['A', roots.a],
+      ['B', roots.b],
+    ]) {
+      const forms =
+        tree === 'B'
+          ? [['types'], ['types', '--dumpjson']]
+          : [
+              ['list'],
+              ['list', '-d'],
+              ['list', '--dumpjson'],
+              ['list', '-d', '--dumpjson'],
+              ...(tree === 'small' ? [['list', '-d', '-v'], ['types'], ['types', '--dumpjson']] : []),
+            ];
       for (const args of forms) rows.push({ label: args.join(' '), tree, root, args, t: new Map(runners.map((r) => [r.name, []])) });
     }
     if (o.only) rows.splice(0, rows.length, ...rows.filter((r) => o.only.test(r.label)));
@@ -607,7 +681,9 @@ function sideBySide(o, scaleGiven) {
         const first = outs.get('node');
         for (const [name, x] of outs) {
           if (x.status !== first.status || x.stdout !== first.stdout) {
-            mismatches.push(`${row.tree} ${row.label}: ${name} differs from the Node build (${x.stdout.length} bytes, exit ${x.status}; node ${first.stdout.length} bytes, exit ${first.status})`);
+            mismatches.push(
+              `${row.tree} ${row.label}: ${name} differs from the Node build (${x.stdout.length} bytes, exit ${x.status}; node ${first.stdout.length} bytes, exit ${first.status})`,
+            );
           }
         }
       }
@@ -629,16 +705,19 @@ function sideBySide(o, scaleGiven) {
       }
       return [row.label, row.tree, ...names.map((n) => med(row, n).toFixed(1)), ratio(exe, r140), ratio(node, r140), ratio(exe, node), target];
     });
-    let out = `mdevctl-ts bench --side-by-side: node ${o.nodeVersion} (${o.node}), exe ${fs.existsSync(o.exe) ? o.exe : '-'}, ${os.cpus().length} cores, ` +
+    let out =
+      `mdevctl-ts bench --side-by-side: node ${o.nodeVersion} (${o.node}), exe ${fs.existsSync(o.exe) ? o.exe : '-'}, ${os.cpus().length} cores, ` +
       `load ${loadBefore} before, ${load()} after; median of ${runs} run(s) after ${o.warmup} warm-up, each command's runs interleaved, ms per process\n`;
-    out += `trees: small: 4 parents x 4 types, 8 defined, 2 running; A (x${k}): ${sizes['parents-a']} parents x ${sizes['types-a']} types, ` +
+    out +=
+      `trees: small: 4 parents x 4 types, 8 defined, 2 running; A (x${k}): ${sizes['parents-a']} parents x ${sizes['types-a']} types, ` +
       `${sizes.defined} defined, ${sizes.running} running; B (x${k}): ${sizes['parents-b']} parents x ${sizes['types-b']} types\n`;
     out += `native reader: ${nativeStatus()}${notes.length ? `\n${notes.join('\n')}` : ''}\n\n`;
     out += markdown(header, cells, 2);
     if (verdicts.length) out += `\ntargets: ${verdicts.filter(Boolean).length} of ${verdicts.length} met\n`;
     const seen = new Set();
     const uniq = mismatches.filter((m) => !seen.has(m) && seen.add(m));
-    out += uniq.length === 0 ? `\noutputs: identical for every command (${names.join(', ')})\n` : `\noutputs DIFFER:\n${uniq.map((m) => `  ${m}`).join('\n')}\n`;
+    out +=
+      uniq.length === 0 ? `\noutputs: identical for every command (${names.join(', ')})\n` : `\noutputs DIFFER:\n${uniq.map((m) => `  ${m}`).join('\n')}\n`;
     process.stdout.write(out);
     process.exitCode = uniq.length ? 1 : 0;
   } finally {
@@ -695,14 +774,20 @@ function threadsThreshold(o) {
         }
       }
       const one = median(times.get(1));
-      rows.push([String(n), one.toFixed(0), ...counts.slice(1).flatMap((c) => {
-        const m = median(times.get(c));
-        return [m.toFixed(0), (m / one).toFixed(2)];
-      })]);
+      rows.push([
+        String(n),
+        one.toFixed(0),
+        ...counts.slice(1).flatMap((c) => {
+          const m = median(times.get(c));
+          return [m.toFixed(0), (m / one).toFixed(2)];
+        }),
+      ]);
     }
     const header = ['files', '1 thread us', ...counts.slice(1).flatMap((c) => [`${c} threads us`, `${c}/1`])];
-    process.stdout.write(`mdevctl-ts bench --threads-threshold: node ${process.version}, ${os.cpus().length} cores, ` +
-      `load ${load()}; one readFilesAt call per sample, median of ${Math.max(o.runs, 5)} rounds\n\n${markdown(header, rows, 0)}`);
+    process.stdout.write(
+      `mdevctl-ts bench --threads-threshold: node ${process.version}, ${os.cpus().length} cores, ` +
+        `load ${load()}; one readFilesAt call per sample, median of ${Math.max(o.runs, 5)} rounds\n\n${markdown(header, rows, 0)}`,
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

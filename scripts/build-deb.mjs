@@ -56,7 +56,12 @@ function parseArgs(argv) {
     else if (a === '--runtime' && ['exe', 'node'].includes(argv[i + 1])) o.runtime = argv[++i];
     else if (a === '--runtime') die(`--runtime: exe or node, not '${argv[i + 1] ?? ''}'`);
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0].replace(/^\/\/ ?/gm, ''));
+      process.stdout.write(
+        fs
+          .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\nimport ')[0]
+          .replace(/^\/\/ ?/gm, ''),
+      );
       process.exit(0);
     } else die(`unknown argument '${a}' (see --help)`);
   }
@@ -79,7 +84,7 @@ function changelogTop(upstream) {
   if (!version.startsWith(`${upstream}-`)) {
     die(`packaging/debian/changelog: newest entry is ${version}, package.json says ${upstream} (add an entry ${upstream}-1)`);
   }
-  const trailer = /^ -- .+ <.+>  (.+)$/m.exec(text);
+  const trailer = /^ -- .+ <.+> {2}(.+)$/m.exec(text);
   const when = trailer && Date.parse(trailer[1]);
   if (!when) die('packaging/debian/changelog: no " -- NAME <EMAIL>  DATE" line after the first entry');
   return { version, epoch: Math.floor(when / 1000), text };
@@ -105,7 +110,9 @@ async function checkCopyright() {
   const copyright = fs.readFileSync(path.join(PKG, 'copyright'), 'utf8');
   const missing = [...bundled].filter((p) => !copyright.includes(`\nFiles: node_modules/${p}/*\n`)).sort();
   if (missing.length) {
-    die(`packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into the CLI (dist/cli.cjs, dist/cli-on-demand.cjs)`);
+    die(
+      `packaging/debian/copyright names no "Files: node_modules/NAME/*" stanza for ${missing.join(', ')}, bundled into the CLI (dist/cli.cjs, dist/cli-on-demand.cjs)`,
+    );
   }
 }
 
@@ -159,9 +166,7 @@ function udevRule() {
 
 function maintainerScript(name, units) {
   let text = fs.readFileSync(path.join(PKG, name), 'utf8');
-  const reload = units.length
-    ? 'if [ -d /run/systemd/system ]; then\n      systemctl --system daemon-reload >/dev/null || true\n    fi'
-    : '';
+  const reload = units.length ? 'if [ -d /run/systemd/system ]; then\n      systemctl --system daemon-reload >/dev/null || true\n    fi' : '';
   text = text.replace(/^( *)#SYSTEMD#\n/m, (_m, indent) => (reload ? `${indent}${reload}\n` : ''));
   return text;
 }
@@ -219,7 +224,7 @@ async function main() {
         'building the architecture-independent package; the installed CLI reads with JavaScript alone\n',
     );
   }
-  if (exe && !has('dpkg-shlibdeps')) die('dpkg-shlibdeps not found (Debian package dpkg-dev): the executable\'s libc6 dependency needs it');
+  if (exe && !has('dpkg-shlibdeps')) die("dpkg-shlibdeps not found (Debian package dpkg-dev): the executable's libc6 dependency needs it");
   const arch = native || exe ? run('dpkg', ['--print-architecture']).trim() : 'all';
   if (exe && arch !== 'amd64') die(`the executable is Bun's linux-x64 build, for amd64 hosts, not ${arch}: use --runtime node`);
 
@@ -241,53 +246,64 @@ async function main() {
         elf.push(`${LIB}/${ADDON}`);
       }
     } else {
-    // the bundle: the launchers, the loader, the CLI's two files and whatever the build left beside
-    // them (their V8 code caches dist/cli.cjs.cache and dist/cli-on-demand.cjs.cache, when the
-    // build made them)
-    for (const b of ['mdevctl', 'lsmdev']) {
-      s.write(`${LIB}/bin/${b}`, launcher(path.join(REPO, 'bin', b)), 0o755);
-      s.link(`../lib/${NAME}/bin/${b}`, `usr/bin/${b}`);
-    }
-    s.copy(path.join(REPO, 'bin/load-cli.cjs'), `${LIB}/bin/load-cli.cjs`);
-    for (const f of fs.readdirSync(dist).filter((f) => /^cli(-on-demand)?\.cjs(\.cache)?$/.test(f)).sort()) {
-      s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
-    }
-    // the native reader, where src/lib/util/native.ts looks first: beside the bundle; a plugin that
-    // Node loads with dlopen, so not executable. The build strips its symbols; the compiler's
-    // .comment and .note sections go here, as dh_strip does for Debian's shared libraries.
-    if (native) {
-      s.copy(addon, `${LIB}/dist/${ADDON}`);
-      run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/dist/${ADDON}`)]);
-      elf.push(`${LIB}/dist/${ADDON}`);
-    }
+      // the bundle: the launchers, the loader, the CLI's two files and whatever the build left beside
+      // them (their V8 code caches dist/cli.cjs.cache and dist/cli-on-demand.cjs.cache, when the
+      // build made them)
+      for (const b of ['mdevctl', 'lsmdev']) {
+        s.write(`${LIB}/bin/${b}`, launcher(path.join(REPO, 'bin', b)), 0o755);
+        s.link(`../lib/${NAME}/bin/${b}`, `usr/bin/${b}`);
+      }
+      s.copy(path.join(REPO, 'bin/load-cli.cjs'), `${LIB}/bin/load-cli.cjs`);
+      for (const f of fs
+        .readdirSync(dist)
+        .filter((f) => /^cli(-on-demand)?\.cjs(\.cache)?$/.test(f))
+        .sort()) {
+        s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
+      }
+      // the native reader, where src/lib/util/native.ts looks first: beside the bundle; a plugin that
+      // Node loads with dlopen, so not executable. The build strips its symbols; the compiler's
+      // .comment and .note sections go here, as dh_strip does for Debian's shared libraries.
+      if (native) {
+        s.copy(addon, `${LIB}/dist/${ADDON}`);
+        run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/dist/${ADDON}`)]);
+        elf.push(`${LIB}/dist/${ADDON}`);
+      }
     }
     s.write('usr/lib/udev/rules.d/60-mdevctl.rules', udevRule());
-    for (const page of fs.readdirSync(path.join(REPO, 'man')).filter((f) => /\.8$/.test(f)).sort()) {
+    for (const page of fs
+      .readdirSync(path.join(REPO, 'man'))
+      .filter((f) => /\.8$/.test(f))
+      .sort()) {
       s.write(`usr/share/man/man8/${page}.gz`, gz(fs.readFileSync(path.join(REPO, 'man', page))));
     }
-    const cli = (shell) => (exe ? run(path.join(dist, 'mdevctl'), ['completion', shell], { cwd: REPO })
-      : run(o.node, [path.join(REPO, 'bin/mdevctl'), 'completion', shell], { cwd: REPO }));
+    const cli = (shell) =>
+      exe
+        ? run(path.join(dist, 'mdevctl'), ['completion', shell], { cwd: REPO })
+        : run(o.node, [path.join(REPO, 'bin/mdevctl'), 'completion', shell], { cwd: REPO });
     s.write('usr/share/bash-completion/completions/mdevctl', cli('bash'));
     s.link('mdevctl', 'usr/share/bash-completion/completions/lsmdev'); // bash-completion looks by command name
     s.write('usr/share/zsh/vendor-completions/_mdevctl', cli('zsh'));
     for (const d of ['usr/lib/mdevctl/scripts.d/callouts', 'usr/lib/mdevctl/scripts.d/notifiers', 'etc/mdevctl.d']) s.mkdir(d);
     const unitDir = path.join(REPO, 'systemd');
     const units = fs.existsSync(unitDir)
-      ? fs.readdirSync(unitDir).filter((f) => UNIT_SUFFIXES.some((x) => f.endsWith(x))).sort()
+      ? fs
+          .readdirSync(unitDir)
+          .filter((f) => UNIT_SUFFIXES.some((x) => f.endsWith(x)))
+          .sort()
       : [];
     for (const u of units) s.copy(path.join(unitDir, u), `usr/lib/systemd/system/${u}`);
     s.copy(path.join(PKG, 'copyright'), `usr/share/doc/${NAME}/copyright`);
     s.write(`usr/share/doc/${NAME}/changelog.Debian.gz`, gz(Buffer.from(changelog)));
     // the executable's own overrides (lintian-overrides.exe) after the common ones
-    const overrides = [fs.readFileSync(path.join(PKG, 'lintian-overrides'), 'utf8'), ...(exe ? [fs.readFileSync(path.join(PKG, 'lintian-overrides.exe'), 'utf8')] : [])];
+    const overrides = [
+      fs.readFileSync(path.join(PKG, 'lintian-overrides'), 'utf8'),
+      ...(exe ? [fs.readFileSync(path.join(PKG, 'lintian-overrides.exe'), 'utf8')] : []),
+    ];
     s.write(`usr/share/lintian/overrides/${NAME}`, overrides.join(''));
 
     // control area
     const entries = walk(s.dir);
-    const installedSize = entries.reduce(
-      (n, e) => n + (e.kind === 'file' ? Math.ceil(fs.statSync(s.p(e.rel)).size / 1024) : 1),
-      0,
-    );
+    const installedSize = entries.reduce((n, e) => n + (e.kind === 'file' ? Math.ceil(fs.statSync(s.p(e.rel)).size / 1024) : 1), 0);
     const control = fs
       .readFileSync(path.join(PKG, 'control'), 'utf8')
       .replace('@VERSION@', version)
@@ -298,7 +314,12 @@ async function main() {
       .replace(/^@RUNTIME@\n/m, fs.readFileSync(path.join(PKG, exe ? 'description.exe' : 'description.node'), 'utf8'));
     const md5sums = entries
       .filter((e) => e.kind === 'file')
-      .map((e) => `${createHash('md5').update(fs.readFileSync(s.p(e.rel))).digest('hex')}  ${e.rel}\n`)
+      .map(
+        (e) =>
+          `${createHash('md5')
+            .update(fs.readFileSync(s.p(e.rel)))
+            .digest('hex')}  ${e.rel}\n`,
+      )
       .join('');
     s.write('DEBIAN/control', control);
     s.write('DEBIAN/md5sums', md5sums);

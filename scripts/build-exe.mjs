@@ -21,16 +21,14 @@ function bun() {
   try {
     return require.resolve(`${BUN_PACKAGE}/bin/bun`);
   } catch {
-    process.stderr.write(`build-exe: no Bun: ${BUN_PACKAGE} is not installed (npm installs it only on Linux x86-64; ` +
-      'or set MDEVCTL_BUN=/path/to/bun)\n');
+    process.stderr.write(`build-exe: no Bun: ${BUN_PACKAGE} is not installed (npm installs it only on Linux x86-64; ` + 'or set MDEVCTL_BUN=/path/to/bun)\n');
     process.exit(1);
   }
 }
 
 const out = 'dist/mdevctl';
 const tmp = `${out}.${process.pid}.tmp`;
-const r = spawnSync(bun(), ['build', '--compile', '--bytecode', '--minify',
-  'src/cli/exe.ts', '--outfile', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+const r = spawnSync(bun(), ['build', '--compile', '--bytecode', '--minify', 'src/cli/exe.ts', '--outfile', tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (r.status !== 0) {
   rmSync(tmp, { force: true });
   process.stderr.write(`build-exe: bun build failed (${r.error ? r.error.message : `status ${r.status}`})\n`);

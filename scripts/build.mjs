@@ -9,7 +9,7 @@
 // (tty alone loads net and streams: 3-4 ms). An ES module's imports are hoisted into its bundle's
 // first lines even when the module itself is initialised on demand, so the build refuses a CLI
 // file that requires any other built-in there (eagerBuiltins). Profile with
-// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (README, Performance).
+// `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (docs/performance.md).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,7 @@ import { basename, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os'];
+const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os', 'util'];
 
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -45,7 +45,7 @@ const lazyBuiltins = {
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node18',
   format: 'cjs',
   minify: process.env.MDEVCTL_BUILD_MINIFY !== '0', // MDEVCTL_BUILD_MINIFY=0: readable names for --cpu-prof
   sourcemap: false,
@@ -117,11 +117,14 @@ function onDemandPlugin(modules) {
       b.onLoad({ filter: /.*/, namespace: 'on-demand-entry' }, () => {
         const ours = modules.filter(underSrc);
         const imports = ours.map((m, i) => `import * as m${i} from ${JSON.stringify(`./${m}`)};\n`).join('');
-        const cases = modules.map((m) => `    case ${JSON.stringify(m)}: return ${underSrc(m) ? `m${ours.indexOf(m)}` : `require(${JSON.stringify(`./${m}`)})`};\n`);
+        const cases = modules.map(
+          (m) => `    case ${JSON.stringify(m)}: return ${underSrc(m) ? `m${ours.indexOf(m)}` : `require(${JSON.stringify(`./${m}`)})`};\n`,
+        );
         return {
           loader: 'js',
           resolveDir: process.cwd(),
-          contents: `${imports}export function onDemand(name) {\n  switch (name) {\n${cases.join('')}  }\n` +
+          contents:
+            `${imports}export function onDemand(name) {\n  switch (name) {\n${cases.join('')}  }\n` +
             `  throw new Error(\`no module \${name} in dist/cli-on-demand.cjs\`);\n}\n`,
         };
       });
@@ -169,30 +172,34 @@ async function buildCli() {
   if (chunks.length !== 1) throw new Error(`build: ${chunks.length} shared chunks, expected one`);
   const chunk = `./${chunks[0]}`;
   // the second pass: the split outputs, read from memory
-  const rebundle = (entry, onChunk) => build({
-    ...common,
-    entryPoints: [entry],
-    write: false,
-    outfile: 'dist/out.cjs',
-    plugins: [{
-      name: 'split-outputs',
-      setup(b) {
-        b.onResolve({ filter: /^\.\/(cli|chunk-).*\.mjs$|^entry$/ }, (args) =>
-          args.path === chunk && onChunk ? { path: 'chunk', namespace: 'chunk-stub' } : { path: args.path, namespace: 'split' });
-        b.onLoad({ filter: /.*/, namespace: 'split' }, (args) => ({
-          loader: 'js',
-          contents: args.path === 'entry' ? `export * from './cli.mjs';\nexport * as cliCommon from '${chunk}';\n` : files.get(args.path.slice(2)),
-        }));
-        b.onLoad({ filter: /.*/, namespace: 'chunk-stub' }, () => ({ loader: 'js', contents: onChunk }));
-        b.onResolve({ filter: /^\.\/cli\.cjs$/, namespace: 'chunk-stub' }, (args) => ({ path: args.path, external: true }));
-      },
-    }],
-  });
-  const outputs = await Promise.all([
-    rebundle('entry'),
-    rebundle('./cli-on-demand.mjs', "module.exports = require('./cli.cjs').cliCommon;\n"),
-  ]);
-  for (const [name, r] of [['cli.cjs', outputs[0]], ['cli-on-demand.cjs', outputs[1]]]) {
+  const rebundle = (entry, onChunk) =>
+    build({
+      ...common,
+      entryPoints: [entry],
+      write: false,
+      outfile: 'dist/out.cjs',
+      plugins: [
+        {
+          name: 'split-outputs',
+          setup(b) {
+            b.onResolve({ filter: /^\.\/(cli|chunk-).*\.mjs$|^entry$/ }, (args) =>
+              args.path === chunk && onChunk ? { path: 'chunk', namespace: 'chunk-stub' } : { path: args.path, namespace: 'split' },
+            );
+            b.onLoad({ filter: /.*/, namespace: 'split' }, (args) => ({
+              loader: 'js',
+              contents: args.path === 'entry' ? `export * from './cli.mjs';\nexport * as cliCommon from '${chunk}';\n` : files.get(args.path.slice(2)),
+            }));
+            b.onLoad({ filter: /.*/, namespace: 'chunk-stub' }, () => ({ loader: 'js', contents: onChunk }));
+            b.onResolve({ filter: /^\.\/cli\.cjs$/, namespace: 'chunk-stub' }, (args) => ({ path: args.path, external: true }));
+          },
+        },
+      ],
+    });
+  const outputs = await Promise.all([rebundle('entry'), rebundle('./cli-on-demand.mjs', "module.exports = require('./cli.cjs').cliCommon;\n")]);
+  for (const [name, r] of [
+    ['cli.cjs', outputs[0]],
+    ['cli-on-demand.cjs', outputs[1]],
+  ]) {
     const code = r.outputFiles[0].text;
     const eager = eagerBuiltins(code);
     if (eager.length) {
@@ -238,8 +245,9 @@ function codeCache() {
  * dist/fastio.node: the native batch reader (native/fastio.c; src/lib/util/native.ts loads it), built
  * with the C compiler $CC (default cc) against Node-API's headers (the node-api-headers package),
  * hardened and stripped, with the same bytes for the same inputs (the .deb is reproducible).
- * Node-API is ABI-stable: one build serves Node 20 and every later Node. Without a compiler the
- * build warns and the CLI reads with JavaScript alone (same output, slower on big hosts);
+ * Node-API is ABI-stable: one build (NAPI_VERSION 8) serves Node 18.19 and every later Node.
+ * Without a compiler the build warns and the CLI reads with JavaScript alone (same output, slower
+ * on big hosts);
  * MDEVCTL_BUILD_NATIVE=require makes that an error, MDEVCTL_BUILD_NATIVE=off skips the addon.
  */
 function nativeAddon() {
@@ -251,9 +259,26 @@ function nativeAddon() {
   const include = require('node-api-headers').include_dir;
   const tmp = `${out}.${process.pid}.tmp`;
   const args = [
-    '-std=gnu11', '-O2', '-g0', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fvisibility=hidden',
-    '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-Wl,-z,relro', '-Wl,-z,now', '-Wl,-z,noexecstack', '-s',
-    '-I', include, '-o', tmp, 'native/fastio.c',
+    '-std=gnu11',
+    '-O2',
+    '-g0',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-fPIC',
+    '-shared',
+    '-fvisibility=hidden',
+    '-D_FORTIFY_SOURCE=2',
+    '-fstack-protector-strong',
+    '-Wl,-z,relro',
+    '-Wl,-z,now',
+    '-Wl,-z,noexecstack',
+    '-s',
+    '-I',
+    include,
+    '-o',
+    tmp,
+    'native/fastio.c',
   ];
   const r = spawnSync(cc, args, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (r.status === 0) {

@@ -31,7 +31,12 @@ function tinyTree(root) {
     fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
     fs.symlinkSync(t, path.join(root, f));
   };
-  for (const [f, t] of [['available_instances', '1\n'], ['device_api', 'vfio-pci\n'], ['name', 'n\n'], ['description', 'd\n']]) {
+  for (const [f, t] of [
+    ['available_instances', '1\n'],
+    ['device_api', 'vfio-pci\n'],
+    ['name', 'n\n'],
+    ['description', 'd\n'],
+  ]) {
     w(`sys/devices/p/mdev_supported_types/t/${f}`, t);
   }
   fs.mkdirSync(path.join(root, 'sys/devices/p/mdev_supported_types/t/devices'));
@@ -49,8 +54,17 @@ function main() {
     tinyTree(root);
     const loader = createLoader({ caches: false });
     const cli = loader.load('cli.cjs');
-    for (const args of [['list'], ['list', '-d'], ['list', '-d', '--dumpjson'], ['list', '--dumpjson'], ['types'],
-      ['types', '--dumpjson'], ['list', '-d', '-v'], ['--version'], ['--help']]) {
+    for (const args of [
+      ['list'],
+      ['list', '-d'],
+      ['list', '-d', '--dumpjson'],
+      ['list', '--dumpjson'],
+      ['types'],
+      ['types', '--dumpjson'],
+      ['list', '-d', '-v'],
+      ['--version'],
+      ['--help'],
+    ]) {
       cli.main(['--root', root, ...args], 'mdevctl');
       if (process.exitCode) throw new Error(`mdevctl ${args.join(' ')} failed while making the cache`);
     }

@@ -26,6 +26,8 @@ export {
   startVgpu,
   stopVgpu,
   startAllVgpus,
+  startAllDevices,
+  autostartStatus,
 } from './lib/api';
 export type {
   Where,
@@ -57,6 +59,11 @@ export type {
   VgpuStartAllOptions,
   VgpuStartAllResult,
   VgpuDefinition,
+  StartAllOptions,
+  StartAllResult,
+  AutostartStatus,
+  AutostartStatusEntry,
+  AutostartRecord,
 } from './lib/api';
 export { simulateVgpuReboot } from './lib/kernel/nvidia-vgpu-model';
 export type { MonitorEvent, Monitor } from './lib/ops/monitor';

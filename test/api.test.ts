@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, run } from './support/cli';
+import { NODE, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
-import { FakeTree } from './support/tree';
+import { FakeTree, readOwn } from './support/tree';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const api = require(path.join(REPO, 'dist', 'index.cjs')) as typeof import('../src');
@@ -114,9 +114,9 @@ describe('lifecycle functions', () => {
     const s = api.startDevice({ root, uuid, parent: GVT, type: 'i915-GVTg_V5_8' });
     expect(s.generated).toBe(false);
     expect(s.active).toBe(true);
-    expect(fs.readFileSync(path.join(root, 'sys/devices/pci0000:00', GVT, 'mdev_supported_types/i915-GVTg_V5_8/create'), 'utf8')).toBe(uuid);
+    expect(readOwn(path.join(root, 'sys/devices/pci0000:00', GVT, 'mdev_supported_types/i915-GVTg_V5_8/create'))).toBe(uuid);
     expect(api.stopDevice({ root, uuid: TRANSIENT })).toEqual({ uuid: TRANSIENT, parent: GVT, mdev_type: 'i915-GVTg_V5_8' });
-    expect(fs.readFileSync(path.join(root, 'sys/bus/mdev/devices', TRANSIENT, 'remove'), 'utf8')).toBe('1');
+    expect(readOwn(path.join(root, 'sys/bus/mdev/devices', TRANSIENT, 'remove'))).toBe('1');
   });
 
   test('a custom kernel writer sees the writes instead of the files', () => {
@@ -128,7 +128,7 @@ describe('lifecycle functions', () => {
     };
     api.stopDevice({ root, uuid: RUNNING, kernel });
     expect(writes).toEqual([`remove ${RUNNING}`]);
-    expect(fs.readFileSync(path.join(root, 'sys/bus/mdev/devices', RUNNING, 'remove'), 'utf8')).toBe('');
+    expect(readOwn(path.join(root, 'sys/bus/mdev/devices', RUNNING, 'remove'))).toBe('');
   });
 
   test('errors are MdevctlError with the CLI message; bad UUIDs are UsageError', () => {
@@ -164,18 +164,16 @@ test('watchDevices reports a definition made through the API', async () => {
     const d = api.defineDevice({ root, parent: GVT, type: 'i915-GVTg_V5_1' });
     const deadline = Date.now() + 5000;
     while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(events).toEqual([
-      { event: 'defined', uuid: d.uuid, parent: GVT, config: { mdev_type: 'i915-GVTg_V5_1', start: 'manual', attrs: [] } },
-    ]);
+    expect(events).toEqual([{ event: 'defined', uuid: d.uuid, parent: GVT, config: { mdev_type: 'i915-GVTg_V5_1', start: 'manual', attrs: [] } }]);
   } finally {
     mon.close();
     removeFixture(root);
   }
 });
 
-test('the README example runs as written, on a fresh copy of fixtures/demo', () => {
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const block = /```js\n([\s\S]*?)```/.exec(readme)![1];
+test('the example of docs/api.md runs as written, on a fresh copy of fixtures/demo', () => {
+  const doc = fs.readFileSync(path.join(REPO, 'docs', 'api.md'), 'utf8');
+  const block = /```js\n([\s\S]*?)```/.exec(doc)![1];
   expect(block).toContain("require('mdevctl-ts')");
   const root = freshFixture('demo');
   try {
@@ -183,7 +181,7 @@ test('the README example runs as written, on a fresh copy of fixtures/demo', () 
     const code = block
       .replace("require('mdevctl-ts')", `require(${JSON.stringify(path.join(REPO, 'dist', 'index.cjs'))})`)
       .replace("'fixtures/demo'", JSON.stringify(root));
-    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(NODE, ['-e', code], { encoding: 'utf8', timeout: 20000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("'vfio_ap-passthrough': {");

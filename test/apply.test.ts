@@ -106,7 +106,7 @@ describe('round trip', () => {
       const dump = listed(t);
       const f = file(t, dump);
       const before = stamps(t);
-      const hash = t.hash();
+      const hash = t.hash('identity');
       let r: { status: number | null; stdout: string; stderr: string } | undefined;
       const events = await watchDuring(t, async () => {
         r = await runAsync(t.root, ['apply', '--jsonfile', f, '--detailed-exitcode']);
@@ -114,7 +114,7 @@ describe('round trip', () => {
       expect(r).toEqual({ status: 0, signal: null, stdout: '0 defined, 0 modified, 0 undefined, 3 unchanged\n', stderr: '' });
       expect(events).toEqual([]);
       expect(stamps(t)).toEqual(before);
-      expect(t.hash()).toBe(hash);
+      expect(t.hash('identity')).toBe(hash);
       expect(t.exists('var/lib/mdevctl')).toBe(false);
 
       // the same watcher does see a real change (the check above can fail)
@@ -259,9 +259,7 @@ describe('--prune and --prune-all', () => {
   test('--prune: only the parents the file names', () => {
     const t = store();
     try {
-      expect(apply(t, ['--jsonfile', file(t, only), '--prune']).stdout).toBe(
-        `undefine ${U2} ${P}\n0 defined, 0 modified, 1 undefined, 1 unchanged\n`,
-      );
+      expect(apply(t, ['--jsonfile', file(t, only), '--prune']).stdout).toBe(`undefine ${U2} ${P}\n0 defined, 0 modified, 1 undefined, 1 unchanged\n`);
       expect(Object.keys(defs(t)).sort()).toEqual([`${P}/${U1}`, `${Q}/${U3}`]);
     } finally {
       t.cleanup();
@@ -307,9 +305,9 @@ describe('--dry-run, --dumpjson, --detailed-exitcode', () => {
     const t = store();
     try {
       const f = file(t, want);
-      const before = t.hash();
+      const before = t.hash('identity');
       expect(dryApply(t, ['--jsonfile', f, '--prune'])).toEqual({ status: 0, stdout: plan, stderr: '' });
-      expect(t.hash()).toBe(before);
+      expect(t.hash('identity')).toBe(before);
       expect(t.exists('var')).toBe(false);
       expect(fs.readdirSync(t.p('run/lock'))).toEqual([]);
       expect(apply(t, ['--jsonfile', f, '--prune'])).toEqual({ status: 0, stdout: plan, stderr: '' });
@@ -396,34 +394,79 @@ describe('refused inputs: one error line, nothing written', () => {
   const dev = (u: string, c: unknown = cfg(T4)) => ({ [u]: c });
   const cases: Array<[string, string, (f: string) => string]> = [
     ['not JSON', '[{', (f) => `Error: invalid JSON in ${f}: `],
-    ['the single-device form', JSON.stringify(cfg(T4)), (f) => `Error: ${f} holds the configuration of one device (the form of 'define --jsonfile'); apply takes the form 'list --defined --dumpjson' prints: `],
-    ['an object', JSON.stringify({ [P]: [] }), (f) => `Error: ${f} is not in the form 'list --defined --dumpjson' prints: [{"PARENT": [{"UUID": {"mdev_type": "TYPE", "start": "auto|manual", "attrs": [...]}}]}]`],
+    [
+      'the single-device form',
+      JSON.stringify(cfg(T4)),
+      (f) => `Error: ${f} holds the configuration of one device (the form of 'define --jsonfile'); apply takes the form 'list --defined --dumpjson' prints: `,
+    ],
+    [
+      'an object',
+      JSON.stringify({ [P]: [] }),
+      (f) =>
+        `Error: ${f} is not in the form 'list --defined --dumpjson' prints: [{"PARENT": [{"UUID": {"mdev_type": "TYPE", "start": "auto|manual", "attrs": [...]}}]}]`,
+    ],
     ['two objects', JSON.stringify([{}, {}]), (f) => `Error: ${f} is not in the form 'list --defined --dumpjson' prints: `],
     ['devices not a list', JSON.stringify([{ [P]: {} }]), (f) => `Error: ${f}: the devices of parent ${P} must be a list`],
-    ['a device with two keys', JSON.stringify([{ [P]: [{ ...dev(U1), ...dev(U2) }] }]), (f) => `Error: ${f}: each device of parent ${P} must be an object with one key, its UUID`],
+    [
+      'a device with two keys',
+      JSON.stringify([{ [P]: [{ ...dev(U1), ...dev(U2) }] }]),
+      (f) => `Error: ${f}: each device of parent ${P} must be an object with one key, its UUID`,
+    ],
     ['a bad parent name', JSON.stringify([{ '..': [] }]), (f) => `Error: ${f}: Invalid parent device name '..': '..' is not a name`],
     ['a bad type name', JSON.stringify([{ [P]: [dev(U1, cfg('a/b'))] }]), (f) => `Error: ${f}: device ${U1}: Invalid mdev type 'a/b': it contains '/'`],
-    ['a bad UUID', JSON.stringify([{ [P]: [dev('1234')] }]), (f) => `Error: ${f}: invalid UUID '1234' under parent ${P}: invalid length 4: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`],
-    ['a UUID twice under one parent', JSON.stringify([{ [P]: [dev(U1), dev(U1.toUpperCase())] }]), (f) => `Error: ${f}: device ${U1} is listed more than once (twice under parent ${P})`],
-    ['a UUID under two parents', JSON.stringify([{ [P]: [dev(U1)], [Q]: [dev(`{${U1}}`)] }]), (f) => `Error: ${f}: device ${U1} is listed more than once (under parents ${P} and ${Q})`],
+    [
+      'a bad UUID',
+      JSON.stringify([{ [P]: [dev('1234')] }]),
+      (f) => `Error: ${f}: invalid UUID '1234' under parent ${P}: invalid length 4: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`,
+    ],
+    [
+      'a UUID twice under one parent',
+      JSON.stringify([{ [P]: [dev(U1), dev(U1.toUpperCase())] }]),
+      (f) => `Error: ${f}: device ${U1} is listed more than once (twice under parent ${P})`,
+    ],
+    [
+      'a UUID under two parents',
+      JSON.stringify([{ [P]: [dev(U1)], [Q]: [dev(`{${U1}}`)] }]),
+      (f) => `Error: ${f}: device ${U1} is listed more than once (under parents ${P} and ${Q})`,
+    ],
     ['a parent twice', `[{"${P}": [], "${P}": []}]`, (f) => `Error: ${f}: the key "${P}" appears twice in one object`],
-    ['an attribute value not a string', JSON.stringify([{ [P]: [dev(U1, { ...cfg(T4), attrs: [{ a: 1 }] })] }]), (f) => `Error: ${f}: device ${U1}: invalid JSON format for attribute {"a", 1}: value must be of type str`],
-    ['an attribute with two keys', JSON.stringify([{ [P]: [dev(U1, { ...cfg(T4), attrs: [{ a: '1', b: '2' }] })] }]), (f) => `Error: ${f}: device ${U1}: invalid JSON format for attribute: too many fields`],
-    ['an attribute name that leaves the device', JSON.stringify([{ [P]: [dev(U1, cfg(T4, 'manual', [{ '../x': '1' }]))] }]), (f) => `Error: ${f}: device ${U1}: Invalid attribute name '../x': its path component '..' is not a plain name`],
-    ['no start', JSON.stringify([{ [P]: [dev(U1, { mdev_type: T4 })] }]), (f) => `Error: ${f}: device ${U1}: invalid json: "mdev_type" and "start" are required`],
-    ['a start that is neither', JSON.stringify([{ [P]: [dev(U1, { ...cfg(T4), start: 'sometimes' })] }]), (f) => `Error: ${f}: device ${U1}: "start" must be "auto" or "manual"`],
+    [
+      'an attribute value not a string',
+      JSON.stringify([{ [P]: [dev(U1, { ...cfg(T4), attrs: [{ a: 1 }] })] }]),
+      (f) => `Error: ${f}: device ${U1}: invalid JSON format for attribute {"a", 1}: value must be of type str`,
+    ],
+    [
+      'an attribute with two keys',
+      JSON.stringify([{ [P]: [dev(U1, { ...cfg(T4), attrs: [{ a: '1', b: '2' }] })] }]),
+      (f) => `Error: ${f}: device ${U1}: invalid JSON format for attribute: too many fields`,
+    ],
+    [
+      'an attribute name that leaves the device',
+      JSON.stringify([{ [P]: [dev(U1, cfg(T4, 'manual', [{ '../x': '1' }]))] }]),
+      (f) => `Error: ${f}: device ${U1}: Invalid attribute name '../x': its path component '..' is not a plain name`,
+    ],
+    [
+      'no start',
+      JSON.stringify([{ [P]: [dev(U1, { mdev_type: T4 })] }]),
+      (f) => `Error: ${f}: device ${U1}: invalid json: "mdev_type" and "start" are required`,
+    ],
+    [
+      'a start that is neither',
+      JSON.stringify([{ [P]: [dev(U1, { ...cfg(T4), start: 'sometimes' })] }]),
+      (f) => `Error: ${f}: device ${U1}: "start" must be "auto" or "manual"`,
+    ],
   ];
 
   test.each(cases)('%s', (_name, content, message) => {
     const t = store();
     try {
       const f = file(t, content);
-      const before = t.hash();
+      const before = t.hash('identity');
       const r = apply(t, ['--jsonfile', f, '--prune-all']);
       expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
       expect(r.stderr.startsWith(message(f))).toBe(true);
       expect(r.stderr.split('\n')).toHaveLength(2);
-      expect(t.hash()).toBe(before);
+      expect(t.hash('identity')).toBe(before);
       expect(t.exists('var')).toBe(false);
     } finally {
       t.cleanup();
@@ -579,16 +622,12 @@ describe('an apply killed half way (journal left behind)', () => {
       t.addDefinition('new', U4, cfg(T4));
       fs.unlinkSync(t.p('etc/mdevctl.d', Q, U3));
       expect(listed(t)).toBe(old);
-      expect(run(['list', '-d'], { root: t.root }).stdout).toBe(
-        `${U1} ${P} ${T4} auto\n${U2} ${P} ${T8} manual\n${U3} ${Q} ${T4} manual\n`,
-      );
+      expect(run(['list', '-d'], { root: t.root }).stdout).toBe(`${U1} ${P} ${T4} auto\n${U2} ${P} ${T8} manual\n${U3} ${Q} ${T4} manual\n`);
       // a dry run takes no lock: it plans against the state before, and rolls nothing back
       expect(dryApply(t, ['--jsonfile', file(t, old)]).stdout).toBe('0 defined, 0 modified, 0 undefined, 3 unchanged\n');
       const withU4 = JSON.parse(old);
       withU4[0].new = [{ [U4]: cfg(T4) }];
-      expect(dryApply(t, ['--jsonfile', file(t, withU4, 'u4.json')]).stdout).toBe(
-        `define ${U4} new ${T4}\n1 defined, 0 modified, 0 undefined, 3 unchanged\n`,
-      );
+      expect(dryApply(t, ['--jsonfile', file(t, withU4, 'u4.json')]).stdout).toBe(`define ${U4} new ${T4}\n1 defined, 0 modified, 0 undefined, 3 unchanged\n`);
       expect(t.exists('var/lib/mdevctl/apply.journal')).toBe(true);
 
       const r = run(['define', '-u', U5, '-p', P, '-t', T4], { root: t.root });

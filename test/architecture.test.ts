@@ -22,6 +22,7 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
+import { addonPath } from '../src/lib/util/native';
 
 const SRC = path.join(__dirname, '..', 'src');
 
@@ -167,6 +168,10 @@ describe('the import graph of src/', () => {
       expect({ dir, owns: /Owns:/.test(front), mayImport: /May import:/.test(front) }).toEqual({ dir, owns: true, mayImport: true });
     }
   });
+});
+
+test("run from the sources, the native addon is still looked for in the build's dist/ (a path that counts folders)", () => {
+  expect(addonPath()).toBe(path.join(SRC, '..', 'dist', 'fastio.node'));
 });
 
 describe('the checks themselves', () => {

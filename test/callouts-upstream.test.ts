@@ -166,9 +166,11 @@ describe('modify with callouts (upstream modify/*.expected)', () => {
   test('defined-only: only the definition changes', () => {
     const t = modifyTree(UUID, true);
     liveScript(t);
-    expect(
-      mdevctl(t.root, 'modify', '-u', UUID, '-p', PARENT, '--addattr', 'added-attr', '--value', 'added-attr-value', '--defined'),
-    ).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(mdevctl(t.root, 'modify', '-u', UUID, '-p', PARENT, '--addattr', 'added-attr', '--value', 'added-attr-value', '--defined')).toEqual({
+      status: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(mdevctl(t.root, 'list', '--dumpjson', '-u', UUID, '-p', PARENT)).toEqual({
       status: 0,
       stdout: data(MODIFY, 'defined-only.active.expected'),

@@ -57,7 +57,8 @@ describe('no callout script', () => {
     expect(mdevctl(t.root, 'modify', '-u', U, '--live', '--jsonfile', t.p('new.json'))).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: No callout script with version support found that supports live modify\n',
+      stderr:
+        'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
     });
   });
 });
@@ -186,17 +187,10 @@ describe('pre, command, post, notify', () => {
     expect(mdevctl(t.root, 'start', '-u', U, '-p', P, '-t', 't1', '--force')).toEqual({
       status: 0,
       stdout: '',
-      stderr:
-        `check: refusing ${U}\n` +
-        `Warning: Forcing operation 'start' despite callout failure. Error was: Script '${script}' failed with status '1'\n`,
+      stderr: `check: refusing ${U}\n` + `Warning: Forcing operation 'start' despite callout failure. Error was: Script '${script}' failed with status '1'\n`,
     });
     expect(createFile(t)).toBe(U);
-    expect(calls(t)).toEqual([
-      `check ${CAPS}`,
-      `check pre/start none <<${CONF}`,
-      `check post/start success <<${CONF}`,
-      'note notify/start success',
-    ]);
+    expect(calls(t)).toEqual([`check ${CAPS}`, `check pre/start none <<${CONF}`, `check post/start success <<${CONF}`, 'note notify/start success']);
   });
 
   test('post and notify hear failure when the command fails', () => {
@@ -209,12 +203,7 @@ describe('pre, command, post, notify', () => {
       stdout: '',
       stderr: `Error: No available instances of t2 on ${P}\n`,
     });
-    expect(calls(t)).toEqual([
-      `check ${CAPS}`,
-      `check pre/start none <<${conf}`,
-      `check post/start failure <<${conf}`,
-      'note notify/start failure',
-    ]);
+    expect(calls(t)).toEqual([`check ${CAPS}`, `check pre/start none <<${conf}`, `check post/start failure <<${conf}`, 'note notify/start failure']);
   });
 
   test('a failing post callout or notifier does not change the result; every notifier runs', () => {
@@ -429,12 +418,7 @@ describe('get/attributes', () => {
     const { t } = activeTree(print('[{"assign_adapter":"5"}]'));
     expect(mdevctl(t.root, 'define', '-u', U)).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(t.read(definitionPath(P, U))).toBe(defText('t1', 'manual', [{ assign_adapter: '5' }]));
-    expect(calls(t)).toEqual([
-      `attrs ${CAPS}`,
-      `attrs pre/define none <<${CONF}`,
-      'attrs get/attributes none',
-      `attrs post/define success <<${CONF}`,
-    ]);
+    expect(calls(t)).toEqual([`attrs ${CAPS}`, `attrs pre/define none <<${CONF}`, 'attrs get/attributes none', `attrs post/define success <<${CONF}`]);
   });
 
   test('define -u of a running device fails on bad JSON and writes nothing', () => {
@@ -445,12 +429,7 @@ describe('get/attributes', () => {
     expect(r.stderr.startsWith(`Error: Invalid JSON received from callout script '${script}': `)).toBe(true);
     expect(r.stderr.split('\n')).toHaveLength(2);
     expect(t.exists(definitionPath(P, U))).toBe(false);
-    expect(calls(t)).toEqual([
-      `attrs ${CAPS}`,
-      `attrs pre/define none <<${CONF}`,
-      'attrs get/attributes none',
-      `attrs post/define failure <<${CONF}`,
-    ]);
+    expect(calls(t)).toEqual([`attrs ${CAPS}`, `attrs pre/define none <<${CONF}`, 'attrs get/attributes none', `attrs post/define failure <<${CONF}`]);
   });
 
   test('define -u of a running device fails when the script fails', () => {
@@ -532,7 +511,8 @@ describe('modify --live', () => {
     expect(mdevctl(t.root, 'modify', '-u', U, '--live', '--jsonfile', t.p('new.json'))).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: No callout script with version support found that supports live modify\n',
+      stderr:
+        'Error: Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.\n',
     });
     expect(calls(t)).toEqual([`live ${CAPS}`]);
   });
@@ -592,7 +572,11 @@ describe('the deprecated directory etc/mdevctl.d/scripts.d', () => {
 });
 
 describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
-  const env = { MDEVCTL_CALLOUT_TIMEOUT: '0.5' };
+  // long enough that a hanging script has surely reached its hang (started its sleep, written its
+  // pid) on a loaded machine before it is killed, so that what it printed and started is the same
+  // every run; the sleeps are far longer (600 s), so the command ending at all proves the kill
+  const LIMIT = '5';
+  const env = { MDEVCTL_CALLOUT_TIMEOUT: LIMIT };
   /** The pid of the background `sleep` a hanging script started, once it is written. */
   function alive(pid: number): boolean {
     try {
@@ -607,15 +591,15 @@ describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
     const t = newTree();
     const pidFile = t.p('sleep.pid');
     const script = addLoggingScript(t, 'callouts', 'hang', {
-      on: { 'pre/start': `echo starting >&2; sleep 60 & echo $! > '${pidFile}'; wait` },
+      on: { 'pre/start': `echo starting >&2; sleep 600 & echo $! > '${pidFile}'; wait` },
     });
     const t0 = Date.now();
-    const r = run(['start', '-u', U, '-p', P, '-t', 't1'], { root: t.root, env });
-    expect(Date.now() - t0).toBeLessThan(10000);
+    const r = run(['start', '-u', U, '-p', P, '-t', 't1'], { root: t.root, env, timeoutMs: 300_000 });
+    expect(Date.now() - t0).toBeLessThan(60_000); // not the sleep's 600 s: it was killed
     expect(r).toEqual({
       status: 1,
       stdout: '',
-      stderr: `hang: starting\nError: Script '${script}' did not finish within 0.5 s and was killed\n`,
+      stderr: `hang: starting\nError: Script '${script}' did not finish within ${LIMIT} s and was killed\n`,
     });
     expect(createFile(t)).toBe('');
     expect(alive(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(false);
@@ -624,23 +608,23 @@ describe('time limit (MDEVCTL_CALLOUT_TIMEOUT)', () => {
   test('a hanging get/attributes is killed; list goes on and says so', () => {
     const t = newTree();
     t.addActive(U, P, 't1');
-    const script = addLoggingScript(t, 'callouts', 'hang', { on: { 'get/attributes': 'exec sleep 60' } });
+    const script = addLoggingScript(t, 'callouts', 'hang', { on: { 'get/attributes': 'exec sleep 600' } });
     const r = run(['list'], { root: t.root, env });
     expect(r).toEqual({
       status: 0,
       stdout: `${U} ${P} t1 manual\n`,
-      stderr: `Warning: Script '${script}' did not finish within 0.5 s and was killed\n`,
+      stderr: `Warning: Script '${script}' did not finish within ${LIMIT} s and was killed\n`,
     });
   });
 
   test('a hanging notifier is killed and reported; the command succeeds', () => {
     const t = newTree();
-    const script = addLoggingScript(t, 'notifiers', 'hang', { otherwise: 'exec sleep 60' });
+    const script = addLoggingScript(t, 'notifiers', 'hang', { otherwise: 'exec sleep 600' });
     const r = run(['define', '-u', U, '-p', P, '-t', 't1'], { root: t.root, env });
     expect(r).toEqual({
       status: 0,
       stdout: '',
-      stderr: `Warning: Script '${script}' did not finish within 0.5 s and was killed\n`,
+      stderr: `Warning: Script '${script}' did not finish within ${LIMIT} s and was killed\n`,
     });
     expect(t.exists(definitionPath(P, U))).toBe(true);
   });

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
 import { runAsync } from './support/spawn';
-import { cliShell, mdevctl, run } from './support/cli';
+import { cliShellCommand, mdevctl, run } from './support/cli';
 
 const P = '0000:00:02.0';
 const TYPE = 'i915-GVTg_V5_4';
@@ -104,22 +104,39 @@ describe('20 simultaneous `modify --addattr` on one device', () => {
   test('--auto, --manual, --addattr and --delattr interleaved with undefine of another device: every change lands', async () => {
     const t = tree();
     const other = '11111111-2222-4333-8444-555555555555';
-    t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [{ keep: '1' }] });
+    // two attributes to delete at index 1: whatever the order, each --delattr -i 1 meets one of
+    // them there (keep stays at 0, the added ones go after them)
+    t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [{ keep: '1' }, { gone1: 'x' }, { gone2: 'y' }] });
     t.addDefinition(P, other, { mdev_type: TYPE, start: 'manual', attrs: [] });
+    // --manual on a third device, under another parent, so that the last word on U's start is --auto's
+    const third = '22222222-3333-4444-8555-666666666666';
+    const P3 = '0000:00:03.0';
+    t.addDefinition(P3, third, { mdev_type: TYPE, start: 'auto', attrs: [{ t: '3' }] });
     const jobs = [
       ...Array.from({ length: 8 }, (_, i) => ['modify', '-u', U, '--addattr', `a${i}`, '--value', `${i}`]),
       ['modify', '-u', U, '--auto'],
+      ['modify', '-u', third, '--manual'],
+      ...Array.from({ length: 2 }, () => ['modify', '-u', U, '--delattr', '-i', '1']),
       ...Array.from({ length: 4 }, () => ['undefine', '-u', other]),
     ];
     const results = await Promise.all(jobs.map((args) => runAsync(t.root, args, PATIENT)));
-    const undefs = results.slice(9);
+    const undefs = results.slice(12);
+    expect(undefs).toHaveLength(4);
     expect(undefs.filter((r) => r.status === 0)).toHaveLength(1);
     for (const r of undefs.filter((x) => x.status !== 0)) expect(r.stderr).toBe('Error: No devices match the specified uuid\n');
-    for (const r of results.slice(0, 9)) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    for (const r of results.slice(0, 12)) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(t.exists(`etc/mdevctl.d/${P}/${other}`)).toBe(false);
+    expect(JSON.parse(t.read(`etc/mdevctl.d/${P3}/${third}`))).toEqual({ mdev_type: TYPE, start: 'manual', attrs: [{ t: '3' }] });
     const cfg = JSON.parse(t.read(`etc/mdevctl.d/${P}/${U}`));
     expect(cfg.start).toBe('auto');
     expect(cfg.attrs[0]).toEqual({ keep: '1' });
     expect(cfg.attrs.map((a: Record<string, string>) => Object.keys(a)[0]).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'keep']);
+    expect(
+      cfg.attrs
+        .slice(1)
+        .map((a: Record<string, string>) => Object.entries(a)[0])
+        .sort(),
+    ).toEqual(Array.from({ length: 8 }, (_, i) => [`a${i}`, `${i}`]));
     expect(fs.readdirSync(t.p('etc/mdevctl.d', P))).toEqual([U]);
   });
 });
@@ -130,7 +147,7 @@ describe('the lock', () => {
     const holder = spawn('sleep', ['30']);
     try {
       plantLock(t, holder.pid!, startTime(holder.pid!));
-      const before = t.snapshot();
+      const before = t.snapshot('', 'identity');
       const t0 = Date.now();
       const r = await runAsync(t.root, ['define', '-u', U, '-p', P, '-t', TYPE], { env: { MDEVCTL_LOCK_TIMEOUT: '0.5' } });
       expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
@@ -141,7 +158,7 @@ describe('the lock', () => {
           `Error: Timed out after 0.5 s waiting for the lock ${lockDir(t)} (held by process ${holder.pid}); ` +
           'another mdevctl command is still changing the configuration\n',
       });
-      expect(t.snapshot()).toEqual(before);
+      expect(t.snapshot('', 'identity')).toEqual(before);
       // the holder ends (without releasing): its lock is stale and taken over at once
       holder.kill('SIGKILL');
       await new Promise((res) => holder.once('close', res));
@@ -185,25 +202,25 @@ describe('the lock', () => {
     const t = tree();
     fs.mkdirSync(lockDir(t));
     fs.writeFileSync(path.join(lockDir(t), 'README'), 'placed by hand');
-    const before = t.snapshot();
+    const before = t.snapshot('', 'identity');
     const r = run(['undefine', '-u', U], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0.2' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({
       status: 1,
       stderr: `Error: Timed out after 0.2 s waiting for the lock ${lockDir(t)} (held by another process); another mdevctl command is still changing the configuration\n`,
     });
-    expect(t.snapshot()).toEqual(before);
+    expect(t.snapshot('', 'identity')).toEqual(before);
   });
 
   test('an invalid MDEVCTL_LOCK_TIMEOUT is refused in one line before anything changes', () => {
     const t = tree();
-    const before = t.snapshot();
+    const before = t.snapshot('', 'identity');
     const r = run(['define', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: 'soon' } });
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
       status: 1,
       stdout: '',
       stderr: "Error: Invalid MDEVCTL_LOCK_TIMEOUT 'soon': expected a number of seconds\n",
     });
-    expect(t.snapshot()).toEqual(before);
+    expect(t.snapshot('', 'identity')).toEqual(before);
   });
 
   test('a root without run/lock (a fixture tree): the directory is created, the lock released', () => {
@@ -218,11 +235,7 @@ describe('the lock', () => {
     const t = tree();
     const other = '11111111-2222-4333-8444-555555555555';
     t.addDefinition(P, other, { mdev_type: TYPE, start: 'manual', attrs: [] });
-    t.addScript(
-      'callouts',
-      'nested',
-      `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${cliShell()} modify -u ${other} --auto ;; esac\nexit 0\n`,
-    );
+    t.addScript('callouts', 'nested', `#!/bin/sh\ncase " $* " in *"-e pre -a define"*) exec ${cliShellCommand()} modify -u ${other} --auto ;; esac\nexit 0\n`);
     const r = run(['define', '-u', U, '-p', P, '-t', TYPE], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '2' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(JSON.parse(t.read(`etc/mdevctl.d/${P}/${other}`)).start).toBe('auto');
@@ -252,10 +265,10 @@ describe('the lock', () => {
     trees.push(t);
     fs.rmSync(t.p('run'), { recursive: true });
     t.addDefinition(P, U, { mdev_type: TYPE, start: 'manual', attrs: [] });
-    const before = t.snapshot();
+    const before = t.snapshot('', 'identity');
     const r = run(['--dry-run', 'modify', '-u', U, '--auto'], { root: t.root, env: { MDEVCTL_LOCK_TIMEOUT: '0' } });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(t.snapshot()).toEqual(before);
+    expect(t.snapshot('', 'identity')).toEqual(before);
   });
 
   test('read-only verbs take no lock: list and types work while the lock is held', () => {

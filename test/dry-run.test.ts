@@ -27,10 +27,10 @@ let t: FakeTree;
 let h0: string;
 beforeEach(() => {
   t = tree();
-  h0 = t.hash();
+  h0 = t.hash('identity');
 });
 afterEach(() => {
-  expect(t.hash()).toBe(h0);
+  expect(t.hash('identity')).toBe(h0);
   t.cleanup();
 });
 
@@ -91,9 +91,7 @@ test('undefine: each file removed', () => {
 test('start: create and attributes; a type of an unknown driver plans attribute writes unchecked', () => {
   expect(dry('start', '-u', U1, '-p', P)).toEqual({
     status: 0,
-    stdout:
-      `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` +
-      `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
+    stdout: `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` + `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
     stderr: '',
   });
   expect(dry('start', '-u', U3, '-p', P, '-t', 'test-b')).toEqual({
@@ -117,7 +115,7 @@ test('start of a transient device prints the plan, not the generated UUID', () =
 test('attributes of a type with running devices are checked against them', () => {
   const U9 = '99999999-9999-4999-8999-999999999999';
   t.addActive(U9, P2, 'test-a', ['knob']);
-  h0 = t.hash();
+  h0 = t.hash('identity');
   const json = (attr: string) => JSON.stringify({ mdev_type: 'test-a', start: 'manual', attrs: [{ [attr]: '1' }] });
   const ok = run(['--dry-run', 'start', '-u', U3, '-p', P2, '--jsonfile', '/dev/stdin'], { root: t.root, input: json('knob') });
   expect(ok).toEqual({
@@ -136,9 +134,7 @@ test('start-parent-mdevs: the devices that would start; one without capacity is 
   const r = dry('start-parent-mdevs', P);
   expect(r).toEqual({
     status: 0,
-    stdout:
-      `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` +
-      `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
+    stdout: `sysfs-create /sys/class/mdev_bus/${P}/mdev_supported_types/test-a/create "${U1}"\n` + `sysfs-write /sys/bus/mdev/devices/${U1}/knob "v1"\n`,
     stderr: `Warning: Failed to start ${U2} on ${P}: No available instances of test-a on ${P}\n`,
   });
   expect(dry('start-parent-mdevs', P2, '--dumpjson')).toEqual({ status: 0, stdout: '[]', stderr: '' });
@@ -159,7 +155,7 @@ describe('callout and notifier scripts', () => {
     const b = addLoggingScript(t, 'callouts', 'b-callout');
     const old = addLoggingScript(t, 'old-callouts', 'old');
     const note = addLoggingScript(t, 'notifiers', 'note');
-    h0 = t.hash();
+    h0 = t.hash('identity');
     const shown = (f: string) => f.slice(t.root.length);
     const r = dry('define', '-u', U3, '-p', P, '-t', 'test-a');
     expect(r).toEqual({
@@ -189,7 +185,7 @@ describe('callout and notifier scripts', () => {
     const ver = addLoggingScript(t, 'callouts', 'b-ver', {
       on: { 'get/capabilities': print(supports(['define', 'attributes'], ['pre', 'post', 'get'])), 'get/attributes': print('[{"knob":"x"}]') },
     });
-    h0 = t.hash();
+    h0 = t.hash('identity');
     const shown = ver.slice(t.root.length);
     // define of the running device: its attributes come from get/attributes (a query, it runs)
     expect(dry('define', '-u', U9, '-p', P)).toEqual({

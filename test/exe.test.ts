@@ -25,7 +25,7 @@ function both(code: string): { node: string; bun: string } {
 }
 
 (skip ? describe.skip : describe)('Bun against Node', () => {
-  test('fs.readdirSync: Node gives names in byte order, Bun in the directory\'s order (the executable sorts them)', () => {
+  test("fs.readdirSync: Node gives names in byte order, Bun in the directory's order (the executable sorts them)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-exe-'));
     try {
       const names = Array.from({ length: 64 }, (_, i) => `n${((i * 37) % 64).toString().padStart(2, '0')}`);
@@ -48,6 +48,8 @@ function both(code: string): { node: string; bun: string } {
     const lines = node.split('\n');
     expect(lines.slice(0, 2)).toEqual(['Unexpected end of JSON input', `Unexpected token 'm', "mdev_type:\\n x\\n" is not valid JSON`]);
     expect(lines[2]).toMatch(/position 19/);
-    expect(bun).toBe('JSON Parse error: Unexpected EOF\nJSON Parse error: Unexpected identifier "mdev_type"\nJSON Parse error: Property name must be a string literal\n');
+    expect(bun).toBe(
+      'JSON Parse error: Unexpected EOF\nJSON Parse error: Unexpected identifier "mdev_type"\nJSON Parse error: Property name must be a string literal\n',
+    );
   });
 });

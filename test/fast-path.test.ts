@@ -35,9 +35,11 @@ function commanderReads(argv: string[], name: string): unknown {
     });
   } else {
     for (const verb of ['list', 'types'] as const) {
-      program.commands.find((c) => c.name() === verb)!.action((flags: Record<string, unknown>) => {
-        got = { verb, globals: defined(program.opts()), flags: defined(flags) };
-      });
+      program.commands
+        .find((c) => c.name() === verb)!
+        .action((flags: Record<string, unknown>) => {
+          got = { verb, globals: defined(program.opts()), flags: defined(flags) };
+        });
     }
   }
   try {
@@ -68,14 +70,15 @@ describe.each(['mdevctl', 'lsmdev'])('%s', (name) => {
       ['--root=/srv/fixture', ...verb('list')],
       ['--version'],
       ['-V'],
-      ...(name === 'lsmdev' ? [] : [
-        ['types', '--dumpjson'],
-        ['types'],
-        ['types', '-p', 'mtty', '--dumpjson'],
-        ['--dry-run', '--simulate', 'types', '--parent', 'mtty'],
-        ['--root', '/r', '--version'],
-        ['list', '-u', U, '-p', '-x'],
-      ]),
+      ...(name === 'lsmdev'
+        ? []
+        : [
+            ['types', '--dumpjson'],
+            ['types'],
+            ['types', '-p', 'mtty', '--dumpjson'],
+            ['--dry-run', '--simulate', 'types', '--parent', 'mtty'],
+            ['--root', '/r', '--version'],
+          ]),
     ];
     for (const argv of lines) {
       const line = fastLine(argv, name);
@@ -99,38 +102,72 @@ describe.each(['mdevctl', 'lsmdev'])('%s', (name) => {
       [...verb('list'), '-u'],
       [...verb('list'), 'extra'],
       [...verb('list'), '--bogus'],
+      // clap takes no value that looks like an option (`-p -x` is `-x` unknown)
+      [...verb('list'), '-u', U, '-p', '-x'],
       ['-V', '--bogus'],
-      ...(name === 'lsmdev' ? [['--root', '/a', '--root', '/b']] : [
-        [],
-        ['--root'],
-        ['--root', '/r'],
-        ['list', '--root', '/r'],
-        ['list', '--version'],
-        // the program takes its own options wherever they are, values of the verb's options too
-        ['list', '-p', '--root'],
-        ['list', '-p', '--root', '/r'],
-        ['list', '-u', '--dry-run'],
-        ['types', '-p', '-V'],
-        ['list', '--parent', '--root=/r'],
-        ['--root', '/a', '--root', '/b', 'list'],
-        ['-V', 'list'],
-        ['types', '-d'],
-        ['types', '-v'],
-        ['types', '--uuid', U],
-        ['define', '-u', U],
-        ['help', 'list'],
-        ['--bogus', 'list'],
-        ['lst'],
-      ]),
+      ...(name === 'lsmdev'
+        ? [['--root', '/a', '--root', '/b']]
+        : [
+            [],
+            ['--root'],
+            ['--root', '/r'],
+            ['list', '--root', '/r'],
+            ['list', '--version'],
+            // the program takes its own options wherever they are, values of the verb's options too
+            ['list', '-p', '--root'],
+            ['list', '-p', '--root', '/r'],
+            ['list', '-u', '--dry-run'],
+            ['types', '-p', '-V'],
+            ['list', '--parent', '--root=/r'],
+            ['--root', '/a', '--root', '/b', 'list'],
+            ['-V', 'list'],
+            ['types', '-d'],
+            ['types', '-v'],
+            ['types', '--uuid', U],
+            ['define', '-u', U],
+            ['help', 'list'],
+            ['--bogus', 'list'],
+            ['lst'],
+          ]),
     ];
     for (const argv of lines) expect({ argv, line: fastLine(argv, name) }).toEqual({ argv, line: undefined });
   });
 
   test('any line the fast path takes, commander reads the same way (random lines)', () => {
     const words = fc.constantFrom(
-      'list', 'types', '-d', '--defined', '--dumpjson', '-v', '--verbose', '-u', '--uuid', '-p', '--parent', '--root',
-      '--dry-run', '--simulate', '-V', '--version', '-dv', '--', '-h', 'x', U, `--uuid=${U}`, '--parent=p', '--root=/r',
-      '--root=', '--parent=', '--bogus', 'define', '-t', '', '-', '--dumpjson=1', '-p=x',
+      'list',
+      'types',
+      '-d',
+      '--defined',
+      '--dumpjson',
+      '-v',
+      '--verbose',
+      '-u',
+      '--uuid',
+      '-p',
+      '--parent',
+      '--root',
+      '--dry-run',
+      '--simulate',
+      '-V',
+      '--version',
+      '-dv',
+      '--',
+      '-h',
+      'x',
+      U,
+      `--uuid=${U}`,
+      '--parent=p',
+      '--root=/r',
+      '--root=',
+      '--parent=',
+      '--bogus',
+      'define',
+      '-t',
+      '',
+      '-',
+      '--dumpjson=1',
+      '-p=x',
     );
     let taken = 0;
     fc.assert(

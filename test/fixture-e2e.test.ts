@@ -50,7 +50,15 @@ const CASES: Record<string, Case | null> = {
     devPath: 'pci0000:e0/0000:e0:03.1/0000:e8:01.7',
   },
   mtty: { parent: 'mtty', type: 'mtty-1', attrs: [], devPath: 'virtual/mtty/mtty', readOnly: 'vendor/sample_mdev_dev' },
-  demo: { parent: 'matrix', type: 'vfio_ap-passthrough', attrs: [['assign_adapter', '7'], ['assign_domain', '4']], devPath: 'vfio_ap/matrix' },
+  demo: {
+    parent: 'matrix',
+    type: 'vfio_ap-passthrough',
+    attrs: [
+      ['assign_adapter', '7'],
+      ['assign_domain', '4'],
+    ],
+    devPath: 'vfio_ap/matrix',
+  },
   // no mdev parent at all: start is refused, nothing changes
   empty: null,
   nvidia_vfio: null,
@@ -99,9 +107,9 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
   const sim = (...args: string[]) => run(['--root', tree.root, '--simulate', ...args]);
   /** Run ARGS with --dry-run: the tree must not change; returns the result. */
   const dry = (...args: string[]) => {
-    const before = tree.hash();
+    const before = tree.hash('identity');
     const r = run(['--root', tree.root, '--dry-run', ...args], { input: config(c) });
-    expect(tree.hash()).toBe(before);
+    expect(tree.hash('identity')).toBe(before);
     return r;
   };
 
@@ -121,10 +129,7 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
   test('define: dry run plans the file, then the real define writes exactly it', () => {
     const dirExists = tree.exists(`etc/mdevctl.d/${c.parent}`);
     const plan = dry('define', '-u', U, '-p', c.parent, '--jsonfile', '/dev/stdin');
-    const expected =
-      (dirExists ? '' : `make-dir /etc/mdevctl.d/${c.parent}\n`) +
-      `write-file /etc/mdevctl.d/${c.parent}/${U}\n` +
-      indent(definitionText(c));
+    const expected = (dirExists ? '' : `make-dir /etc/mdevctl.d/${c.parent}\n`) + `write-file /etc/mdevctl.d/${c.parent}/${U}\n` + indent(definitionText(c));
     expect(plan).toEqual({ status: 0, stdout: expected, stderr: '' });
     const r = run(['--root', tree.root, '--simulate', 'define', '-u', U, '-p', c.parent, '--jsonfile', '/dev/stdin'], {
       input: config(c),
@@ -182,7 +187,7 @@ describe.each(Object.entries(CASES).filter(([, c]) => c !== null) as Array<[stri
     expect(available(tree, c)).toBe(n0);
     // start + stop leaves sys/ exactly as it was
     expect(tree.hash()).toBe(afterDefine);
-    expect(dry('stop', '-u', U)).toEqual({ status: 1, stdout: '', stderr: `Error: Mediated device ${U} is not active\n` });
+    expect(dry('stop', '-u', U)).toEqual({ status: 1, stdout: '', stderr: `Error: Device ${U} is not an active mdev\n` });
   });
 
   test('undefine: dry run plans the removal; the real undefine removes the file', () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
-import { REPO, run } from './support/cli';
+import { NODE, REPO, run } from './support/cli';
 import { templateNames } from '../src/lib/kernel/fixtures';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-fixture-verb-'));
@@ -29,7 +29,7 @@ test.each([...templateNames])('%s: same tree as the committed fixture and as scr
   expect(run(['fixture', name, dir])).toEqual({ status: 0, stdout: '', stderr: '' });
   expect(filesAndLinks(dir)).toEqual(filesAndLinks(path.join(REPO, 'fixtures', name)));
   const out = path.join(base, 'script');
-  const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'make-fixtures.mjs'), out, name], { encoding: 'utf8' });
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'make-fixtures.mjs'), out, name], { encoding: 'utf8' });
   expect(r.status).toBe(0);
   expect(new FakeTree(path.join(out, name)).snapshot()).toEqual(new FakeTree(dir).snapshot());
 });

@@ -14,7 +14,7 @@ const RECORDED = path.join(REPO, 'test', 'reference-outputs');
 const fixtures = fs.readdirSync(RECORDED).filter((f) => fs.statSync(path.join(RECORDED, f)).isDirectory());
 
 function withoutAttrs(text: string): string {
-  return text.replace(/^  Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
+  return text.replace(/^ {2}Attrs:\n(?: {4}@\{\d+\}: .*\n)*/gm, '');
 }
 function jsonWithoutAttrs(text: string): string {
   return text.replace(/"attrs": \[\n(?:[^\]]*\n)*?( *)\]/g, '"attrs": []');
@@ -27,7 +27,10 @@ test('every fixture has recorded outputs', () => {
 describe.each(fixtures)('fixtures/%s', (name) => {
   const files = fs.readdirSync(path.join(RECORDED, name)).filter((f) => f.endsWith('.txt'));
   test.each(files)('%s', (file) => {
-    const args = file.replace(/\.txt$/, '').split('_').filter(Boolean);
+    const args = file
+      .replace(/\.txt$/, '')
+      .split('_')
+      .filter(Boolean);
     // recorded from 1.2.0: without the newline it adds after list/types output (1.4 does not)
     const expected = referenceStdoutAs14(args, 0, fs.readFileSync(path.join(RECORDED, name, file), 'utf8'));
     const r = run(['--root', path.join(REPO, 'fixtures', name), ...args]);

@@ -23,7 +23,15 @@ const U3 = '11111111-2222-4333-8444-555555555555';
 // escaping (quotes, backslashes, control characters), non-ASCII text.
 const devices: DeviceMap = new Map([
   ['10', [dev(U1, '10', 'mtty-1', true, [])]],
-  ['2', [dev(U2, '2', 'nvidia-"35"', false, [['1', 'a\\b'], ['assign_adapter', 'x\ty\u0001z']])]],
+  [
+    '2',
+    [
+      dev(U2, '2', 'nvidia-"35"', false, [
+        ['1', 'a\\b'],
+        ['assign_adapter', 'x\ty\u0001z'],
+      ]),
+    ],
+  ],
   ['0000:00:02.0', [dev(U1, '0000:00:02.0', 'i915-GVTg_V5_4', false, [['é', '€ \u2028']]), dev(U3, '0000:00:02.0', 'i915-GVTg_V5_8', true, [])]],
   ['matrix', []],
 ]);
@@ -45,7 +53,7 @@ test.each([
   ['a UUID filter matching none', new Map(), true],
   ['no devices', new Map(), false],
 ])('list JSON: %s', (_name, map, uuidGiven) => {
-  expect(listJsonText(map as DeviceMap, uuidGiven as boolean)).toBe(pretty(listJsonValue(map as DeviceMap, uuidGiven as boolean)));
+  expect(listJsonText(map as DeviceMap, uuidGiven)).toBe(pretty(listJsonValue(map as DeviceMap, uuidGiven)));
 });
 
 test('types JSON', () => {

@@ -87,9 +87,17 @@ describe('a failed attribute write stops the device again: nothing is left half-
   const attrPath = (t: FakeTree, name: string) => path.join(t.p('sys/bus/mdev/devices', U), name);
 
   test.each<[string, AttrFile, (t: FakeTree) => string]>([
-    ['no room (/dev/full): ENOSPC', 'full', (t) => `Failed to write v2 to attribute bad: No space left on device (ENOSPC): no resources left for this value (${attrPath(t, 'bad')})`],
+    [
+      'no room (/dev/full): ENOSPC',
+      'full',
+      (t) => `Failed to write v2 to attribute bad: No space left on device (ENOSPC): no resources left for this value (${attrPath(t, 'bad')})`,
+    ],
     ['a directory: EISDIR', 'dir', (t) => `Failed to write v2 to attribute bad: Is a directory (EISDIR) (${attrPath(t, 'bad')})`],
-    ['a value the file refuses: EINVAL', 'einval', (t) => `Failed to write v2 to attribute bad: Invalid argument (EINVAL): the driver rejected the value (${attrPath(t, 'bad')})`],
+    [
+      'a value the file refuses: EINVAL',
+      'einval',
+      (t) => `Failed to write v2 to attribute bad: Invalid argument (EINVAL): the driver rejected the value (${attrPath(t, 'bad')})`,
+    ],
     ['no such attribute', 'absent', () => "Invalid attribute 'bad'"],
   ])('%s', (_name, kind, message) => {
     const t = tree();
@@ -175,11 +183,18 @@ describe('explainKernelError: what each errno means for each write', () => {
 
   test('Sysfs.create puts the explanation, the device and the file in one line', () => {
     const t = tree();
-    const busy: KernelWriter = { ...directKernelWriter, create: () => { throw err('EEXIST'); } };
+    const busy: KernelWriter = {
+      ...directKernelWriter,
+      create: () => {
+        throw err('EEXIST');
+      },
+    };
     const sysfs = new Sysfs(new Root(t.root), new MemoryLog(), busy);
     const typeDir = sysfs.typeDir(P, TYPE);
     const e = thrown(() => sysfs.create(P, TYPE, U, typeDir));
-    expect(e.message).toBe(`Failed to create mdev ${U}, type ${TYPE} on ${P}: File exists (EEXIST): a device with this UUID already exists (${typeDir}/create)`);
+    expect(e.message).toBe(
+      `Failed to create mdev ${U}, type ${TYPE} on ${P}: File exists (EEXIST): a device with this UUID already exists (${typeDir}/create)`,
+    );
   });
 });
 

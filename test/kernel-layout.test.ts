@@ -16,8 +16,8 @@ type Entry = { kind: 'dir' | 'file' | 'link' | 'absent'; mode?: string; content?
 type Layout = Record<string, Entry>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { capture, normalise } = require('../kernel-tests/layout.cjs') as {
-  capture(sys: string, parent: string, uuid: string): Layout;
-  normalise(layout: Layout, uuid: string): Layout;
+  capture: (sys: string, parent: string, uuid: string) => Layout;
+  normalise: (layout: Layout, uuid: string) => Layout;
 };
 
 const LAYOUTS = path.join(REPO, 'kernel-tests', 'layouts');
@@ -31,8 +31,7 @@ interface Captured {
   type: string;
   layout: Layout;
 }
-const load = (series: string, parent: string): Captured =>
-  JSON.parse(fs.readFileSync(path.join(LAYOUTS, series, `${parent}.json`), 'utf8')) as Captured;
+const load = (series: string, parent: string): Captured => JSON.parse(fs.readFileSync(path.join(LAYOUTS, series, `${parent}.json`), 'utf8')) as Captured;
 
 /** The entries that make up the device itself (normalised paths naming UUID). */
 const deviceOnly = (l: Layout): Layout => Object.fromEntries(Object.entries(l).filter(([k]) => k.includes('UUID')));
@@ -85,7 +84,9 @@ describe.each(SERIES)('Linux %s', (series) => {
   test('the committed fixtures/mtty too, but for what git cannot hold (file modes, empty dirs)', () => {
     const got = normalise(capture(path.join(REPO, 'fixtures', 'mtty', 'sys'), 'mtty', real.uuid), real.uuid);
     const withoutModes = (l: Layout) =>
-      Object.fromEntries(Object.entries(l).map(([k, e]) => [k, e.kind === 'file' ? { kind: e.kind, content: e.content ?? '' } : { kind: e.kind, target: e.target }]));
+      Object.fromEntries(
+        Object.entries(l).map(([k, e]) => [k, e.kind === 'file' ? { kind: e.kind, content: e.content ?? '' } : { kind: e.kind, target: e.target }]),
+      );
     const emptyDirs = Object.keys(want).filter((k) => want[k].kind === 'dir' && !Object.keys(want).some((o) => o.startsWith(`${k}/`)));
     expect(emptyDirs).toEqual(['devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/devices']);
     // a clone lacks them; a working tree where the fixtures were just regenerated has them

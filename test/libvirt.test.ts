@@ -4,6 +4,7 @@
  * object of parents, each device a one-key object, attributes one-key objects with string values;
  * a generated UUID is the whole of stdout minus the trailing newline; errors come from stderr.
  */
+import { readOwn } from './support/tree';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './support/cli';
@@ -152,7 +153,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/);
     // on a fixture there is no kernel: the write into `create` is all that happens
-    expect(fs.readFileSync(create, 'utf8')).toBe(r.stdout.replace(/\n$/, ''));
+    expect(readOwn(create)).toBe(r.stdout.replace(/\n$/, ''));
   });
 
   test('start --parent=P --jsonfile=/dev/stdin --uuid=U writes U, prints nothing', () => {
@@ -160,7 +161,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const create = path.join(root, 'sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create');
     const r = mdevctl(['start', '--parent=matrix', '--jsonfile=/dev/stdin', `--uuid=${uuid}`], libvirtConfig('vfio_ap-passthrough', 'manual'));
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readFileSync(create, 'utf8')).toBe(uuid);
+    expect(readOwn(create)).toBe(uuid);
   });
 
   test('start --uuid=U of a defined device writes U into its type', () => {
@@ -169,7 +170,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const def = mdevctl(['define', '--parent=matrix', '--jsonfile=/dev/stdin', `--uuid=${uuid}`], libvirtConfig('vfio_ap-passthrough', 'manual'));
     expect(def).toEqual({ status: 0, stdout: '', stderr: '' });
     expect(mdevctl(['start', `--uuid=${uuid}`])).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readFileSync(create, 'utf8')).toBe(uuid);
+    expect(readOwn(create)).toBe(uuid);
   });
 
   test('modify --parent=P --jsonfile=/dev/stdin --uuid=U --defined replaces the definition', () => {
@@ -177,9 +178,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const cfg = libvirtConfig('vfio_ap-passthrough', 'manual', [['assign_adapter', '9']]);
     const r = mdevctl(['modify', '--parent=matrix', '--jsonfile=/dev/stdin', `--uuid=${uuid}`, '--defined'], cfg);
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readFileSync(path.join(root, 'etc/mdevctl.d/matrix', uuid), 'utf8')).toBe(
-      JSON.stringify(JSON.parse(cfg), null, 2),
-    );
+    expect(fs.readFileSync(path.join(root, 'etc/mdevctl.d/matrix', uuid), 'utf8')).toBe(JSON.stringify(JSON.parse(cfg), null, 2));
   });
 
   test('modify --uuid U --auto / --manual (separate words, no parent)', () => {
@@ -199,7 +198,7 @@ describe('libvirt invocations (CONTRACTS §1.1)', () => {
     const uuid = '64af5243-67fc-4bbc-ab43-1cc7dd92c18e';
     const r = mdevctl(['stop', `--uuid=${uuid}`]);
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(fs.readFileSync(path.join(root, 'sys/bus/mdev/devices', uuid, 'remove'), 'utf8')).toBe('1');
+    expect(readOwn(path.join(root, 'sys/bus/mdev/devices', uuid, 'remove'))).toBe('1');
   });
 
   test('undefine --uuid=U removes the definition', () => {

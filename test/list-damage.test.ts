@@ -21,7 +21,9 @@ beforeEach(() => {
 afterEach(() => t.cleanup());
 
 test('non-UUID names are skipped everywhere, silently', () => {
-  t.addParent(P, { [T]: {} }).addActive(A, P, T).addDefinition(P, B, good);
+  t.addParent(P, { [T]: {} })
+    .addActive(A, P, T)
+    .addDefinition(P, B, good);
   t.write(`etc/mdevctl.d/${P}/README`, 'not a device');
   t.write(`etc/mdevctl.d/${P}/.${B}.123.tmp`, '{"mdev_t');
   fs.symlinkSync(`../../../devices/pci0000:00/${P}/${A}`, t.p('sys/bus/mdev/devices/not-a-uuid'));
@@ -42,14 +44,18 @@ test('a malformed definition is skipped with a warning naming it; the rest is li
   expect(lines).toHaveLength(3);
   expect(lines[0]).toMatch(new RegExp(`^Warning: Skipping malformed definition ${t.p('etc/mdevctl.d', P, B)}: invalid JSON: `));
   expect(lines[1]).toBe(`Warning: Skipping malformed definition ${t.p('etc/mdevctl.d', P, C)}: invalid json: "mdev_type" and "start" are required`);
-  expect(lines[2]).toBe(`Warning: Skipping malformed definition ${t.p('etc/mdevctl.d/0000:00:03.0', A)}: invalid JSON format for attribute {"a", 1}: value must be of type str`);
+  expect(lines[2]).toBe(
+    `Warning: Skipping malformed definition ${t.p('etc/mdevctl.d/0000:00:03.0', A)}: invalid JSON format for attribute {"a", 1}: value must be of type str`,
+  );
   const j = mdevctl(t.root, 'list', '-d', '--dumpjson');
   expect(j.status).toBe(0);
   expect(JSON.parse(j.stdout)).toEqual([{ [P]: [{ [A]: good }] }]);
 });
 
 test('a running device with a malformed definition is listed as defined, manual', () => {
-  t.addParent(P, { [T]: {} }).addActive(A, P, T).addDefinition(P, A, 'garbage');
+  t.addParent(P, { [T]: {} })
+    .addActive(A, P, T)
+    .addDefinition(P, A, 'garbage');
   expect(mdevctl(t.root, 'list')).toEqual({ status: 0, stdout: `${A} ${P} ${T} manual (defined)\n`, stderr: '' });
 });
 
@@ -112,7 +118,9 @@ test('types: available_instances that is not a number names the file', () => {
   const r = mdevctl(t.root, 'types');
   expect(r.status).toBe(1);
   expect(r.stdout).toBe('');
-  expect(r.stderr).toBe(`Error: Invalid available_instances 'lots' in ${t.p('sys/class/mdev_bus', P, 'mdev_supported_types/bad/available_instances')}: not an integer\n`);
+  expect(r.stderr).toBe(
+    `Error: Invalid available_instances 'lots' in ${t.p('sys/class/mdev_bus', P, 'mdev_supported_types/bad/available_instances')}: not an integer\n`,
+  );
 });
 
 test('numeric-looking parent and type names keep byte order in JSON', () => {

@@ -69,8 +69,8 @@ describe('list, as upstream testdata/list', () => {
     ['active-none', []],
     ['defined-none', ['-d']],
   ])('%s: nothing defined or running', (name, args) => {
-    expect(mdevctl(empty.root, 'list', ...(args as string[]))).toEqual({ status: 0, stdout: expected(LIST, `${name}.text`), stderr: '' });
-    expect(mdevctl(empty.root, 'list', '--dumpjson', ...(args as string[]))).toEqual({
+    expect(mdevctl(empty.root, 'list', ...args)).toEqual({ status: 0, stdout: expected(LIST, `${name}.text`), stderr: '' });
+    expect(mdevctl(empty.root, 'list', '--dumpjson', ...args)).toEqual({
       status: 0,
       stdout: expected(LIST, `${name}.json`),
       stderr: '',
@@ -103,12 +103,7 @@ describe('list, as upstream testdata/list', () => {
   });
 
   test('UUIDs are accepted in upper case, braced, urn and simple form, shown canonical', () => {
-    for (const form of [
-      DEFINED1.toUpperCase(),
-      `{${DEFINED1}}`,
-      `urn:uuid:${DEFINED1}`,
-      DEFINED1.replace(/-/g, ''),
-    ]) {
+    for (const form of [DEFINED1.toUpperCase(), `{${DEFINED1}}`, `urn:uuid:${DEFINED1}`, DEFINED1.replace(/-/g, '')]) {
       const r = mdevctl(tree.root, 'list', '-d', '-p', P2, '-u', form);
       expect(r).toEqual({ status: 0, stdout: expected(LIST, 'defined-uuid-parent.text'), stderr: '' });
     }
@@ -140,8 +135,8 @@ describe('types, as upstream testdata/types', () => {
     ['parent-match-3', ['-p', '0.0.26ab']],
     ['parent-no-match', ['-p', '0000:00:04.0']],
   ])('%s', (name, args) => {
-    expect(mdevctl(tree.root, 'types', ...(args as string[]))).toEqual({ status: 0, stdout: expected(TYPES, `${name}.text`), stderr: '' });
-    expect(mdevctl(tree.root, 'types', '--dumpjson', ...(args as string[]))).toEqual({
+    expect(mdevctl(tree.root, 'types', ...args)).toEqual({ status: 0, stdout: expected(TYPES, `${name}.text`), stderr: '' });
+    expect(mdevctl(tree.root, 'types', '--dumpjson', ...args)).toEqual({
       status: 0,
       stdout: expected(TYPES, `${name}.json`),
       stderr: '',

@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cliCommand, run } from './support/cli';
+import { cliCommand, cliEnv, run } from './support/cli';
 import { FakeTree } from './support/tree';
 
 const P = '0000:00:02.0';
@@ -21,7 +21,7 @@ class Monitor {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(root: string, args: string[]) {
-    const env = { ...process.env };
+    const env = { ...cliEnv() };
     delete env.NO_COLOR;
     delete env.MDEVCTL_ENV_ROOT;
     this.child = spawn(...cliCommand(['--root', root, 'monitor', '--interval', '0.2', ...args]), { env });
@@ -133,9 +133,7 @@ describe('monitor', () => {
       config: { mdev_type: 'i915-GVTg_V5_4', start: 'auto', attrs: [{ a: '1' }] },
     });
     fs.unlinkSync(tree.p('sys/bus/mdev/devices', U2));
-    expect((await mon.lines(1)).map((l) => JSON.parse(l))).toEqual([
-      { event: 'stopped', uuid: U2, parent: P, mdev_type: 'i915-GVTg_V5_8' },
-    ]);
+    expect((await mon.lines(1)).map((l) => JSON.parse(l))).toEqual([{ event: 'stopped', uuid: U2, parent: P, mdev_type: 'i915-GVTg_V5_8' }]);
     mon.child.kill('SIGTERM');
     expect(await mon.exited).toEqual({ code: 0, signal: null });
   });
@@ -149,9 +147,7 @@ describe('monitor', () => {
     tree.addDefinition(Q, U2, { mdev_type: 'nvidia-35', start: 'manual', attrs: [] });
     const lines = await mon.lines(3);
     // a watcher may split the burst over two scans, but each change is reported once
-    expect([...lines].sort()).toEqual(
-      [`defined ${U2} ${Q} nvidia-35 manual`, `parent-added ${Q}`, `started ${U2} ${Q} nvidia-35`].sort(),
-    );
+    expect([...lines].sort()).toEqual([`defined ${U2} ${Q} nvidia-35 manual`, `parent-added ${Q}`, `started ${U2} ${Q} nvidia-35`].sort());
     expect(lines.indexOf(`parent-added ${Q}`)).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(mon.pending()).toBe('');
@@ -165,9 +161,7 @@ describe('monitor', () => {
     expect(line).toMatch(new RegExp(`^defined ${U1} ${P} \\(malformed: invalid JSON: .+\\)$`));
     const bad = run(['monitor', '--interval', 'soon'], { root: tree.root });
     expect(bad.status).toBe(2);
-    expect(bad.stderr.split('\n')[0]).toBe(
-      "error: invalid value 'soon' for '--interval <SECONDS>': a number of seconds from 0.05 to 3600",
-    );
+    expect(bad.stderr.split('\n')[0]).toBe("error: invalid value 'soon' for '--interval <SECONDS>': a number of seconds from 0.05 to 3600");
   });
 });
 

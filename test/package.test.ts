@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO, run } from './support/cli';
+import { cliCommand, NODE, pathWithNode, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
@@ -26,7 +27,7 @@ function npm(args: string[], cwd: string) {
 
 /** Run an installed command with a clean environment: PATH from the prefix, no root set. */
 function installedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const e: NodeJS.ProcessEnv = { PATH: `${path.join(prefix, 'bin')}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: tmp, ...env };
+  const e: NodeJS.ProcessEnv = { PATH: `${path.join(prefix, 'bin')}:${pathWithNode('/usr/bin:/bin')}`, HOME: tmp, ...env };
   const r = spawnSync(cmd, args, { env: e, encoding: 'utf8', cwd: tmp });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -44,16 +45,29 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('the tarball', () => {
   test('holds the bins, both bundles, the declarations and the man pages, and no sources or tests', () => {
-    for (const f of ['bin/mdevctl', 'bin/lsmdev', 'dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'man/mdevctl.8', 'man/lsmdev.8', 'udev/60-mdevctl.rules', 'systemd/mdevctl-vgpu.service', 'package.json', 'README.md']) {
+    for (const f of [
+      'bin/mdevctl',
+      'bin/lsmdev',
+      'dist/cli.cjs',
+      'dist/cli-on-demand.cjs',
+      'dist/index.cjs',
+      'dist/types/index.d.ts',
+      'man/mdevctl.8',
+      'man/lsmdev.8',
+      'udev/60-mdevctl.rules',
+      'systemd/mdevctl-vgpu.service',
+      'package.json',
+      'README.md',
+    ]) {
       expect(packedFiles).toContain(f);
     }
-    expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
   });
 
   test('package.json: bin, man, engines, types, exports, licence; nothing needed at run time', () => {
     expect(pkg.bin).toEqual({ mdevctl: 'bin/mdevctl', lsmdev: 'bin/lsmdev' });
     expect(pkg.man).toEqual(['./man/mdevctl.8', './man/lsmdev.8']);
-    expect(pkg.engines).toEqual({ node: '>=20' });
+    expect(pkg.engines).toEqual({ node: '>=18.19' });
     expect(pkg.types).toBe('dist/types/index.d.ts');
     expect(pkg.exports['.'].types).toBe('./dist/types/index.d.ts');
     expect(pkg.license).toBe('MIT');
@@ -64,7 +78,7 @@ describe('the tarball', () => {
       const text = fs.readFileSync(path.join(REPO, bundle), 'utf8');
       const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
       const other = bundle === 'dist/cli.cjs' ? './cli-on-demand.cjs' : bundle === 'dist/cli-on-demand.cjs' ? './cli.cjs' : null;
-      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !require('node:module').builtinModules.includes(m))).toEqual([]);
+      expect(required.filter((m) => m !== other && !m.startsWith('node:') && !builtinModules.includes(m))).toEqual([]);
     }
   });
 });
@@ -89,8 +103,7 @@ describe('installed with npm install -g --prefix', () => {
       expect(r).toEqual({
         status: 0,
         stdout:
-          '3a0f4deb-fc2c-4607-88dc-62ffddc3588c 0.0.0052 vfio_ccw-io manual\n' +
-          '318ee8dd-c4ae-456b-8831-66fa1227c3df 0.0.0313 vfio_ccw-io auto (active)\n',
+          '3a0f4deb-fc2c-4607-88dc-62ffddc3588c 0.0.0052 vfio_ccw-io manual\n' + '318ee8dd-c4ae-456b-8831-66fa1227c3df 0.0.0313 vfio_ccw-io auto (active)\n',
         stderr: '',
       });
       const empty = fs.mkdtempSync(path.join(tmp, 'emptyroot-'));
@@ -124,13 +137,13 @@ describe('installed with npm install -g --prefix', () => {
     const root = freshFixture('vfio_ap');
     try {
       const cjs = `const m = require('mdevctl-ts'); process.stdout.write(m.listDevicesJson({ root: ${JSON.stringify(root)}, defined: true }))`;
-      const r1 = spawnSync(process.execPath, ['-e', cjs], { cwd: tmp, env: { ...process.env, NODE_PATH: path.dirname(installed) }, encoding: 'utf8' });
+      const r1 = spawnSync(NODE, ['-e', cjs], { cwd: tmp, env: { ...process.env, NODE_PATH: path.dirname(installed) }, encoding: 'utf8' });
       expect(r1.stderr).toBe('');
       expect(r1.stdout).toBe(run(['list', '--dumpjson', '--defined'], { root }).stdout);
       // ESM: named imports from the CommonJS bundle (no NODE_PATH for ESM: import by path)
       const esm = `import { listTypes, startDevice } from ${JSON.stringify(path.join(installed, 'dist', 'index.cjs'))};
         console.log(typeof startDevice, Object.keys(listTypes({ root: ${JSON.stringify(root)} })[0]).join(','))`;
-      const r2 = spawnSync(process.execPath, ['--input-type=module', '-e', esm], { cwd: tmp, encoding: 'utf8' });
+      const r2 = spawnSync(NODE, ['--input-type=module', '-e', esm], { cwd: tmp, encoding: 'utf8' });
       expect(r2.stderr).toBe('');
       expect(r2.stdout).toBe('function matrix\n');
     } finally {
@@ -158,8 +171,22 @@ void (() => stopDevice({}));
     const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO] });
     const r = spawnSync(
       process.execPath,
-      [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-        '--typeRoots', path.join(REPO, 'node_modules', '@types'), '--types', 'node', path.join(proj, 'use.ts')],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--typeRoots',
+        path.join(REPO, 'node_modules', '@types'),
+        '--types',
+        'node',
+        path.join(proj, 'use.ts'),
+      ],
       { cwd: proj, encoding: 'utf8' },
     );
     expect(r.stdout + r.stderr).toBe('');
@@ -177,7 +204,9 @@ test('npm pack on a clean checkout builds dist/ through `prepare`', () => {
   expect(fs.existsSync(path.join(work, 'dist'))).toBe(false);
   const info = JSON.parse(npm(['pack', '--json', '--pack-destination', work], work).replace(/^[^[]*/, ''))[0];
   const files = info.files.map((f: { path: string }) => f.path);
-  expect(files).toEqual(expect.arrayContaining(['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']));
-  const r = spawnSync(process.execPath, [path.join(work, 'bin', 'mdevctl'), '--version'], { encoding: 'utf8' });
+  expect(files).toEqual(
+    expect.arrayContaining(['dist/cli.cjs', 'dist/cli-on-demand.cjs', 'dist/index.cjs', 'dist/types/index.d.ts', 'dist/types/lib/api.d.ts']),
+  );
+  const r = spawnSync(...cliCommand(['--version'], { bin: path.join(work, 'bin', 'mdevctl') }), { encoding: 'utf8' });
   expect(r.stdout).toBe(`mdevctl ${pkg.version}\n`);
 }, 120000);

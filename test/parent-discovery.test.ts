@@ -26,8 +26,8 @@ describe.each(templateNames.filter((t) => t !== 'nvidia_vfio'))('%s without sys/
   const { withBus, without } = pair(template);
 
   test.each(READS.map((a) => [a.join(' '), a]))('%s: same output as with it', (_name, args) => {
-    const a = run(args as string[], { root: withBus });
-    const b = run(args as string[], { root: without });
+    const a = run(args, { root: withBus });
+    const b = run(args, { root: without });
     expect(a.status).toBe(0);
     expect(b).toEqual(a);
   });
@@ -94,7 +94,8 @@ describe('NVIDIA vendor-specific VFIO (nvidia_vfio)', () => {
 
   test('one function: singular wording', () => {
     const one = makeFixture('nvidia_vfio', path.join(base, 'nvidia_vfio_one'));
-    for (const vf of ['0000:3d:00.5', '0000:3d:00.6', '0000:3d:00.7', '0000:5e:00.4', '0000:5e:00.5', '0000:5e:00.6']) fs.unlinkSync(path.join(one, 'sys/bus/pci/devices', vf));
+    for (const vf of ['0000:3d:00.5', '0000:3d:00.6', '0000:3d:00.7', '0000:5e:00.4', '0000:5e:00.5', '0000:5e:00.6'])
+      fs.unlinkSync(path.join(one, 'sys/bus/pci/devices', vf));
     expect(run(['types'], { root: one }).stderr).toBe(
       "Note: no mdev parent device, but 1 NVIDIA vGPU function 0000:3d:00.4 uses NVIDIA's vendor-specific VFIO " +
         'and is not managed through mdev: see mdevctl vgpu types (their types) and mdevctl vgpu define/start\n',

@@ -4,6 +4,7 @@
  * many inputs; the command line runs as the real CLI on random argument lists (fewer runs, each
  * is a process). A failure prints the seed and the shrunk counterexample to replay it.
  */
+import { testSeed } from './support/seed';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -43,10 +44,7 @@ const definitionLike = fc.record(
   {
     mdev_type: fc.oneof(fc.string(), fc.jsonValue()),
     start: fc.oneof(fc.constantFrom('auto', 'manual'), fc.jsonValue()),
-    attrs: fc.oneof(
-      fc.array(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.jsonValue()), { maxKeys: 3 })),
-      fc.jsonValue(),
-    ),
+    attrs: fc.oneof(fc.array(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.jsonValue()), { maxKeys: 3 })), fc.jsonValue()),
     extra: fc.jsonValue(),
   },
   { requiredKeys: [] },
@@ -82,19 +80,14 @@ describe('the definition parser (parseConfigText)', () => {
 
   test('text with a definition cut at any byte (a torn write) is never taken as valid unless it is whole', () => {
     fc.assert(
-      fc.property(
-        fc.string({ minLength: 1 }),
-        fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 5 }),
-        fc.nat(),
-        (type, attrs, cut) => {
-          const dev = new MDev('976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9', 'p', type);
-          dev.attrs = attrs;
-          const text = dev.toDefinitionText();
-          const at = cut % text.length;
-          const r = validOrClean(() => parseConfigText(text.slice(0, at)));
-          expect(r.ok).toBe(false);
-        },
-      ),
+      fc.property(fc.string({ minLength: 1 }), fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 5 }), fc.nat(), (type, attrs, cut) => {
+        const dev = new MDev('976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9', 'p', type);
+        dev.attrs = attrs;
+        const text = dev.toDefinitionText();
+        const at = cut % text.length;
+        const r = validOrClean(() => parseConfigText(text.slice(0, at)));
+        expect(r.ok).toBe(false);
+      }),
       { numRuns: 1000 },
     );
   });
@@ -149,17 +142,26 @@ describe('names and UUIDs', () => {
   test('parseUuid: null, or the canonical form that parses to itself; the problem of a non-UUID is one clean line', () => {
     const canonical = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.uuid(), fc.uuid().map((u) => `{${u.toUpperCase()}}`), fc.uuid().map((u) => `urn:uuid:${u}`), fc.uuid().map((u) => u.replace(/-/g, ''))), (text) => {
-        const u = parseUuid(text);
-        if (u === null) {
-          const p = uuidProblem(text);
-          expect(p).not.toMatch(CONTROL);
-        } else {
-          expect(u).toMatch(canonical);
-          expect(parseUuid(u)).toBe(u);
-          expect(u.replace(/-/g, '')).toBe(text.toLowerCase().replace(/^urn:uuid:|[{}-]/g, ''));
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.uuid(),
+          fc.uuid().map((u) => `{${u.toUpperCase()}}`),
+          fc.uuid().map((u) => `urn:uuid:${u}`),
+          fc.uuid().map((u) => u.replace(/-/g, '')),
+        ),
+        (text) => {
+          const u = parseUuid(text);
+          if (u === null) {
+            const p = uuidProblem(text);
+            expect(p).not.toMatch(CONTROL);
+          } else {
+            expect(u).toMatch(canonical);
+            expect(parseUuid(u)).toBe(u);
+            expect(u.replace(/-/g, '')).toBe(text.toLowerCase().replace(/^urn:uuid:|[{}-]/g, ''));
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -194,14 +196,23 @@ describe('the command line, as a process', () => {
   const P = '0000:00:02.0';
   const TYPE = 'i915-GVTg_V5_4';
   const U = '976d8cc2-4bfc-43b9-b9f9-f4af2de91ab9';
-  const t = new FakeTree().withStandardDirs();
-  t.addParent(P, { [TYPE]: { available: 4 } });
-  t.addActive('59e8b599-afdd-4766-a59e-415ef4f5a492', P, TYPE);
-  t.addDefinition(P, U, { mdev_type: TYPE, start: 'auto', attrs: [{ a: '1' }] });
+  // every run starts from this same tree, made afresh in the same directory (so that the paths
+  // the commands name stay valid): what one run changed never decides what the next one sees,
+  // and a shrunk counterexample replays as it failed
+  const t = new FakeTree();
   const good = t.p('good.json');
-  fs.writeFileSync(good, JSON.stringify({ mdev_type: TYPE, start: 'manual', attrs: [{ b: '2' }] }));
   const notJson = t.p('bad.json');
-  fs.writeFileSync(notJson, '{"mdev_type": ');
+  function freshTree(): void {
+    fs.rmSync(t.root, { recursive: true, force: true });
+    fs.mkdirSync(t.root, { mode: 0o700 });
+    t.withStandardDirs();
+    t.addParent(P, { [TYPE]: { available: 4 } });
+    t.addActive('59e8b599-afdd-4766-a59e-415ef4f5a492', P, TYPE);
+    t.addDefinition(P, U, { mdev_type: TYPE, start: 'auto', attrs: [{ a: '1' }] });
+    fs.writeFileSync(good, JSON.stringify({ mdev_type: TYPE, start: 'manual', attrs: [{ b: '2' }] }));
+    fs.writeFileSync(notJson, '{"mdev_type": ');
+  }
+  freshTree();
   afterAll(() => t.cleanup());
 
   const noNul = (s: string) => !s.includes('\0');
@@ -216,12 +227,36 @@ describe('the command line, as a process', () => {
   );
   const valued = fc.constantFrom('-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index');
   const bare = fc.constantFrom(
-    '-a', '--auto', '-m', '--manual', '--delattr', '-l', '--live', '-d', '--defined', '-v', '--verbose',
-    '--dumpjson', '-f', '--force', '-h', '--help', '-V', '--version', '--', '-x', '--bogus',
+    '-a',
+    '--auto',
+    '-m',
+    '--manual',
+    '--delattr',
+    '-l',
+    '--live',
+    '-d',
+    '--defined',
+    '-v',
+    '--verbose',
+    '--dumpjson',
+    '-f',
+    '--force',
+    '-h',
+    '--help',
+    '-V',
+    '--version',
+    '--',
+    '-x',
+    '--bogus',
   );
   const option = fc.oneof(
     fc.tuple(valued, value).map(([f, v]) => [f, v]),
-    fc.tuple(valued.filter((f) => f.startsWith('--')), value).map(([f, v]) => [`${f}=${v}`]),
+    fc
+      .tuple(
+        valued.filter((f) => f.startsWith('--')),
+        value,
+      )
+      .map(([f, v]) => [`${f}=${v}`]),
     bare.map((f) => [f]),
     text.map((s) => [s]),
   );
@@ -281,28 +316,38 @@ describe('the command line, as a process', () => {
     }
   }
 
-  test('any arguments: exit 0, a one-line Error (exit 1) or a usage error (exit 2); never a stack trace', () => {
-    fc.assert(
-      fc.property(command, stdin, ({ bin, args }, input) => {
-        const r = run(args, { root: t.root, input, bin, timeoutMs: 20000 });
-        const where = `args ${JSON.stringify(args)}\nstdout ${JSON.stringify(r.stdout)}\nstderr ${JSON.stringify(r.stderr)}`;
-        expect([0, 1, 2]).toContain(r.status);
-        expect({ where, stack: /^\s+at /m.test(r.stderr) }).toEqual({ where, stack: false });
-        expect({ where, internal: /TypeError|RangeError|ReferenceError|SyntaxError|node:internal/.test(r.stderr) }).toEqual({ where, internal: false });
-        if (r.status === 1) {
-          expect({ where, stdout: r.stdout }).toEqual({ where, stdout: '' });
-          // warnings, then the Error line (an invalid index adds the attribute list after it)
-          const lines = r.stderr.replace(/\n$/, '').split('\n');
-          const at = lines.findIndex((l) => l.startsWith('Error: '));
-          expect({ where, found: at >= 0 }).toEqual({ where, found: true });
-          for (const l of lines.slice(0, at)) expect({ where, l, ok: l.startsWith('Warning: ') }).toEqual({ where, l, ok: true });
-          for (const l of lines.slice(at + 1)) expect({ where, l, ok: /^( {2}| {4}@|Device )/.test(l) }).toEqual({ where, l, ok: true });
-        }
-        if (r.status === 2) expect({ where, ok: /^(error: |Usage: |A mediated device)/.test(r.stderr) || r.stdout !== '' }).toEqual({ where, ok: true });
-        expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
-        storeIntact();
-      }),
-      { numRuns: 150 },
-    );
-  });
+  const RUNS = 150;
+  // each run is a process of its own (20 s at most each); 150 take about 20 s on an idle 2-core
+  // machine and several times that on a loaded one: the test's own bound, not jest's default
+  const BOUND_MS = 15 * 60_000;
+  test(
+    'any arguments: exit 0, a one-line Error (exit 1) or a usage error (exit 2); never a stack trace',
+    () => {
+      const seed = testSeed('property.test.ts (the command line, as a process)');
+      fc.assert(
+        fc.property(command, stdin, ({ bin, args }, input) => {
+          freshTree();
+          const r = run(args, { root: t.root, input, bin, timeoutMs: 20000 });
+          const where = `args ${JSON.stringify(args)}\nstdout ${JSON.stringify(r.stdout)}\nstderr ${JSON.stringify(r.stderr)}`;
+          expect([0, 1, 2]).toContain(r.status);
+          expect({ where, stack: /^\s+at /m.test(r.stderr) }).toEqual({ where, stack: false });
+          expect({ where, internal: /TypeError|RangeError|ReferenceError|SyntaxError|node:internal/.test(r.stderr) }).toEqual({ where, internal: false });
+          if (r.status === 1) {
+            expect({ where, stdout: r.stdout }).toEqual({ where, stdout: '' });
+            // warnings, then the Error line (an invalid index adds the attribute list after it)
+            const lines = r.stderr.replace(/\n$/, '').split('\n');
+            const at = lines.findIndex((l) => l.startsWith('Error: '));
+            expect({ where, found: at >= 0 }).toEqual({ where, found: true });
+            for (const l of lines.slice(0, at)) expect({ where, l, ok: l.startsWith('Warning: ') }).toEqual({ where, l, ok: true });
+            for (const l of lines.slice(at + 1)) expect({ where, l, ok: /^( {2}| {4}@|Device )/.test(l) }).toEqual({ where, l, ok: true });
+          }
+          if (r.status === 2) expect({ where, ok: /^(error: |Usage: |A mediated device)/.test(r.stderr) || r.stdout !== '' }).toEqual({ where, ok: true });
+          expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+          storeIntact();
+        }),
+        { numRuns: RUNS, seed },
+      );
+    },
+    BOUND_MS,
+  );
 });

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FakeTree } from './support/tree';
+import { FakeTree, readOwn } from './support/tree';
 import { run } from './support/cli';
 import { Root } from '../src/lib/util/root';
 import { Sysfs } from '../src/lib/kernel/sysfs';
@@ -99,9 +99,7 @@ describe('on fixture devices', () => {
       expect(fs.readlinkSync(t.p(dev, 'iommu_group'))).toBe('../../../../kernel/iommu_groups/0');
       expect(fs.readlinkSync(t.p(dev, 'driver'))).toBe('../../../../bus/mdev/drivers/intel_vgpu_mdev');
       expect(fs.readlinkSync(t.p(`sys/bus/mdev/drivers/intel_vgpu_mdev/${U}`))).toBe(`../../../../devices/pci0000:00/${P}/${U}`);
-      expect(run(['list'], { root }).stdout).toBe(
-        `${U} ${P} i915-GVTg_V5_8 manual\nc27d00a2-be6c-4b8d-9178-e1cf1064a2f1 ${P} i915-GVTg_V5_4 auto (defined)\n`,
-      );
+      expect(run(['list'], { root }).stdout).toBe(`${U} ${P} i915-GVTg_V5_8 manual\nc27d00a2-be6c-4b8d-9178-e1cf1064a2f1 ${P} i915-GVTg_V5_4 auto (defined)\n`);
     } finally {
       fs.rmSync(path.dirname(root), { recursive: true, force: true });
     }
@@ -111,7 +109,7 @@ describe('on fixture devices', () => {
     const root = makeFixture('mtty', fs.mkdtempSync('/tmp/mdevctl-sim-') + '/mtty');
     try {
       expect(run(['start', '-u', U, '-p', 'mtty', '-t', 'mtty-1'], { root })).toEqual({ status: 0, stdout: '', stderr: '' });
-      expect(fs.readFileSync(path.join(root, 'sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/create'), 'utf8')).toBe(U);
+      expect(readOwn(path.join(root, 'sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/create'))).toBe(U);
       expect(fs.existsSync(path.join(root, 'sys/devices/virtual/mtty/mtty', U))).toBe(false);
       // MDEVCTL_SIMULATE=1 does what --simulate does; =0 does not
       const U2 = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
@@ -133,7 +131,7 @@ describe('never on a real root', () => {
     ['MDEVCTL_SIMULATE=1 with no root', ['stop', '-u', U], { MDEVCTL_SIMULATE: '1' }],
     ['--simulate with a root that resolves to /', ['--simulate', '--root', '/tmp/..', 'list'], {}],
   ])('%s: exit 1, nothing done', (_name, args, env) => {
-    expect(run(args as string[], { env: env as NodeJS.ProcessEnv })).toEqual({ status: 1, stdout: '', stderr: msg });
+    expect(run(args, { env })).toEqual({ status: 1, stdout: '', stderr: msg });
   });
 
   test('a root whose sys/ is a mounted sysfs is refused too', () => {
@@ -171,7 +169,12 @@ describe('driver models match the running devices the fixtures lay out', () => {
         walk(dir, '');
         const model = driverOf(type);
         expect(model).toBeDefined();
-        expect(model!.files(uuid, path.dirname(dir), type).map((f) => f.name).sort()).toEqual(files.sort());
+        expect(
+          model!
+            .files(uuid, path.dirname(dir), type)
+            .map((f) => f.name)
+            .sort(),
+        ).toEqual(files.sort());
         expect(fs.readlinkSync(path.join(dir, 'driver')).endsWith(`/drivers/${model!.mdevDriver}`)).toBe(true);
       }
     } finally {

@@ -7,13 +7,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeTree } from './support/tree';
-import { cliShell, REPO } from './support/cli';
+import { cliShellCommand, REPO } from './support/cli';
 
 const RULES = fs.readFileSync(path.join(REPO, 'udev', '60-mdevctl.rules'), 'utf8');
 
 /** Rules as lists of key/op/value, with line continuations joined and comments dropped. */
 function parseRules(text: string): Array<Array<{ key: string; op: string; value: string }>> {
-  const lines = text.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const lines = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
   return lines.map((l) => [...l.matchAll(/([A-Z_]+(?:\{[^}]+\})?)\s*(==|\+=|=|!=)\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => ({ key: m[1], op: m[2], value: m[3] })));
 }
 
@@ -28,7 +31,12 @@ test('two rules: change+registered and add, both only when definitions exist', (
       { key: 'TEST', op: '==', value: '/etc/mdevctl.d/$kernel' },
     ]),
   );
-  expect(add).toEqual(expect.arrayContaining([{ key: 'ACTION', op: '==', value: 'add' }, { key: 'TEST', op: '==', value: '/etc/mdevctl.d/$kernel' }]));
+  expect(add).toEqual(
+    expect.arrayContaining([
+      { key: 'ACTION', op: '==', value: 'add' },
+      { key: 'TEST', op: '==', value: '/etc/mdevctl.d/$kernel' },
+    ]),
+  );
   for (const r of rules) {
     const runs = r.filter((k) => k.key === 'RUN');
     expect(runs).toHaveLength(1);
@@ -48,7 +56,7 @@ test('the RUN command, with %k substituted, starts the auto devices and logs', (
     // records its input first on the PATH the rule sets up.
     const bin = t.p('bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec ${cliShell()} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'mdevctl'), `#!/bin/sh\nexec ${cliShellCommand()} "$@"\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, 'logger'), `#!/bin/sh\ncat > "${t.p('log')}"\n`, { mode: 0o755 });
     const cmd = parseRules(RULES)[0]
       .find((k) => k.key === 'RUN')!

@@ -142,7 +142,10 @@ const VERSIONED = `[ "$U" = ${UUID_VER} ] || exit 1; ${print(supports(undefined,
 const SCRIPTS: Record<string, Parameters<typeof addLoggingScript>[3]> = {
   'rc0.sh': { otherwise: 'exit 0' },
   'rc1.sh': { otherwise: 'exit 1' },
-  'ver-rc0.sh': { on: { 'get/capabilities': VERSIONED, 'get/attributes': print('[{"attribute0": "VALUE"}]'), 'pre/*': 'exit 0', 'post/*': 'exit 0' }, otherwise: 'exit 1' },
+  'ver-rc0.sh': {
+    on: { 'get/capabilities': VERSIONED, 'get/attributes': print('[{"attribute0": "VALUE"}]'), 'pre/*': 'exit 0', 'post/*': 'exit 0' },
+    otherwise: 'exit 1',
+  },
   'ver-rc1.sh': { on: { 'get/capabilities': VERSIONED, 'get/attributes': print('[{"attribute0": "VALUE"}]') }, otherwise: 'exit 1' },
   'good-json.sh': { otherwise: print('[{"attribute0": "VALUE"}]') },
   'bad-json.sh': { otherwise: print('not json') },
@@ -220,9 +223,24 @@ describe('start (upstream startstop.rs test_start)', () => {
     ],
     ['start-single-with-version-callout-pass', true, ['-u', UUID_VER, '-p', PARENT, '-t', TYPE], withScripts(definedOne, 'ver-rc0.sh')],
     ['start-single-with-version-callout-fail', false, ['-u', UUID_VER, '-p', PARENT, '-t', TYPE], withScripts(definedOne, 'ver-rc1.sh')],
-    ['start-with-version-callout-multiple-with-version-pass', true, ['-u', UUID_VER, '-p', PARENT, '-t', TYPE], withScripts(definedOne, 'rc0.sh', 'ver-rc0.sh')],
-    ['start-with-version-callout-multiple-with-version-pass2', true, ['-u', UUID_VER, '-p', PARENT, '-t', TYPE], withScripts(definedOne, 'rc1.sh', 'ver-rc0.sh')],
-    ['start-with-version-callout-multiple-with-version-fail', false, ['-u', UUID_VER, '-p', PARENT, '-t', TYPE], withScripts(definedOne, 'rc0.sh', 'ver-rc1.sh')],
+    [
+      'start-with-version-callout-multiple-with-version-pass',
+      true,
+      ['-u', UUID_VER, '-p', PARENT, '-t', TYPE],
+      withScripts(definedOne, 'rc0.sh', 'ver-rc0.sh'),
+    ],
+    [
+      'start-with-version-callout-multiple-with-version-pass2',
+      true,
+      ['-u', UUID_VER, '-p', PARENT, '-t', TYPE],
+      withScripts(definedOne, 'rc1.sh', 'ver-rc0.sh'),
+    ],
+    [
+      'start-with-version-callout-multiple-with-version-fail',
+      false,
+      ['-u', UUID_VER, '-p', PARENT, '-t', TYPE],
+      withScripts(definedOne, 'rc0.sh', 'ver-rc1.sh'),
+    ],
   ];
 
   // one argument per case: a case without a message must not end the list (jest would take the
@@ -255,7 +273,14 @@ describe('start (upstream startstop.rs test_start)', () => {
   test('the per-scenario definition files are the ones started', () => {
     // each start/NAME/defined.json is what upstream's scenario NAME defines: same bytes as the
     // shared start/defined.json today; if one changes, the scenario above runs with it
-    for (const d of ['defined-diff-type', 'defined-multiple', 'defined-multiple-underspecified', 'defined-multiple-underspecified/defined', 'defined-with-type', 'no-type-parent-defined']) {
+    for (const d of [
+      'defined-diff-type',
+      'defined-multiple',
+      'defined-multiple-underspecified',
+      'defined-multiple-underspecified/defined',
+      'defined-with-type',
+      'no-type-parent-defined',
+    ]) {
       expect(JSON.parse(readData(`start/${d}/defined.json`)).mdev_type).toBe(TYPE);
     }
   });

@@ -7,12 +7,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunResult, run } from './support/cli';
+import { cliEnv, RunResult, run } from './support/cli';
 import { FakeTree } from './support/tree';
 import { makeFixture } from '../src/lib/kernel/fixtures';
 import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
 import { Root } from '../src/lib/util/root';
-import { makeReferenceRoot, referenceBinary, runReference } from './support/reference';
+import { makeReferenceRoot, referenceSkipped, runReference } from './support/reference';
 import { cliCommand, REPO } from './support/cli';
 import { spawn } from 'node:child_process';
 
@@ -112,16 +112,12 @@ describe('vgpu types', () => {
       },
     ]);
     const one = vg(t, ['vgpu', 'types', '--vf', OPEN_VF, '--dumpjson']);
-    expect(one.stdout).toBe(
-      JSON.stringify({ vf: OPEN_VF, pf: PF1, current_type: 1150, creatable_now: [{ id: 1150, name: 'NVIDIA L40S-4Q' }] }, null, 2),
-    );
+    expect(one.stdout).toBe(JSON.stringify({ vf: OPEN_VF, pf: PF1, current_type: 1150, creatable_now: [{ id: 1150, name: 'NVIDIA L40S-4Q' }] }, null, 2));
   });
 
   test('errors: unbound VF, unknown PF, bad address, --pf with --vf', () => {
     expect(vg(t, ['vgpu', 'types', '--vf', UNBOUND_VF])).toEqual(fail(`VF ${UNBOUND_VF} has no vGPU types: it is bound to vfio-pci, not to nvidia`));
-    expect(vg(t, ['vgpu', 'types', '--pf', '0000:99:00.0'])).toEqual(
-      fail('PF 0000:99:00.0 has no NVIDIA vGPU VFs (is it an SR-IOV PF with VFs enabled?)'),
-    );
+    expect(vg(t, ['vgpu', 'types', '--pf', '0000:99:00.0'])).toEqual(fail('PF 0000:99:00.0 has no NVIDIA vGPU VFs (is it an SR-IOV PF with VFs enabled?)'));
     expect(vg(t, ['vgpu', 'types', '--vf', '../../etc'])).toEqual(fail("Invalid VF '../../etc': expected a PCI address like 0000:3d:00.4"));
     const old = host(); // bound to nvidia, but a driver without the vendor-specific VFIO files
     fs.rmSync(old.p(`sys/bus/pci/devices/${FREE_VF}/nvidia`), { recursive: true });
@@ -153,9 +149,7 @@ describe('vgpu list', () => {
           `${AUTO_VF} ${PF2} 1148 auto inactive NVIDIA L40S-2Q\n`,
       ),
     );
-    expect(vg(t, ['vgpu', 'list', '--dumpjson'])).toEqual(
-      ok(JSON.stringify([{ vf: OPEN_VF, pf: PF1, type_id: 1150, type_name: 'NVIDIA L40S-4Q' }], null, 2)),
-    );
+    expect(vg(t, ['vgpu', 'list', '--dumpjson'])).toEqual(ok(JSON.stringify([{ vf: OPEN_VF, pf: PF1, type_id: 1150, type_name: 'NVIDIA L40S-4Q' }], null, 2)));
     const d = JSON.parse(vg(t, ['vgpu', 'list', '-d', '--dumpjson']).stdout);
     expect(d.map((x: { vf: string; state: string }) => `${x.vf} ${x.state}`)).toEqual([`${OPEN_VF} active`, `${MANUAL_VF} inactive`, `${AUTO_VF} inactive`]);
   });
@@ -214,7 +208,7 @@ describe('vgpu define / modify / undefine', () => {
     expect(vg(t, ['vgpu', 'define', '--vf', FREE_VF2, '-t', '-3']).status).not.toBe(0);
     const usage = vg(t, ['vgpu', 'define', '--vf', '0000:3d:00.7', '-t', '1150', '--auto', '--manual']);
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toMatch(/^error: the argument '--auto' cannot be used with '--manual'\n\nUsage: mdevctl vgpu define \[options\]/);
+    expect(usage.stderr).toMatch(/^error: the argument '--auto' cannot be used with '--manual'\n\nUsage: mdevctl vgpu define \[OPTIONS\]/);
     const noType = vg(t, ['vgpu', 'define', '--vf', '0000:3d:00.7']);
     expect(noType.status).toBe(2);
     expect(noType.stderr).toMatch(/^error: the following required arguments were not provided:\n {2}--type <TYPE>\n/);
@@ -262,9 +256,7 @@ describe('vgpu start', () => {
     const t = host();
     expect(sim(t, ['start', '--vf', MANUAL_VF])).toEqual(ok());
     expect(current(t, MANUAL_VF)).toBe('1150\n');
-    expect(t.read(`sys/bus/pci/devices/${FREE_VF}/nvidia/creatable_vgpu_types`)).toBe(
-      'ID    : vGPU Name\n1150  : NVIDIA L40S-4Q\n1160  : NVIDIA L40S-4A\n',
-    );
+    expect(t.read(`sys/bus/pci/devices/${FREE_VF}/nvidia/creatable_vgpu_types`)).toBe('ID    : vGPU Name\n1150  : NVIDIA L40S-4Q\n1160  : NVIDIA L40S-4A\n');
     const h = t.hash();
     expect(sim(t, ['start', '--vf', MANUAL_VF])).toEqual(ok());
     expect(vg(t, ['vgpu', 'start', '--vf', OPEN_VF])).toEqual(ok()); // no --simulate needed: nothing is written
@@ -451,7 +443,7 @@ describe('vgpu start-all and a reboot', () => {
     // the VF appears while start-all waits: the link is made once it says it is waiting
     const r2 = await new Promise<RunResult>((resolve) => {
       const child = spawn(...cliCommand(['--root', t.root, '--simulate', 'vgpu', 'start-all']), {
-        env: { ...process.env, MDEVCTL_VGPU_WAIT: '30' },
+        env: { ...cliEnv(), MDEVCTL_VGPU_WAIT: '30' },
       });
       let out = '';
       let err = '';
@@ -478,8 +470,7 @@ describe('callout and notifier scripts: the VF as the device, the PF as the pare
     const t = host();
     fs.rmSync(t.p('proc/4242'), { recursive: true });
     const log = t.p('calls.log');
-    const script = (name: string, extra = '') =>
-      `#!/bin/sh\nIN=$(cat)\nprintf '%s %s <<%s\\n' '${name}' "$*" "$IN" >> '${log}'\n${extra}exit 0\n`;
+    const script = (name: string, extra = '') => `#!/bin/sh\nIN=$(cat)\nprintf '%s %s <<%s\\n' '${name}' "$*" "$IN" >> '${log}'\n${extra}exit 0\n`;
     t.addScript('callouts', 'hook', script('hook', 'case "$*" in *"-e pre -a start"*) [ -e ' + t.p('refuse') + ' ] && exit 1;; esac\n'));
     t.addScript('notifiers', 'note', script('note'));
     expect(sim(t, ['start', '--vf', MANUAL_VF])).toEqual(ok());
@@ -520,22 +511,18 @@ describe('callout and notifier scripts: the VF as the device, the PF as the pare
         `run-script /usr/lib/mdevctl/scripts.d/notifiers/note -t nvidia-1148 -e notify -a undefine -s success -u ${FREE_VF2} -p ${PF2}\n`,
     );
     // only the capabilities query ran
-    expect(fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.split(' ').slice(0, 9).join(' '))).toEqual([
-      'hook -t nvidia-1148 -e get -a capabilities -s none',
-    ]);
+    expect(
+      fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(' ').slice(0, 9).join(' ')),
+    ).toEqual(['hook -t nvidia-1148 -e get -a capabilities -s none']);
   });
 });
 
 describe('invisible to libvirt and to upstream mdevctl', () => {
-  const MDEV_READS = [
-    ['list'],
-    ['list', '-d'],
-    ['list', '-d', '-v'],
-    ['list', '--dumpjson'],
-    ['list', '-d', '--dumpjson'],
-    ['types'],
-    ['types', '--dumpjson'],
-  ];
+  const MDEV_READS = [['list'], ['list', '-d'], ['list', '-d', '-v'], ['list', '--dumpjson'], ['list', '-d', '--dumpjson'], ['types'], ['types', '--dumpjson']];
 
   test.each(['nvidia_vfio', 'demo', 'nvidia_sriov'])('%s: list/types and their JSON are byte-identical with and without vGPU definitions', (template) => {
     const root = makeFixture(template, path.join(base, `identical-${template}`));
@@ -553,12 +540,8 @@ describe('invisible to libvirt and to upstream mdevctl', () => {
     expect(withDefs).toEqual(without);
   });
 
-  test('the real mdevctl 1.2.0 reads the same /etc unchanged with vGPU definitions present (mdev definitions beside them)', () => {
-    const a = referenceBinary();
-    if (!a.ok) {
-      console.log(`reference check not run: mdevctl 1.2.0 unavailable (${a.reason})`);
-      return;
-    }
+  const noReference = referenceSkipped('vgpu.test.ts (its comparison with the real mdevctl)');
+  (noReference ? test.skip : test)('the real mdevctl 1.2.0 reads the same /etc unchanged with vGPU definitions present (mdev definitions beside them)', () => {
     const src = makeFixture('nvidia_vfio', path.join(base, 'ref-src'));
     // an mdev definition beside the vGPU ones, so that 1.2.0 has something to list
     fs.mkdirSync(path.join(src, 'etc/mdevctl.d/0000:00:02.0'), { recursive: true });
@@ -585,7 +568,7 @@ describe('invisible to libvirt and to upstream mdevctl', () => {
 });
 
 describe('library API (dist/index.cjs)', () => {
-  test('the same operations, plain data back, the CLI\'s messages in errors', () => {
+  test("the same operations, plain data back, the CLI's messages in errors", () => {
     const t = host();
     const root = t.root;
     const kernel = new api.SimulatedKernel(new api.Root(root));
@@ -593,7 +576,11 @@ describe('library API (dist/index.cjs)', () => {
     const types = api.listVgpuTypes({ root, pf: PF1 });
     expect(Array.isArray(types) && types[0].creatable_now.map((x) => x.id)).toEqual([1150, 1160]);
     expect(api.defineVgpu({ root, vf: FREE_VF, type: '1160', auto: true })).toEqual({
-      vf: FREE_VF, pf: PF1, type_id: 1160, type_name: 'NVIDIA L40S-4A', start: 'auto',
+      vf: FREE_VF,
+      pf: PF1,
+      type_id: 1160,
+      type_name: 'NVIDIA L40S-4A',
+      start: 'auto',
     });
     expect(api.modifyVgpu({ root, vf: FREE_VF, manual: true }).start).toBe('manual');
     expect(api.startVgpu({ root, kernel, vf: FREE_VF })).toEqual({ vf: FREE_VF, pf: PF1, type_id: 1160, type_name: 'NVIDIA L40S-4A', changed: true });
@@ -608,13 +595,15 @@ describe('library API (dist/index.cjs)', () => {
     expect(r.started.map((s) => `${s.vf} ${s.type_id} ${s.changed}`)).toEqual([`${OPEN_VF} 1150 true`, `${AUTO_VF} 1148 true`]);
     expect(log.infos).toEqual([`VF ${OPEN_VF}: vGPU type 1150 (NVIDIA L40S-4Q) started`, `VF ${AUTO_VF}: vGPU type 1148 (NVIDIA L40S-2Q) started`]);
     expect(() => api.startVgpu({ root, kernel, vf: UNBOUND_VF, type: '1148' })).toThrow(
-      new api.MdevctlError(`VF ${UNBOUND_VF} is bound to vfio-pci, not to nvidia: NVIDIA vGPU types are set only on VFs bound to nvidia (never bind them to vfio-pci)`),
+      new api.MdevctlError(
+        `VF ${UNBOUND_VF} is bound to vfio-pci, not to nvidia: NVIDIA vGPU types are set only on VFs bound to nvidia (never bind them to vfio-pci)`,
+      ),
     );
   });
 });
 
 describe('the store: lock, atomic writes, damage', () => {
-  test('parallel defines of one VF: exactly one wins, the file is whole; a killed writer\'s temp file is removed', async () => {
+  test("parallel defines of one VF: exactly one wins, the file is whole; a killed writer's temp file is removed", async () => {
     const t = host();
     const stale = t.p(`etc/mdevctl-vgpu.d/.${FREE_VF2}.json.999999.zz.tmp`);
     fs.writeFileSync(stale, '{"vf":');

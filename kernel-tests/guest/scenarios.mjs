@@ -129,7 +129,9 @@ function kTypes(parent) {
       if (n) t.name = n;
     }
     if (exists(path.join(dir, id, 'description'))) {
-      const d = readTrim(path.join(dir, id, 'description')).split('\n').join(', ');
+      const d = readTrim(path.join(dir, id, 'description'))
+        .split('\n')
+        .join(', ');
       if (d) t.description = d;
     }
     return t;
@@ -228,7 +230,11 @@ function expectedList() {
   const act = expectedActive();
   return {
     text: act.map((a) => `${a.uuid} ${a.parent} ${a.type} ${a.start}${a.defined ? ' (defined)' : ''}\n`).join(''),
-    json: group(act, (a) => a.parent, (a) => ({ [a.uuid]: { mdev_type: a.type, start: a.start, attrs: [] } })),
+    json: group(
+      act,
+      (a) => a.parent,
+      (a) => ({ [a.uuid]: { mdev_type: a.type, start: a.start, attrs: [] } }),
+    ),
   };
 }
 function expectedListDefined() {
@@ -241,9 +247,13 @@ function expectedListDefined() {
   return {
     text: ds.map(line).join(''),
     verbose: ds.map((d) => line(d) + attrLines(d.cfg.attrs)).join(''),
-    json: group(ds, (d) => d.parent, (d) => ({
-      [d.uuid]: { mdev_type: d.cfg.mdev_type, start: startOf(d.cfg), attrs: d.cfg.attrs ?? [] },
-    })),
+    json: group(
+      ds,
+      (d) => d.parent,
+      (d) => ({
+        [d.uuid]: { mdev_type: d.cfg.mdev_type, start: startOf(d.cfg), attrs: d.cfg.attrs ?? [] },
+      }),
+    ),
   };
 }
 const parseJson = (r, what) => {
@@ -275,8 +285,11 @@ function checkLists(when, full = false) {
     okRun(run('lsmdev', []), `${when}: lsmdev`, a.text);
     for (const x of expectedActive()) {
       okRun(md('list', '-u', x.uuid), `${when}: list -u`, `${x.uuid} ${x.parent} ${x.type} ${x.start}${x.defined ? ' (defined)' : ''}\n`);
-      eq(parseJson(md('list', '-u', x.uuid, '--dumpjson'), `${when}: list -u --dumpjson`),
-        { mdev_type: x.type, start: x.start, attrs: [] }, `${when}: list -u ${x.uuid} --dumpjson`);
+      eq(
+        parseJson(md('list', '-u', x.uuid, '--dumpjson'), `${when}: list -u --dumpjson`),
+        { mdev_type: x.type, start: x.start, attrs: [] },
+        `${when}: list -u ${x.uuid} --dumpjson`,
+      );
     }
     for (const p of new Set(expectedActive().map((x) => x.parent))) {
       const lines = a.text.split('\n').filter((l) => l.split(' ')[1] === p);
@@ -291,7 +304,11 @@ function checkLists(when, full = false) {
     const def = ds.find((y) => y.uuid === x.uuid && y.parent === x.parent);
     return !def || (def.cfg.mdev_type === x.type && (def.cfg.attrs ?? []).length === 0);
   });
-  const forms = [['list', '-d'], ['list', '-d', '-v'], ['list', '-d', '--dumpjson']];
+  const forms = [
+    ['list', '-d'],
+    ['list', '-d', '-v'],
+    ['list', '-d', '--dumpjson'],
+  ];
   if (rulesAgree) forms.push(['list'], ['list', '--dumpjson']);
   sideBySide(when, forms, get);
 }
@@ -348,7 +365,10 @@ function cleanSlate() {
 // The suite
 
 const results = [];
+// MDEVCTL_KERNEL_SCENARIOS (run.sh writes it to OUT/scenarios): only the scenarios matching it
+const ONLY = exists(path.join(OUT, 'scenarios')) ? new RegExp(readTrim(path.join(OUT, 'scenarios'))) : null;
 async function scenario(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   const t0 = Date.now();
   let error = null;
   try {
@@ -438,12 +458,20 @@ await scenario('capture: the real sysfs layout of each sample parent with one ru
 
 await scenario('define --auto / define (manual), then start -u: definition files and sysfs', () => {
   okRun(md('define', '-u', UUIDS.a, '-p', 'mdpy', '-t', T.mdpy[0], '--auto'), 'define --auto', '');
-  eq(fs.readFileSync(defFile('mdpy', UUIDS.a), 'utf8'),
-    JSON.stringify({ mdev_type: T.mdpy[0], start: 'auto', attrs: [] }, null, 2), 'definition file bytes');
+  eq(fs.readFileSync(defFile('mdpy', UUIDS.a), 'utf8'), JSON.stringify({ mdev_type: T.mdpy[0], start: 'auto', attrs: [] }, null, 2), 'definition file bytes');
   const r = okRun(md('define', '-p', 'mbochs', '-t', T.mbochs[0]), 'define (generated UUID)');
   ok(/^[0-9a-f-]{36}\n$/.test(r.stdout), `define stdout ${JSON.stringify(r.stdout)}`);
   const gen = r.stdout.trim();
-  eq(defs().map((d) => [d.parent, d.uuid, d.cfg.start]).sort(), [['mbochs', gen, 'manual'], ['mdpy', UUIDS.a, 'auto']].sort(), 'definitions');
+  eq(
+    defs()
+      .map((d) => [d.parent, d.uuid, d.cfg.start])
+      .sort(),
+    [
+      ['mbochs', gen, 'manual'],
+      ['mdpy', UUIDS.a, 'auto'],
+    ].sort(),
+    'definitions',
+  );
   eq(kActive().length, 0, 'define started something');
   okRun(md('start', '-u', UUIDS.a), 'start -u (auto)', '');
   checkRunning(UUIDS.a, 'mdpy', T.mdpy[0]);
@@ -466,7 +494,11 @@ await scenario('start-parent-mdevs starts the auto definitions of one parent onl
   checkLists('after start-parent-mdevs');
   // again: the running ones are skipped, nothing fails
   okRun(md('start-parent-mdevs', 'mtty'), 'start-parent-mdevs mtty again');
-  eq(kActive().map((a) => a.uuid), [UUIDS.a, UUIDS.b], 'running after the second run');
+  eq(
+    kActive().map((a) => a.uuid),
+    [UUIDS.a, UUIDS.b],
+    'running after the second run',
+  );
   reset();
 });
 
@@ -490,7 +522,11 @@ await scenario('a UUID already running: start refuses, the kernel keeps one devi
   const avail = kAvailable('mtty', 'mtty-1');
   failRun(md('start', '-p', 'mtty', '-t', 'mtty-1', '-u', UUIDS.a), 'start again', /^Error: Device already exists\n$/);
   failRun(md('start', '-p', 'mdpy', '-t', T.mdpy[0], '-u', UUIDS.a), 'start on another parent', /^Error: Device exists under different parent\n$/);
-  eq(kActive().map((a) => a.uuid), [UUIDS.a], 'running');
+  eq(
+    kActive().map((a) => a.uuid),
+    [UUIDS.a],
+    'running',
+  );
   eq(kAvailable('mtty', 'mtty-1'), avail, 'available_instances');
   // the kernel itself refuses the UUID too: what our check spares the user
   const w = run('/bin/sh', ['-c', `printf %s ${UUIDS.a} > ${MDEV_BUS}/mtty/mdev_supported_types/mtty-1/create`]);
@@ -528,13 +564,19 @@ await scenario('modify: --auto/--manual, --addattr/--delattr, -t; running device
   eq(fs.readFileSync(defFile('mtty', UUIDS.a), 'utf8'), bytes({ mdev_type: 'mtty-1', start: 'auto', attrs: [] }), 'after --auto');
   okRun(md('modify', '-u', UUIDS.a, '--addattr', 'example', '--value', 'one'), 'modify --addattr', '');
   okRun(md('modify', '-u', UUIDS.a, '--addattr', 'other', '--value', 'two', '--index', '0'), 'modify --addattr --index 0', '');
-  eq(fs.readFileSync(defFile('mtty', UUIDS.a), 'utf8'),
-    bytes({ mdev_type: 'mtty-1', start: 'auto', attrs: [{ other: 'two' }, { example: 'one' }] }), 'after --addattr');
+  eq(
+    fs.readFileSync(defFile('mtty', UUIDS.a), 'utf8'),
+    bytes({ mdev_type: 'mtty-1', start: 'auto', attrs: [{ other: 'two' }, { example: 'one' }] }),
+    'after --addattr',
+  );
   checkLists('modify --addattr (defined device with attributes, running)');
   okRun(md('modify', '-u', UUIDS.a, '--delattr', '--index', '1'), 'modify --delattr --index 1', '');
   okRun(md('modify', '-u', UUIDS.a, '--manual', '-t', 'mtty-2'), 'modify --manual -t', '');
-  eq(fs.readFileSync(defFile('mtty', UUIDS.a), 'utf8'),
-    bytes({ mdev_type: 'mtty-2', start: 'manual', attrs: [{ other: 'two' }] }), 'after --delattr, --manual, -t');
+  eq(
+    fs.readFileSync(defFile('mtty', UUIDS.a), 'utf8'),
+    bytes({ mdev_type: 'mtty-2', start: 'manual', attrs: [{ other: 'two' }] }),
+    'after --delattr, --manual, -t',
+  );
   checkRunning(UUIDS.a, 'mtty', 'mtty-1');
   okRun(md('modify', '-u', UUIDS.a, '--delattr'), 'modify --delattr', '');
   checkLists('modify -t (the definition no longer matches the running type)');
@@ -577,12 +619,16 @@ await scenario('monitor sees started, stopped, parent-removed, parent-added', as
   child.stdout.on('data', (b) => (out += b));
   let err = '';
   child.stderr.on('data', (b) => (err += b));
-  const waitFor = async (re, what) => {
-    for (let i = 0; i < 300 && !re.test(out); i++) await sleep(100);
-    ok(re.test(out), `monitor did not print ${what} (printed ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`);
+  // each wait is bounded (30 s, polling every 0.1 s) and ends as soon as what it waits for is there
+  const waitUntil = async (done, what) => {
+    for (let i = 0; i < 300 && !done(); i++) await sleep(100);
+    ok(done(), `monitor did not print ${what} (printed ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`);
   };
+  const waitFor = (re, what) => waitUntil(() => re.test(out), what);
   try {
-    await sleep(3000); // its first scan: the state it starts from is not a change
+    // its first scan is its baseline (the state it starts from is not a change): it says on stderr
+    // that it is watching once that scan is done, and only then is anything started
+    await waitUntil(() => err.includes('press Ctrl-C to stop'), 'its start message on stderr');
     okRun(md('start', '-p', 'mtty', '-t', 'mtty-1', '-u', UUIDS.c), 'start');
     await waitFor(new RegExp(`^started ${UUIDS.c} mtty mtty-1$`, 'm'), 'started');
     okRun(md('stop', '-u', UUIDS.c), 'stop');
@@ -596,9 +642,11 @@ await scenario('monitor sees started, stopped, parent-removed, parent-added', as
   }
   const code = await new Promise((res) => child.on('close', (c, sig) => res(c ?? sig)));
   eq(code, 0, 'monitor exit status on SIGINT');
-  eq(out.split('\n').filter(Boolean), [
-    `started ${UUIDS.c} mtty mtty-1`, `stopped ${UUIDS.c} mtty mtty-1`, 'parent-removed mbochs', 'parent-added mbochs',
-  ], 'monitor lines');
+  eq(
+    out.split('\n').filter(Boolean),
+    [`started ${UUIDS.c} mtty mtty-1`, `stopped ${UUIDS.c} mtty mtty-1`, 'parent-removed mbochs', 'parent-added mbochs'],
+    'monitor lines',
+  );
 });
 
 await scenario('udev: systemd-udevd runs 60-mdevctl.rules; loading mtty autostarts its auto definition', async () => {
@@ -620,13 +668,195 @@ await scenario('udev: systemd-udevd runs 60-mdevctl.rules; loading mtty autostar
   // the race to start the device must not log a failure (it did before start-parent-mdevs
   // re-checked: "Failed to start ... File exists (EEXIST)")
   const log = exists('/results/syslog') ? fs.readFileSync('/results/syslog', 'utf8') : '';
-  eq(log.split('\n').filter((l) => l.includes('mdevctl') && l.includes(UUIDS.d)), [], 'mdevctl lines in the syslog about the device');
+  eq(
+    log.split('\n').filter((l) => l.includes('mdevctl') && l.includes(UUIDS.d)),
+    [],
+    'mdevctl lines in the syslog about the device',
+  );
+  reset();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Autostart at boot (issue 25): systemd is not PID 1 in this guest (busybox init + a chroot), so
+// mdevctl-autostart.service is run as systemd would run its ExecStart: the unit's argv and its
+// Environment= lines (a drop-in's value where a scenario says so), stderr to the syslog through
+// logger (the journal's stand-in), with the real systemd-udevd and our rule running beside it.
+// mtty is loaded 10 s into the wait by a background job standing in for a late vendor daemon.
+
+const UNIT = path.join(path.dirname(new URL(import.meta.url).pathname), '../../systemd/mdevctl-autostart.service');
+const CALLOUT_LOG = '/run/callout.log';
+const CALLOUT = '/etc/mdevctl.d/scripts.d/callouts/zz-log';
+
+/** ExecStart's words and Environment= of the unit (the few forms it uses: no quoting). */
+function readUnit() {
+  const text = fs.readFileSync(UNIT, 'utf8');
+  const env = {};
+  let exec = null;
+  for (const line of text.split('\n')) {
+    const m = /^(ExecStart|Environment)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === 'ExecStart') exec = m[2].split(/\s+/);
+    else for (const kv of m[2].split(/\s+/)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  }
+  ok(exec && exec[0] === '/usr/bin/env', `ExecStart of the unit: ${exec}`);
+  return { exec, env };
+}
+
+/** Run the unit's ExecStart as systemd would (own environment, not ours), its stderr to the syslog. */
+function runUnit(unit, dropIn) {
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...unit.env, ...dropIn };
+  calls.ours++;
+  const r = spawnSync(unit.exec[0], unit.exec.slice(1), { env, encoding: 'utf8', timeout: 120_000 });
+  spawnSync('logger', ['-t', 'mdevctl-autostart'], { input: r.stderr ?? '' });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+}
+
+/** A callout script that logs every call (and handles none: exit 2), to count the starts. */
+function installCalloutLog() {
+  fs.writeFileSync(CALLOUT, `#!/bin/sh\necho "$*" >> ${CALLOUT_LOG}\nexit 2\n`, { mode: 0o755 });
+  fs.rmSync(CALLOUT_LOG, { force: true });
+}
+function preStarts(uuid) {
+  const log = exists(CALLOUT_LOG) ? fs.readFileSync(CALLOUT_LOG, 'utf8') : '';
+  return log.split('\n').filter((l) => / -e pre /.test(` ${l} `) && / -a start /.test(` ${l} `) && l.includes(uuid)).length;
+}
+function statusFile() {
+  return JSON.parse(fs.readFileSync('/run/mdevctl/autostart.json', 'utf8'));
+}
+function lateModprobe(mod, secs) {
+  return spawn('/bin/sh', ['-c', `sleep ${secs}; modprobe ${mod}`], { stdio: 'ignore' });
+}
+const exited = (child) => new Promise((res) => (child.exitCode !== null ? res() : child.on('exit', res)));
+/** Stop systemd-udevd and wait until it is gone (it would start auto definitions reset() stops). */
+async function stopUdev() {
+  run('udevadm', ['control', '--exit']);
+  for (let i = 0; i < 100 && run('pidof', ['systemd-udevd']).status === 0; i++) await sleep(100);
+  const left = run('pidof', ['systemd-udevd']).stdout.trim();
+  if (left !== '') run('kill', left.split(/\s+/));
+}
+
+await scenario("autostart: mdevctl-autostart.service's start-all waits for mtty loaded 10 s late, with the udev rule live; status", async () => {
+  await stopUdev(); // the udev scenario's daemon may still be going away
+  reset();
+  rmmod('mtty');
+  const unit = readUnit();
+  installCalloutLog();
+  okRun(md('define', '-u', UUIDS.d, '-p', 'mtty', '-t', 'mtty-2', '--auto'), 'define auto d');
+  // e starts after d (the "after" key, ours; upstream ignores it)
+  okRun(
+    mdIn(
+      JSON.stringify({ mdev_type: 'mtty-1', start: 'auto', attrs: [], after: [UUIDS.d] }),
+      'define',
+      '-u',
+      UUIDS.e,
+      '-p',
+      'mtty',
+      '--jsonfile',
+      '/dev/stdin',
+    ),
+    'define auto e after d',
+  );
+  okRun(md('define', '-u', UUIDS.f, '-p', 'mtty', '-t', 'mtty-1'), 'define manual f');
+  fs.rmSync('/run/mdevctl', { recursive: true, force: true });
+  const before = md('status');
+  eq(
+    [before.status, before.stdout],
+    [3, `${UUIDS.d} mtty mtty-2 not running: no start-all ran since boot\n${UUIDS.e} mtty mtty-1 not running: no start-all ran since boot\n`],
+    'status before',
+  );
+  sh('/lib/systemd/systemd-udevd --daemon');
+  sh('udevadm control --ping');
+  const t0 = Date.now();
+  const late = lateModprobe('mtty', 10);
+  const r = runUnit(unit, {});
+  const secs = (Date.now() - t0) / 1000;
+  await exited(late);
+  sh('udevadm settle --timeout=30');
+  await stopUdev();
+  okRun(r, `start-all (stderr ${JSON.stringify(r.stderr)})`, '');
+  ok(secs >= 9, `start-all returned after ${secs} s, before mtty was loaded`);
+  checkRunning(UUIDS.d, 'mtty', 'mtty-2');
+  checkRunning(UUIDS.e, 'mtty', 'mtty-1');
+  checkGone(UUIDS.f);
+  checkLists('autostarted at boot');
+  // one line per device in the journal's stand-in: started by start-all, or running (udev was first)
+  const lines = r.stderr.split('\n').filter(Boolean);
+  for (const u of [UUIDS.d, UUIDS.e]) {
+    eq(lines.filter((l) => l.includes(u) && /^(started|running) /.test(l)).length, 1, `start-all's lines about ${u}: ${JSON.stringify(lines)}`);
+  }
+  ok(!lines.some((l) => l.includes(UUIDS.f)), `start-all spoke of the manual definition: ${JSON.stringify(lines)}`);
+  ok(/^waiting up to 90 s for 2 definitions: /.test(lines[0]), `first line: ${JSON.stringify(lines[0])}`);
+  const syslog = exists('/results/syslog') ? fs.readFileSync('/results/syslog', 'utf8') : '';
+  for (const u of [UUIDS.d, UUIDS.e])
+    ok(
+      syslog.split('\n').some((l) => l.includes('mdevctl-autostart') && l.includes(u)),
+      `no syslog line about ${u}`,
+    );
+  ok(!/Failed to start|Warning/.test(syslog), `warnings in the syslog: ${syslog}`);
+  // never started twice: one pre-start callout per device, whoever (start-all or udev) started it
+  eq([preStarts(UUIDS.d), preStarts(UUIDS.e)], [1, 1], 'pre-start callouts of d and e');
+  // e after d: its start came later (the status file's times)
+  const file = statusFile();
+  ok(file.finished !== null, 'status file: finished');
+  const rec = Object.fromEntries(file.definitions.map((x) => [x.uuid, x]));
+  ok(
+    ['started', 'running'].includes(rec[UUIDS.d].state) && ['started', 'running'].includes(rec[UUIDS.e].state),
+    `status file states: ${JSON.stringify(file.definitions)}`,
+  );
+  ok(rec[UUIDS.d].since <= rec[UUIDS.e].since, 'e came up before d');
+  okRun(md('status'), 'status', `${UUIDS.d} mtty mtty-2 running\n${UUIDS.e} mtty mtty-1 running\n`);
+  const js = JSON.parse(okRun(md('status', '--dumpjson'), 'status --dumpjson').stdout);
+  eq(
+    js.definitions.map((x) => [x.uuid, x.running]),
+    [
+      [UUIDS.d, true],
+      [UUIDS.e, true],
+    ],
+    'status --dumpjson',
+  );
+  fs.rmSync(CALLOUT, { force: true });
+  reset();
+});
+
+await scenario("autostart: a type that never appears: start-all gives up after the drop-in's wait, says why; status exits 3", async () => {
+  await stopUdev();
+  reset();
+  rmmod('mtty');
+  const unit = readUnit();
+  okRun(md('define', '-u', UUIDS.d, '-p', 'mtty', '-t', 'mtty-2', '--auto'), 'define auto d');
+  okRun(md('define', '-u', UUIDS.g, '-p', 'mtty', '-t', 'mtty-9', '--auto'), 'define auto g (a type mtty never offers)');
+  fs.rmSync('/run/mdevctl', { recursive: true, force: true });
+  const late = lateModprobe('mtty', 10);
+  const t0 = Date.now();
+  const r = runUnit(unit, { MDEVCTL_AUTOSTART_WAIT: '20' });
+  const secs = (Date.now() - t0) / 1000;
+  await exited(late);
+  run('/bin/sh', ['-c', 'ps -ef > /results/ps-never.txt']); // for the log: what runs (no udevd here)
+  eq(r.status, 1, `start-all's exit status (stderr ${JSON.stringify(r.stderr)})`);
+  eq(r.stdout, '', 'start-all stdout');
+  ok(secs >= 19, `start-all gave up after ${secs} s, before its 20 s`);
+  checkRunning(UUIDS.d, 'mtty', 'mtty-2');
+  checkGone(UUIDS.g);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  ok(
+    lines.includes(`Warning: not started ${UUIDS.g} on mtty (mtty-9): type mtty-9 is not offered by mtty (gave up after 20 s)`),
+    `start-all's stderr: ${JSON.stringify(lines)}`,
+  );
+  ok(lines.includes(`started ${UUIDS.d} on mtty (mtty-2)`), `start-all's stderr: ${JSON.stringify(lines)}`);
+  eq(lines[lines.length - 1], 'Error: 1 of 2 auto-start definitions did not start', 'last line');
+  const st = md('status');
+  eq(st.status, 3, 'status exit status');
+  eq(st.stdout, `${UUIDS.d} mtty mtty-2 running\n${UUIDS.g} mtty mtty-9 not running: type mtty-9 is not offered by mtty (gave up after 20 s)\n`, 'status');
+  const rec = Object.fromEntries(statusFile().definitions.map((x) => [x.uuid, x]));
+  eq([rec[UUIDS.d].state, rec[UUIDS.g].state], ['started', 'failed'], 'status file states');
   reset();
 });
 
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
-const report = [`kernel ${KVER} (${SERIES}): ${passed} passed, ${failed} failed (${calls.ours} calls of our CLI, ${calls.reference} of 1.2.0)`, ...results.map((r) =>
-  r.ok ? `  ok   ${r.name} (${r.secs} s)` : `  FAIL ${r.name} (${r.secs} s)\n       ${r.error.split('\n').join('\n       ')}`)];
+const report = [
+  `kernel ${KVER} (${SERIES}): ${passed} passed, ${failed} failed (${calls.ours} calls of our CLI, ${calls.reference} of 1.2.0)`,
+  ...results.map((r) => (r.ok ? `  ok   ${r.name} (${r.secs} s)` : `  FAIL ${r.name} (${r.secs} s)\n       ${r.error.split('\n').join('\n       ')}`)),
+];
 fs.writeFileSync(path.join(OUT, 'report.txt'), `${report.join('\n')}\n`);
 fs.writeFileSync(path.join(OUT, 'summary.txt'), `${passed} ${failed}\n`);

@@ -10,7 +10,20 @@ import { Env, GlobalOptions, VERSION, makeEnv } from './program';
 import { writeStdout } from './output';
 import { reportFailure } from './report';
 import { VERSION_FLAGS, afterGlobals } from './fast-path';
-import { addListOptions, runList, LIST_LONG } from './commands/list';
+import {
+  ClapArg,
+  ClapCommand,
+  ClapError,
+  Clap,
+  GLOBAL_ARGS,
+  UPSTREAM,
+  clapCommand,
+  didYouMean,
+  unknownProgramArgument,
+  unknownVerb,
+  usageErrorText,
+} from './clap';
+import { addListOptions, runList, LIST_LONG, ListFlags } from './commands/list';
 import * as list from './commands/list';
 import * as types from './commands/types';
 import * as define from './commands/define';
@@ -23,6 +36,8 @@ import * as monitor from './commands/monitor';
 import * as completion from './commands/completion';
 import * as vgpu from './commands/vgpu';
 import * as startParentMdevs from './commands/start-parent-mdevs';
+import * as startAll from './commands/start-all';
+import * as status from './commands/status';
 import * as fixture from './commands/fixture';
 
 /** A verb module: it adds its command(s) to the program. */
@@ -45,6 +60,8 @@ const VERBS: Array<{ names: string[]; verb: Verb; whole?: boolean }> = [
   { names: ['list'], verb: list },
   { names: ['types'], verb: types },
   { names: ['monitor'], verb: monitor },
+  { names: ['start-all'], verb: startAll },
+  { names: ['status'], verb: status },
   { names: ['completion', '__complete'], verb: completion, whole: true },
   { names: ['vgpu'], verb: vgpu },
   { names: ['start-parent-mdevs'], verb: startParentMdevs },
@@ -67,7 +84,24 @@ function verbsFor(argv: string[]): typeof VERBS {
 }
 
 /** Options that take a value, so that a value like `-h` is not mistaken for a help request. */
-const VALUE_OPTIONS = new Set(['-u', '--uuid', '-p', '--parent', '-t', '--type', '--jsonfile', '--addattr', '--value', '-i', '--index', '--root', '--interval', '--vf', '--pf']);
+const VALUE_OPTIONS = new Set([
+  '-u',
+  '--uuid',
+  '-p',
+  '--parent',
+  '-t',
+  '--type',
+  '--jsonfile',
+  '--addattr',
+  '--value',
+  '-i',
+  '--index',
+  '--root',
+  '--interval',
+  '--vf',
+  '--pf',
+  '--wait',
+]);
 
 /** Does the command line ask for help? Help wins over every other check (libvirt probes this way). */
 function helpRequested(argv: string[]): boolean {
@@ -102,7 +136,7 @@ export function buildProgram(name = 'mdevctl', verbs = VERBS): Command {
   if (name === 'lsmdev') {
     configure(program, name);
     program.description(LIST_LONG).option('--root <DIR>', 'Use DIR as the root instead of / (or MDEVCTL_ENV_ROOT)');
-    addListOptions(program).action((flags) => runList(env, flags));
+    addListOptions(program).action((flags: ListFlags) => runList(env, flags));
     return program;
   }
   configure(program, name);
@@ -162,7 +196,8 @@ export function runProgram(argv: string[], name = 'mdevctl'): void {
       process.exitCode = 0;
       return;
     }
-    program.parse(argv, { from: 'user' });
+    clapCheck(program, argv, name);
+    program.parse(argv.map(shortEquals), { from: 'user' });
   } catch (err) {
     const code = report(err, program, argv);
     // with --detailed-exitcode (apply), 2 means "changed": a usage error exits 1 instead
@@ -171,6 +206,10 @@ export function runProgram(argv: string[], name = 'mdevctl'): void {
 }
 
 function report(err: unknown, program: Command, argv: string[]): number {
+  if (err instanceof ClapError) {
+    process.stderr.write(escapeControls(err.message, true));
+    return 2;
+  }
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     // no verb: commander printed help on stderr; upstream exits 2
@@ -180,8 +219,109 @@ function report(err: unknown, program: Command, argv: string[]): number {
     return 2;
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`error: ${escapeControls(err.message, true)}${usageFor(program, argv)}\n`);
+    const cmd = program.name() === 'mdevctl' ? commandFor(program, argv.slice(afterGlobals(argv))) : program;
+    const spec = cmd && (cmd !== program || program.name() === 'lsmdev') ? clapSpec(program, cmd) : undefined;
+    process.stderr.write(escapeControls(usageErrorText(err.message, spec, program.name()), true));
     return 2;
   }
   return reportFailure(err);
+}
+
+/** Verb names clap would suggest from (upstream's, in its order, then ours, then `help`). */
+const SUGGESTED_VERBS = [
+  'define',
+  'undefine',
+  'modify',
+  'start',
+  'stop',
+  'list',
+  'types',
+  'start-parent-mdevs',
+  'apply',
+  'monitor',
+  'completion',
+  'vgpu',
+  'fixture',
+  'help',
+];
+
+/** The clap declaration of CMD (a verb of PROGRAM, or lsmdev itself): upstream's, and our options hidden. */
+function clapSpec(program: Command, cmd: Command): ClapCommand {
+  // upstream's declaration for its own verbs (lsmdev is its list), none for ours (vgpu's verbs)
+  const verb = cmd === program ? 'list' : cmd.parent === program ? cmd.name() : '';
+  const extra: ClapArg[] = [];
+  for (const o of cmd.options) {
+    if (o.long === '--version' && cmd !== program) {
+      // a verb still answers -V (upstream's verbs do not): ours, hidden
+      extra.push({ id: '$version', long: 'version', short: 'V', hidden: true });
+      continue;
+    }
+    const value = /[<[]([^>\]]+)[>\]]/.exec(o.flags)?.[1];
+    extra.push({
+      id: o.attributeName(),
+      long: o.long?.replace(/^--/, ''),
+      ...(o.short ? { short: o.short.replace(/^-/, '') } : {}),
+      ...(value !== undefined ? { value } : {}),
+      ...(o.long === '--version' ? { hidden: true } : {}),
+    });
+  }
+  for (const a of cmd.registeredArguments) {
+    extra.push({ id: a.name(), value: a.name(), positional: true, required: a.required });
+  }
+  return clapCommand(commandPath(cmd), verb, [...extra, ...GLOBAL_ARGS], UPSTREAM[verb]);
+}
+
+/**
+ * Check ARGV as upstream's clap parser would (src/cli/clap.ts): throws a ClapError with clap's
+ * text for a usage error; a line clap takes is left to commander.
+ */
+function clapCheck(program: Command, argv: string[], name: string): void {
+  if (name === 'lsmdev') {
+    new Clap(clapSpec(program, program)).check(argv);
+    return;
+  }
+  const i = afterGlobals(argv);
+  const word = argv[i];
+  if (word === undefined || VERSION_FLAGS.includes(word) || word === 'help') return;
+  if (word === '--') {
+    const next = argv[i + 1];
+    if (next === undefined) return;
+    const verb = program.commands.some((c) => c.name() === next);
+    unknownProgramArgument(name, next, verb ? `subcommand '${next}' exists; to use it, remove the '--' before it` : undefined);
+  }
+  if (word.startsWith('--')) {
+    const flag = word.slice(2).split('=')[0];
+    if (flag === 'dry-run' || flag === 'simulate' || flag === 'version' || flag === 'help') {
+      throw new ClapError(
+        `error: unexpected value '${word.slice(word.indexOf('=') + 1)}' for '--${flag}' found; no more were expected\n\nUsage: ${name} --${flag} <COMMAND>\n\nFor more information, try '--help'.\n`,
+      );
+    }
+    const best = didYouMeanFlag(flag);
+    const value = best === 'root' ? ' <DIR>' : '';
+    if (best === undefined) unknownProgramArgument(name, `--${flag}`);
+    unknownProgramArgument(name, `--${flag}`, `a similar argument exists: '--${best}'`, `--${best}${value}`);
+  }
+  if (word.startsWith('-') && word.length > 1) unknownProgramArgument(name, `-${[...word.slice(1)][0]}`);
+  const cmd = program.commands.find((c) => c.name() === word);
+  if (!cmd) unknownVerb(name, word, SUGGESTED_VERBS);
+  if (cmd.commands.length > 0) {
+    // a namespace (vgpu): its verb, when the next word names one; commander reads the rest
+    const sub = cmd.commands.find((c) => c.name() === argv[i + 1]);
+    if (sub) new Clap(clapSpec(program, sub)).check(argv.slice(i + 2));
+    return;
+  }
+  new Clap(clapSpec(program, cmd)).check(argv.slice(i + 1));
+}
+
+function didYouMeanFlag(flag: string): string | undefined {
+  return didYouMean(flag, ['help', 'version', 'root', 'dry-run', 'simulate']).pop();
+}
+
+/**
+ * `-uVALUE` for clap's `-u=VALUE` (clap drops the `=` after a short option that takes a value;
+ * commander would keep it). Only lines clap took get here, so a `=` after a short is a value's.
+ */
+function shortEquals(word: string): string {
+  const m = /^(-[A-Za-z]*[upti])=/.exec(word);
+  return m && !word.startsWith('--') ? m[1] + word.slice(m[0].length) : word;
 }

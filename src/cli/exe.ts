@@ -18,7 +18,6 @@ import { run } from './main';
 
 /** Byte order of names, as strcmp gives it (UTF-16 order differs past U+D7FF only). */
 function byteOrder(a: string, b: string): number {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(a + b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

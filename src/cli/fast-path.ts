@@ -2,7 +2,7 @@
  * The command lines libvirt, lsmdev users and scripts run most, read without the full parser:
  * `list` and `types` with their options, and `--version`. Every other line, and every error and
  * help request, is the full parser's (src/cli/commander-program.ts, with commander, loaded on
- * demand); skipping it is most of what start-up costs beyond Node's own (README, Performance).
+ * demand); skipping it is most of what start-up costs beyond Node's own (docs/performance.md).
  *
  * So a line is taken here only when commander would read it the same way without a doubt: global
  * options first, then the verb, then its options, each word exactly one this grammar knows (no
@@ -19,9 +19,7 @@ import { TypesFlags } from './commands/types';
 import { parseUuid } from '../lib/model/uuid';
 
 export type FastLine =
-  | { verb: 'version' }
-  | { verb: 'list'; globals: GlobalOptions; flags: ListFlags }
-  | { verb: 'types'; globals: GlobalOptions; flags: TypesFlags };
+  { verb: 'version' } | { verb: 'list'; globals: GlobalOptions; flags: ListFlags } | { verb: 'types'; globals: GlobalOptions; flags: TypesFlags };
 
 /** An option: the flag it sets, and whether it takes the next word (or `=VALUE`) as its value. */
 type Grammar = Record<string, { key: string; value: boolean }>;
@@ -86,7 +84,8 @@ function options(argv: string[], from: number, grammar: Grammar, out: Record<str
       out[o.key] = word.slice(eq + 1);
       i += 1;
     } else {
-      if (i + 1 >= argv.length) return -1;
+      // clap takes no value that looks like an option: such a line is the full parser's
+      if (i + 1 >= argv.length || (argv[i + 1].startsWith('-') && argv[i + 1].length > 1)) return -1;
       out[o.key] = argv[i + 1];
       i += 2;
     }
@@ -111,7 +110,7 @@ export function fastLine(argv: string[], name: string): FastLine | undefined {
   if (argv.slice(i + 1).some(programOption)) return undefined;
   const flags: Record<string, string | boolean> = {};
   if (word === 'list') {
-    return options(argv, i + 1, LIST, flags) === argv.length ? listLine(globals as GlobalOptions, flags) : undefined;
+    return options(argv, i + 1, LIST, flags) === argv.length ? listLine(globals, flags) : undefined;
   }
   if (word === 'types') {
     return options(argv, i + 1, TYPES, flags) === argv.length ? { verb: 'types', globals, flags } : undefined;

@@ -116,11 +116,7 @@ export const opt = {
   parent: (help: string) => option('-p, --parent <PARENT>', help),
   type: (help: string) => option('-t, --type <TYPE>', help),
   jsonfile: (help: string) => option('--jsonfile <JSONFILE>', help),
-  force: () =>
-    option(
-      '-f, --force',
-      'Go on even when a device-specific callout script fails (only if you know what you are doing)',
-    ),
+  force: () => option('-f, --force', 'Go on even when a device-specific callout script fails (only if you know what you are doing)'),
   dumpjson: (help: string) => option('--dumpjson', help),
   /** --dumpjson of a verb that changes state: the dry run's plan as JSON. */
   planJson: () => option('--dumpjson', 'With --dry-run: print the plan as a JSON array of actions'),

@@ -34,6 +34,10 @@ import { VgpuStartOptions, VgpuStartResult, startVgpu as startVgpuOp } from './v
 import { VgpuStopOptions, VgpuStopResult, stopVgpu as stopVgpuOp } from './vgpu/ops/stop';
 import { VgpuStartAllOptions, VgpuStartAllResult, startAllVgpus as startAllVgpusOp } from './vgpu/ops/start-all';
 import { VgpuDefinition } from './vgpu/store';
+import { StartAllOptions, StartAllResult, startAll as startAllOp } from './ops/start-all';
+import { AutostartStatus, AutostartStatusEntry, AutostartRecord, autostartStatus as autostartStatusOp } from './ops/autostart-status';
+
+export type { StartAllOptions, StartAllResult, AutostartStatus, AutostartStatusEntry, AutostartRecord };
 
 export type { PfTypes, VfTypes, VgpuTypesOptions, DefinedVgpu, RunningVgpu, VgpuDefineOptions, VgpuUndefineOptions };
 export type { VgpuModifyOptions, VgpuStartOptions, VgpuStartResult, VgpuStopOptions, VgpuStopResult };
@@ -235,4 +239,18 @@ export function stopVgpu(o: VgpuStopOptions & Where): VgpuStopResult {
 /** `vgpu start-all`: start every `auto` definition (boot). */
 export function startAllVgpus(o: VgpuStartAllOptions & Where = {}): VgpuStartAllResult {
   return startAllVgpusOp(vgpuContext(contextOf(o)), o);
+}
+
+/**
+ * Start every `auto` definition that is not running, waiting up to `wait` seconds for parents,
+ * types, instances and `after` dependencies (`mdevctl start-all`); the outcome of each is also
+ * written to ROOT/run/mdevctl/autostart.json. Failures are in `failed` (nothing is thrown for them).
+ */
+export function startAllDevices(o: StartAllOptions & Where = {}): StartAllResult {
+  return startAllOp(contextOf(o), o);
+}
+
+/** Every `auto` definition, running or not, with what the last start-all recorded (`mdevctl status`). */
+export function autostartStatus(o: Where = {}): AutostartStatus {
+  return autostartStatusOp(contextOf(o));
 }

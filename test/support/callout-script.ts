@@ -36,9 +36,7 @@ export function scriptBody(t: FakeTree, name: string, spec: ScriptSpec = {}): st
     '  case $o in t) T=$OPTARG;; e) E=$OPTARG;; a) A=$OPTARG;; s) S=$OPTARG;; u) U=$OPTARG;; p) P=$OPTARG;; esac',
     'done',
     spec.ignoreStdin ? 'IN=' : 'IN=$(cat)',
-    spec.logArgs
-      ? `printf '%s %s\\n' '${name}' "$ARGS" >> '${log}'`
-      : `printf '%s %s/%s %s%s\\n' '${name}' "$E" "$A" "$S" "\${IN:+ <<$IN}" >> '${log}'`,
+    spec.logArgs ? `printf '%s %s\\n' '${name}' "$ARGS" >> '${log}'` : `printf '%s %s/%s %s%s\\n' '${name}' "$E" "$A" "$S" "\${IN:+ <<$IN}" >> '${log}'`,
     spec.onlyType !== undefined ? `[ "$T" = '${spec.onlyType}' ] || exit 2` : '',
     'case "$E/$A" in',
     arms,
@@ -58,7 +56,10 @@ export function addLoggingScript(t: FakeTree, dir: ScriptDir, name: string, spec
 /** The log lines written so far. */
 export function calls(t: FakeTree): string[] {
   if (!t.exists('calls.log')) return [];
-  return t.read('calls.log').split('\n').filter((l) => l !== '');
+  return t
+    .read('calls.log')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /** get/capabilities output announcing ACTIONS and EVENTS (defaults: everything of version 2). */

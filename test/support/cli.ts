@@ -2,22 +2,47 @@
  * Runs the real, built CLI (bin/mdevctl, bin/lsmdev) as a separate process on a root directory,
  * capturing stdout, stderr and the exit status. Tests assert on exactly what a user sees.
  *
- * The CLI under test: the Node build (bin/mdevctl under the Node running the tests), or, with
- * MDEVCTL_TEST_CLI=/path/to/executable, that executable (the one-file build, `npm run build:exe`:
- * dist/mdevctl), run directly, and as lsmdev through a link of that name. Every test that runs the
- * CLI starts it through cliCommand (or cliShell, in scripts), so one variable moves them all.
+ * The CLI under test: the Node build (bin/mdevctl under the Node running the tests, or under
+ * MDEVCTL_TEST_NODE=/path/to/node), or, with MDEVCTL_TEST_CLI=/path/to/executable, that executable
+ * (the one-file build, `npm run build:exe`: dist/mdevctl), run directly, and as lsmdev through a
+ * link of that name; with both set, the executable (it needs no Node). Every test that runs the
+ * CLI starts it through cliCommand (or cliShellCommand, in scripts), so one variable moves them all.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { jsonSyntaxMessage } from '../../src/lib/util/errors';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const MDEVCTL = path.join(REPO, 'bin', 'mdevctl');
 export const LSMDEV = path.join(REPO, 'bin', 'lsmdev');
 
-/** MDEVCTL_TEST_CLI, absolute; undefined when the Node build is under test. */
+/**
+ * The Node that runs the CLI (and the library's child processes) in the tests: MDEVCTL_TEST_NODE,
+ * the path of a node binary, when set; else the Node running jest. `scripts/test-node.sh N`
+ * (run by .ci/run for Node 18 and 24) sets it, with the package built by that Node. Not used to
+ * run the CLI when MDEVCTL_TEST_CLI is set too: the executable wins (see TEST_CLI).
+ */
+export const NODE = process.env.MDEVCTL_TEST_NODE || process.execPath;
+
+/**
+ * MDEVCTL_TEST_CLI, absolute; undefined when the Node build is under test. When it is set, the
+ * tests run that executable (`npm run build:exe`: dist/mdevctl) as the CLI, whether
+ * MDEVCTL_TEST_NODE is set or not: the executable carries its own runtime, so no Node runs it.
+ */
 export const TEST_CLI = process.env.MDEVCTL_TEST_CLI ? path.resolve(process.env.MDEVCTL_TEST_CLI) : undefined;
+
+let version: string | undefined;
+
+/** NODE's `process.version` (what the CLI's code caches are named after). */
+export function testNodeVersion(): string {
+  if (version !== undefined) return version;
+  if (NODE === process.execPath) return (version = process.version);
+  const r = spawnSync(NODE, ['-p', 'process.version'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`MDEVCTL_TEST_NODE=${NODE} does not run: ${r.error?.message ?? r.stderr}`);
+  return (version = r.stdout.trim());
+}
 
 /**
  * For tests about the Node build itself (its code cache, bin/load-cli.cjs, its bundle and npm
@@ -31,41 +56,68 @@ export function nodeBuildOnly(what: string): boolean {
   return true;
 }
 
-/**
- * What the CLI under test says where its JavaScript engine has the words: V8's (the Node build)
- * or JavaScriptCore's (the executable, Bun): JSON.parse's syntax errors but input that ends too
- * soon (src/lib/errors.ts, jsonSyntaxMessage; test/exe.test.ts shows both engines).
- */
-export function engineWords<T>(v8: T, javascriptCore: T): T {
-  return TEST_CLI === undefined ? v8 : javascriptCore;
-}
-
 let exeLinks: string | undefined;
 
 /** A directory with bin/mdevctl and bin/lsmdev, links to the executable under test (made once). */
-function exeLinkDir(): string {
+function exeLinkDir(exe: string): string {
   if (exeLinks !== undefined && fs.existsSync(exeLinks)) return exeLinks;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdevctl-exe-'));
   fs.mkdirSync(path.join(dir, 'bin'));
-  for (const name of ['mdevctl', 'lsmdev']) fs.symlinkSync(fs.realpathSync(TEST_CLI!), path.join(dir, 'bin', name));
+  for (const name of ['mdevctl', 'lsmdev']) fs.symlinkSync(fs.realpathSync(exe), path.join(dir, 'bin', name));
   exeLinks = dir;
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
 /**
- * How to start the CLI under test as NAME with ARGS: the file to execute and its arguments. DIR: a
- * copy of the CLI made by cliCopyFor (default: the build itself).
+ * How the tests start the CLI: the file to spawn and its arguments, for the launcher BIN (default
+ * bin/mdevctl; a copy's elsewhere) run with ARGS, NODE_ARGS (e.g. `--require PRELOAD`) going to
+ * Node before it. Every test that starts the CLI goes through here (or cliShellCommand).
+ *
+ * The CLI under test: with MDEVCTL_TEST_CLI, that executable, run directly (this checkout's
+ * bin/mdevctl and bin/lsmdev stand for links of those names to it; a copy made by cliCopyFor is
+ * the executable itself), and it wins over MDEVCTL_TEST_NODE; else the Node build's launcher
+ * under NODE (MDEVCTL_TEST_NODE or jest's own Node). NODE_ARGS have no meaning for the executable:
+ * a test that needs them is about the Node build (nodeBuildOnly, or jest.config.js's list).
  */
-export function cliCommand(args: string[], name: 'mdevctl' | 'lsmdev' = 'mdevctl', dir?: string): [string, string[]] {
-  if (TEST_CLI !== undefined) return [path.join(dir ?? exeLinkDir(), 'bin', name), args];
-  return [process.execPath, [path.join(dir ?? REPO, 'bin', name), ...args]];
+export function cliCommand(args: readonly string[], opts: { bin?: string; nodeArgs?: readonly string[] } = {}): [string, string[]] {
+  const bin = opts.bin ?? MDEVCTL;
+  if (TEST_CLI !== undefined) {
+    if (opts.nodeArgs?.length)
+      throw new Error(`cliCommand: Node arguments (${opts.nodeArgs.join(' ')}) for the executable under test (MDEVCTL_TEST_CLI=${TEST_CLI})`);
+    const own = bin === MDEVCTL || bin === LSMDEV;
+    return [own ? path.join(exeLinkDir(TEST_CLI), 'bin', path.basename(bin)) : bin, [...args]];
+  }
+  return [NODE, [...(opts.nodeArgs ?? []), bin, ...args]];
 }
 
-/** The same as a shell command line (for scripts the tests write), ARGS not included. */
-export function cliShell(name: 'mdevctl' | 'lsmdev' = 'mdevctl'): string {
-  const [file, argv] = cliCommand([], name);
-  return [file, ...argv].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+/** The CLI as a shell command's start (quoted for sh), for wrappers and callout scripts: `'NODE' 'BIN'` (or the executable's link). */
+export function cliShellCommand(bin: string = MDEVCTL): string {
+  const [file, argv] = cliCommand([], { bin });
+  return [file, ...argv].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/**
+ * What JSON.parse says of TEXT in the CLI under test, with its newlines shown as `\n` as the CLI
+ * shows them: the CLI passes the engine's own words on after `invalid JSON`, and V8 words them
+ * differently from one Node line to the next (Node 18: "Unexpected token m in JSON at position 0"),
+ * JavaScriptCore otherwise again. Asked of NODE, or of the executable under test acting as its
+ * runtime (Bun's BUN_BE_BUN=1), with the one rewording the executable makes (jsonSyntaxMessage:
+ * input that ends too soon in V8's words; test/exe.test.ts).
+ */
+export function jsonParseError(text: string): string {
+  const code = 'try { JSON.parse(require("fs").readFileSync(0, "utf8")) } catch (e) { process.stdout.write(e.message) }';
+  const r =
+    TEST_CLI !== undefined
+      ? spawnSync(TEST_CLI, ['-e', code], { input: text, encoding: 'utf8', cwd: os.tmpdir(), env: { ...process.env, BUN_BE_BUN: '1' } })
+      : spawnSync(NODE, ['-e', code], { input: text, encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout) throw new Error(`JSON.parse did not fail on ${JSON.stringify(text)}: ${r.stderr}`);
+  return jsonSyntaxMessage({ message: r.stdout }).replace(/\n/g, '\\n');
+}
+
+/** PATH with NODE's directory first: for what runs the launchers by their `#!/usr/bin/env node`. */
+export function pathWithNode(PATH: string | undefined = process.env.PATH): string {
+  return PATH ? `${path.dirname(NODE)}:${PATH}` : path.dirname(NODE);
 }
 
 export interface RunResult {
@@ -95,8 +147,30 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/**
+ * The variables of the test run's own (the harness, the build and the scripts read them: never
+ * the CLI), kept in the environment of a spawned CLI; every other MDEVCTL_* variable is the CLI's.
+ */
+export const HARNESS_VARS = /^MDEVCTL_(TEST_|REF_|DEB_|KERNEL_|BUILD_|MESSAGES_)/;
+
+/**
+ * The environment a spawned CLI starts from: the test's, without any MDEVCTL_* variable the
+ * developer's shell may have exported (the README's own example exports MDEVCTL_SIMULATE; a
+ * leaked MDEVCTL_ENV_ROOT, MDEVCTL_NATIVE or MDEVCTL_LOCK_TIMEOUT would change what a test
+ * sees), then EXTRA on top. Variables set to undefined in EXTRA are left out.
+ */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MDEVCTL_') || HARNESS_VARS.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
 export function run(args: string[], opts: RunOptions = {}): RunResult {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  const env: NodeJS.ProcessEnv = cliEnv(opts.env);
   delete env.MDEVCTL_ENV_ROOT;
   delete env.NO_COLOR;
   if (opts.env?.NO_COLOR !== undefined) env.NO_COLOR = opts.env.NO_COLOR;
@@ -106,8 +180,9 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     else env.MDEVCTL_ENV_ROOT = opts.root;
   }
   const name = opts.bin === 'lsmdev' ? 'lsmdev' : 'mdevctl';
-  const [file, fileArgs] = cliCommand(argv, name, opts.uid !== undefined ? cliCopyFor() : undefined);
-  const r = spawnSync(file, fileArgs, {
+  const bin = opts.uid !== undefined ? path.join(cliCopyFor(), 'bin', name) : name === 'lsmdev' ? LSMDEV : MDEVCTL;
+  const [file, cliArgs] = cliCommand(argv, { bin });
+  const r = spawnSync(file, cliArgs, {
     env,
     input: opts.input ?? '',
     encoding: 'utf8',
@@ -116,7 +191,11 @@ export function run(args: string[], opts: RunOptions = {}): RunResult {
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
   });
-  if (r.error) throw r.error;
+  // EPIPE: the CLI ended without reading all of its input (types, list...), which it may do; the
+  // run itself is whole (its status and output are there)
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  const epipe = error?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  if (r.error && !epipe) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -129,8 +208,16 @@ export function mdevctl(root: string, ...args: string[]): RunResult {
  * The files the built CLI runs from: its launchers and its two bundles (with their code caches and
  * the native reader, dist/fastio.node, when the build made them).
  */
-export const CLI_FILES = ['bin/mdevctl', 'bin/lsmdev', 'bin/load-cli.cjs', 'dist/cli.cjs', 'dist/cli.cjs.cache',
-  'dist/cli-on-demand.cjs', 'dist/cli-on-demand.cjs.cache', 'dist/fastio.node'];
+export const CLI_FILES = [
+  'bin/mdevctl',
+  'bin/lsmdev',
+  'bin/load-cli.cjs',
+  'dist/cli.cjs',
+  'dist/cli.cjs.cache',
+  'dist/cli-on-demand.cjs',
+  'dist/cli-on-demand.cjs.cache',
+  'dist/fastio.node',
+];
 const OPTIONAL = new Set(['dist/cli.cjs.cache', 'dist/cli-on-demand.cjs.cache', 'dist/fastio.node']);
 
 let cliCopy: string | undefined;

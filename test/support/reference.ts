@@ -16,6 +16,7 @@
  * - list/types print one extra "\n" after their output (JSON included; "\n" alone when empty);
  *   1.4 does not (see referenceStdoutAs14).
  */
+import { prerequisites } from './prerequisites';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,8 +40,7 @@ function overlayDir(): string {
 
 function isReady(): boolean {
   const cache = referenceCacheDir();
-  return fs.existsSync(path.join(cache, 'READY')) &&
-    fs.existsSync(path.join(cache, 'overlay', 'usr', 'bin', 'mdevctl'));
+  return fs.existsSync(path.join(cache, 'READY')) && fs.existsSync(path.join(cache, 'overlay', 'usr', 'bin', 'mdevctl'));
 }
 
 export type ReferenceAvailability = { ok: true; dir: string } | { ok: false; reason: string };
@@ -73,6 +73,30 @@ function obtain(): ReferenceAvailability {
     return { ok: false, reason: why || `setup exited with status ${r.status}` };
   }
   return { ok: true, dir: pkg };
+}
+
+/** How a newcomer gets the reference, for the SKIPPED line. */
+export const REFERENCE_HOW =
+  "run as root with apt-get and chroot on PATH (scripts/reference-mdevctl.sh --setup fetches Debian's package), or set MDEVCTL_REF_DEB to its .deb";
+
+/**
+ * For a suite that compares with the real mdevctl: true (after one SKIPPED line naming SUITE and
+ * why the binary cannot be had) when it must be skipped; throws under MDEVCTL_TEST_ALL (.ci/run).
+ * Fetches the reference the first time (apt-get, once per machine), while the file is collected.
+ */
+export function referenceSkipped(suite: string): boolean {
+  return prerequisites(
+    suite,
+    {
+      checks: [
+        () => {
+          const a = referenceBinary();
+          return a.ok ? null : `the real mdevctl ${REFERENCE_VERSION}, which cannot be had here: ${a.reason}`;
+        },
+      ],
+    },
+    REFERENCE_HOW,
+  );
 }
 
 function requireReference(): void {
@@ -215,7 +239,12 @@ export function treeSnapshot(root: string, under?: string, opts: SnapshotOptions
       else found.push([r, '<special file>']);
     }
   };
-  const start = under ? under.split(/[\\/]+/).filter(Boolean).join('/') : '';
+  const start = under
+    ? under
+        .split(/[\\/]+/)
+        .filter(Boolean)
+        .join('/')
+    : '';
   if (start) {
     const st = fs.lstatSync(path.join(root, start), { throwIfNoEntry: false });
     if (!st) return {};
@@ -225,4 +254,40 @@ export function treeSnapshot(root: string, under?: string, opts: SnapshotOptions
   walk(start);
   found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return Object.fromEntries(found);
+}
+
+/**
+ * Any reference version through scripts/reference-mdevctl.sh (MDEVCTL_REF_VERSION: 1.2.0, the
+ * default, or 1.4.0, Debian trixie's upstream build): the cache is made once per machine by its
+ * --setup. Returns why it cannot be had (not root, no apt-get or chroot, download failed, ...).
+ */
+const scriptMemo = new Map<string, ReferenceAvailability>();
+export function referenceVersion(version: '1.2.0' | '1.4.0'): ReferenceAvailability {
+  const known = scriptMemo.get(version);
+  if (known) return known;
+  let a: ReferenceAvailability;
+  if (process.platform !== 'linux') a = { ok: false, reason: `not Linux (${process.platform})` };
+  else if (process.getuid?.() !== 0) a = { ok: false, reason: 'not root (chroot and apt-get need root)' };
+  else {
+    const r = spawnSync('bash', [SCRIPT, '--setup'], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, MDEVCTL_REF_VERSION: version } });
+    const why = (r.stderr || '').trim().replace(/^reference-mdevctl: /gm, '');
+    a = r.status === 0 ? { ok: true, dir: r.stdout.trim() } : { ok: false, reason: why || `setup exited with status ${r.status}` };
+  }
+  scriptMemo.set(version, a);
+  return a;
+}
+
+/**
+ * Runs `mdevctl ARGS` of reference VERSION chrooted in ROOT (installed into ROOT first: use a
+ * copy). STDIN, when given, is what `--jsonfile /dev/stdin` reads.
+ */
+export function runReferenceVersion(version: '1.2.0' | '1.4.0', root: string, args: string[], stdin?: string): ReferenceResult {
+  const r = spawnSync('bash', [SCRIPT, root, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MDEVCTL_REF_VERSION: version },
+    input: stdin ?? '',
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
 }

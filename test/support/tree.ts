@@ -94,18 +94,16 @@ export class FakeTree {
 
   /** Install an executable script in a callout or notifier directory. */
   addScript(dir: 'callouts' | 'notifiers' | 'old-callouts' | 'old-notifiers', name: string, body: string): string {
-    const base =
-      dir === 'callouts' || dir === 'notifiers'
-        ? this.p('usr/lib/mdevctl/scripts.d', dir)
-        : this.p('etc/mdevctl.d/scripts.d', dir.slice(4));
+    const base = dir === 'callouts' || dir === 'notifiers' ? this.p('usr/lib/mdevctl/scripts.d', dir) : this.p('etc/mdevctl.d/scripts.d', dir.slice(4));
     fs.mkdirSync(base, { recursive: true });
     const file = path.join(base, name);
     fs.writeFileSync(file, body, { mode: 0o755 });
     return file;
   }
 
+  /** A file's text, whatever its mode (a write-only attribute: readOwn). */
   read(rel: string): string {
-    return fs.readFileSync(this.p(rel), 'utf8');
+    return readOwn(this.p(rel));
   }
 
   exists(rel: string): boolean {
@@ -122,9 +120,21 @@ export class FakeTree {
     fs.writeFileSync(this.p(rel), content);
   }
 
-  /** Every file and link under the root (or under REL): path -> content or "-> target". */
-  snapshot(rel = ''): Record<string, string> {
+  /**
+   * Every file and link under the root (or under REL): path -> content or "-> target". With
+   * `identity`, for the claim "nothing was written": each entry also carries its mode and owner,
+   * and each file and link its inode and modification time, so that a file rewritten with the same
+   * bytes (in place, or a new file renamed over it) and a chmod show too. (A directory's own times
+   * are left out: a lock taken and released in one changes them, and writes nothing in it.)
+   */
+  snapshot(rel = '', how: 'content' | 'identity' = 'content'): Record<string, string> {
     const out: Record<string, string> = {};
+    const id = (full: string, dir = false): string => {
+      if (how !== 'identity') return '';
+      const st = fs.lstatSync(full, { bigint: true });
+      const owner = ` mode ${(st.mode & 0o7777n).toString(8)} owner ${st.uid}:${st.gid}`;
+      return dir ? owner : `${owner} inode ${st.ino} mtime ${st.mtimeNs}`;
+    };
     const walk = (dir: string) => {
       let ents: fs.Dirent[];
       try {
@@ -135,24 +145,36 @@ export class FakeTree {
       for (const e of ents) {
         const full = path.join(dir, e.name);
         const key = path.relative(this.root, full);
-        if (e.isSymbolicLink()) out[key] = `-> ${fs.readlinkSync(full)}`;
+        if (e.isSymbolicLink()) out[key] = `-> ${fs.readlinkSync(full)}${id(full)}`;
         else if (e.isDirectory()) {
-          out[`${key}/`] = 'dir';
+          out[`${key}/`] = `dir${id(full, true)}`;
           walk(full);
-        } else if (e.isFile()) out[key] = fs.readFileSync(full, 'utf8');
-        else out[key] = '<special file>'; // a FIFO or socket: never opened (it could block)
+        } else if (e.isFile())
+          out[key] = `${readOwn(full)}${id(full) ? `\0${id(full)}` : ''}`; // create, remove: 0200
+        else out[key] = `<special file>${id(full)}`; // a FIFO or socket: never opened (it could block)
       }
     };
     walk(this.p(rel));
     return out;
   }
 
-  /** A hash of the whole tree (names, link targets, contents, modes). */
-  hash(): string {
+  /**
+   * A hash of the whole tree: names, link targets, contents and modes; with `identity` also what
+   * snapshot(…, 'identity') adds (a same-content rewrite changes it).
+   */
+  hash(how: 'content' | 'identity' = 'content'): string {
     const h = createHash('sha256');
-    const snap = this.snapshot();
-    for (const k of Object.keys(snap).sort()) h.update(`${k}\0${snap[k]}\0`);
+    const snap = this.snapshot('', how);
+    const modes = how === 'content' ? this.modes() : {};
+    for (const k of Object.keys(snap).sort()) h.update(`${k}\0${snap[k]}\0${modes[k] ?? ''}\0`);
     return h.digest('hex');
+  }
+
+  /** Every entry's mode (permission bits), by the snapshot's keys. */
+  modes(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(this.snapshot())) out[k] = (fs.lstatSync(this.p(k)).mode & 0o7777).toString(8);
+    return out;
   }
 
   cleanup(): void {
@@ -162,3 +184,19 @@ export class FakeTree {
 
 /** Path of a file in the upstream test data (copied into test/data/upstream from upstream's testdata). */
 export const UPSTREAM_TESTDATA = path.resolve(__dirname, '..', 'data', 'upstream');
+
+/**
+ * The text of FILE whatever its mode: a fixture's `create` is 0200, as on a real kernel; root
+ * reads it anyway, its owner (npm test as another user) after adding read permission, which is
+ * taken away again.
+ */
+export function readOwn(file: string): string {
+  const mode = fs.statSync(file).mode & 0o7777;
+  if (mode & 0o400 || process.getuid?.() === 0) return fs.readFileSync(file, 'utf8');
+  fs.chmodSync(file, mode | 0o400);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } finally {
+    fs.chmodSync(file, mode);
+  }
+}

@@ -29,15 +29,10 @@ export function runList(env: Env, flags: ListFlags): void {
   const query = { defined: flags.defined, uuid, parent: flags.parent };
   const map = listDevices(env.context(), query);
   env.output.result(
-    flags.dumpjson
-      ? listJsonText(map, uuid !== undefined)
-      : devicesText(map, flags.defined ? 'defined' : 'active', flags.verbose ?? false, env.output.style()),
+    flags.dumpjson ? listJsonText(map, uuid !== undefined) : devicesText(map, flags.defined ? 'defined' : 'active', flags.verbose ?? false, env.output.style()),
   );
 }
 
 export function register(program: Command, env: Env): void {
-  addListOptions(program.command('list').summary(LIST_ABOUT).description(LIST_LONG)).action(
-    (flags: ListFlags) => runList(env, flags),
-  );
+  addListOptions(program.command('list').summary(LIST_ABOUT).description(LIST_LONG)).action((flags: ListFlags) => runList(env, flags));
 }
-

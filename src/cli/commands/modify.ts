@@ -35,7 +35,6 @@ export function register(program: Command, env: Env): void {
       requires(f, [
         ['addattr', 'value'],
         ['value', 'addattr'],
-        ['live', 'jsonfile'],
       ]);
       conflicts(f, [
         ['value', 'delattr'],

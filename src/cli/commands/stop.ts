@@ -12,7 +12,7 @@ export function register(program: Command, env: Env): void {
     .addOption(opt.planJson())
     .action((flags: { uuid?: string; force?: boolean; dumpjson?: boolean }) => {
       planOptions(env, flags);
-      requireOne(flags as Record<string, unknown>, ['uuid']);
+      requireOne(flags, ['uuid']);
       stopDevice({ context: env.changeContext(), uuid: uuidArg(flags.uuid)!, force: flags.force });
       env.changed({ dumpjson: flags.dumpjson });
     });

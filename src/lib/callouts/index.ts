@@ -7,6 +7,7 @@
  */
 import { Root } from '../util/root';
 import { Log } from '../util/log';
+import { LIVE_UNSUPPORTED } from '../util/errors';
 import { Callouts, CalloutOptions, calloutTimeoutMs } from './callouts';
 import { CalloutError, CalloutRunner } from './runner';
 import { scanScriptDirs } from './scripts';
@@ -33,7 +34,7 @@ const noScripts: Callouts = {
   invokeAll: (_items, _force, fn) => fn(),
   getAttributes: () => [],
   modifyLive: () => {
-    throw new CalloutError('No callout script with version support found that supports live modify');
+    throw new CalloutError(LIVE_UNSUPPORTED);
   },
   plan: () => ({ versioned: null, callouts: [], notifiers: [] }),
 };

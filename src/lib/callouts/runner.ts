@@ -5,7 +5,7 @@
 import path = require('node:path');
 import type { CalloutItem, Callouts, CalloutPlan } from './callouts';
 import { Attr, MDev } from '../model/device';
-import { MdevctlError } from '../util/errors';
+import { LIVE_UNSUPPORTED, MdevctlError } from '../util/errors';
 import { Log } from '../util/log';
 import { Action, Capabilities, Event, PROVIDES_JSON, State, UNVERSIONED, parseAttributesOutput, parseCapabilities } from './protocol';
 import { RunOutcome, runScript } from './spawn';
@@ -160,7 +160,7 @@ export class CalloutRunner implements Callouts {
   modifyLive(dev: MDev): void {
     const script = hasTypeAndParent(dev) ? this.findVersioned(dev) : null;
     if (!script || !hasTypeAndParent(dev)) {
-      throw new CalloutError('No callout script with version support found that supports live modify');
+      throw new CalloutError(LIVE_UNSUPPORTED);
     }
     const problem = unsupported(script, 'live', 'modify');
     if (problem) throw new CalloutError(problem);

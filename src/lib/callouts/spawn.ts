@@ -44,7 +44,8 @@ export function runScript(path: string, args: string[], opts: RunOptions): RunOu
   const r = spawnSync(path, args, options);
   const stdout = r.stdout ? r.stdout.toString('utf8') : '';
   const stderr = r.stderr ? r.stderr.toString('utf8') : '';
-  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  const code = error?.code;
   if (code === 'ETIMEDOUT' || code === 'ENOBUFS') {
     killGroup(r.pid);
     const timedOut = code === 'ETIMEDOUT';

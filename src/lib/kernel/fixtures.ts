@@ -230,11 +230,9 @@ function t4Parent(bdf: string, bridgePath: string): FixtureParent {
   };
 }
 
-const A40_VFS = [
-  '00.4', '00.5', '00.6', '00.7',
-  '01.0', '01.1', '01.2', '01.3', '01.4', '01.5', '01.6', '01.7',
-  '02.0', '02.1', '02.2', '02.3',
-].map((f) => `0000:e8:${f}`);
+const A40_VFS = ['00.4', '00.5', '00.6', '00.7', '01.0', '01.1', '01.2', '01.3', '01.4', '01.5', '01.6', '01.7', '02.0', '02.1', '02.2', '02.3'].map(
+  (f) => `0000:e8:${f}`,
+);
 const A40_BRIDGE = 'pci0000:e0/0000:e0:03.1';
 const A40_PF = '0000:e8:00.0';
 
@@ -311,65 +309,96 @@ const TEMPLATES: Record<string, Template> = {
   gvt: {
     parents: [gvtParent()],
     devices: [
-      { uuid: 'c27d00a2-be6c-4b8d-9178-e1cf1064a2f1', parent: '0000:00:02.0', type: 'i915-GVTg_V5_4',
-        run: { group: 16, files: { 'intel_vgpu/vgpu_id': '1\n' } }, def: { start: 'auto' } },
-      { uuid: '0116002c-a9df-4bf9-8c59-7f190449e1a6', parent: '0000:00:02.0', type: 'i915-GVTg_V5_8',
-        run: { group: 17, files: { 'intel_vgpu/vgpu_id': '2\n' } } },
-      { uuid: '6c446e93-4bc4-4e54-90ac-c443c90d9b65', parent: '0000:00:02.0', type: 'i915-GVTg_V5_2',
-        def: { start: 'manual' } },
-      { uuid: '270dd1d1-08c0-45bf-8154-f5646e2cb0dd', parent: '0000:00:02.0', type: 'i915-GVTg_V5_1',
-        def: { start: 'auto' } },
+      {
+        uuid: 'c27d00a2-be6c-4b8d-9178-e1cf1064a2f1',
+        parent: '0000:00:02.0',
+        type: 'i915-GVTg_V5_4',
+        run: { group: 16, files: { 'intel_vgpu/vgpu_id': '1\n' } },
+        def: { start: 'auto' },
+      },
+      {
+        uuid: '0116002c-a9df-4bf9-8c59-7f190449e1a6',
+        parent: '0000:00:02.0',
+        type: 'i915-GVTg_V5_8',
+        run: { group: 17, files: { 'intel_vgpu/vgpu_id': '2\n' } },
+      },
+      { uuid: '6c446e93-4bc4-4e54-90ac-c443c90d9b65', parent: '0000:00:02.0', type: 'i915-GVTg_V5_2', def: { start: 'manual' } },
+      { uuid: '270dd1d1-08c0-45bf-8154-f5646e2cb0dd', parent: '0000:00:02.0', type: 'i915-GVTg_V5_1', def: { start: 'auto' } },
     ],
   },
 
   nvidia: {
     parents: [t4Parent('0000:02:00.0', 'pci0000:00/0000:00:03.0'), t4Parent('0000:84:00.0', 'pci0000:80/0000:80:02.0')],
     devices: [
-      { uuid: 'f69252eb-d9fb-4a81-9b36-249897e292c7', parent: '0000:02:00.0', type: 'nvidia-231',
-        run: { group: 64, files: { 'nvidia/vgpu_params': '' } }, def: { start: 'auto' } },
-      { uuid: 'ab6b4340-e774-4c45-9828-c718df27e2dc', parent: '0000:02:00.0', type: 'nvidia-231',
-        run: { group: 65, files: { 'nvidia/vgpu_params': '' } } },
-      { uuid: '5dde1a10-cba4-4eea-9261-a188659b3a06', parent: '0000:84:00.0', type: 'nvidia-232',
-        def: { start: 'manual', attrs: [{ 'nvidia/vgpu_params': 'frame_rate_limiter=0' }] } },
-      { uuid: 'df147a27-2bea-4383-9217-79448b4bfa56', parent: '0000:02:00.0', type: 'nvidia-233',
-        def: { start: 'manual' } },
+      {
+        uuid: 'f69252eb-d9fb-4a81-9b36-249897e292c7',
+        parent: '0000:02:00.0',
+        type: 'nvidia-231',
+        run: { group: 64, files: { 'nvidia/vgpu_params': '' } },
+        def: { start: 'auto' },
+      },
+      { uuid: 'ab6b4340-e774-4c45-9828-c718df27e2dc', parent: '0000:02:00.0', type: 'nvidia-231', run: { group: 65, files: { 'nvidia/vgpu_params': '' } } },
+      {
+        uuid: '5dde1a10-cba4-4eea-9261-a188659b3a06',
+        parent: '0000:84:00.0',
+        type: 'nvidia-232',
+        def: { start: 'manual', attrs: [{ 'nvidia/vgpu_params': 'frame_rate_limiter=0' }] },
+      },
+      { uuid: 'df147a27-2bea-4383-9217-79448b4bfa56', parent: '0000:02:00.0', type: 'nvidia-233', def: { start: 'manual' } },
     ],
   },
 
   vfio_ap: {
     parents: [matrixParent()],
     devices: [
-      { uuid: 'd626b21c-ea4e-47c1-9e01-68fcfcb0a974', parent: 'matrix', type: 'vfio_ap-passthrough',
+      {
+        uuid: 'd626b21c-ea4e-47c1-9e01-68fcfcb0a974',
+        parent: 'matrix',
+        type: 'vfio_ap-passthrough',
         run: { group: 3, files: apFiles(['05.00ab'], ['00ab']) },
-        def: { start: 'auto', attrs: [{ assign_adapter: '5' }, { assign_domain: '0xab' }, { assign_control_domain: '0xab' }] } },
-      { uuid: 'a26b28cf-80e0-4b5e-af06-d5de5bb0552e', parent: 'matrix', type: 'vfio_ap-passthrough',
-        def: { start: 'manual', attrs: [{ assign_adapter: '5' }, { assign_adapter: '6' }, { assign_domain: '0xab' },
-          { assign_control_domain: '0xab' }, { assign_domain: '4' }, { assign_control_domain: '4' }] } },
-      { uuid: '64af5243-67fc-4bbc-ab43-1cc7dd92c18e', parent: 'matrix', type: 'vfio_ap-passthrough',
-        run: { group: 4, files: apFiles([], []) } },
+        def: { start: 'auto', attrs: [{ assign_adapter: '5' }, { assign_domain: '0xab' }, { assign_control_domain: '0xab' }] },
+      },
+      {
+        uuid: 'a26b28cf-80e0-4b5e-af06-d5de5bb0552e',
+        parent: 'matrix',
+        type: 'vfio_ap-passthrough',
+        def: {
+          start: 'manual',
+          attrs: [
+            { assign_adapter: '5' },
+            { assign_adapter: '6' },
+            { assign_domain: '0xab' },
+            { assign_control_domain: '0xab' },
+            { assign_domain: '4' },
+            { assign_control_domain: '4' },
+          ],
+        },
+      },
+      { uuid: '64af5243-67fc-4bbc-ab43-1cc7dd92c18e', parent: 'matrix', type: 'vfio_ap-passthrough', run: { group: 4, files: apFiles([], []) } },
     ],
   },
 
   vfio_ccw: {
     parents: [ccwParent('0.0.0313'), ccwParent('0.0.26ab')],
     devices: [
-      { uuid: '318ee8dd-c4ae-456b-8831-66fa1227c3df', parent: '0.0.0313', type: 'vfio_ccw-io',
-        run: { group: 0 }, def: { start: 'auto' } },
+      { uuid: '318ee8dd-c4ae-456b-8831-66fa1227c3df', parent: '0.0.0313', type: 'vfio_ccw-io', run: { group: 0 }, def: { start: 'auto' } },
       // The subchannel 0.0.0052 is not bound to vfio_ccw: a definition whose parent is absent.
-      { uuid: '3a0f4deb-fc2c-4607-88dc-62ffddc3588c', parent: '0.0.0052', type: 'vfio_ccw-io',
-        def: { start: 'manual' } },
+      { uuid: '3a0f4deb-fc2c-4607-88dc-62ffddc3588c', parent: '0.0.0052', type: 'vfio_ccw-io', def: { start: 'manual' } },
     ],
   },
 
   nvidia_sriov: {
     parents: A40_VFS.map(a40VfParent),
     devices: [
-      { uuid: '7a22cddb-a0ed-4d93-830a-6064ce8b29c6', parent: '0000:e8:00.4', type: 'nvidia-562',
-        run: { group: 210, files: { 'nvidia/vgpu_params': '' } }, def: { start: 'auto' } },
-      { uuid: 'f562ab0a-0542-4764-bcb8-64c718ea0688', parent: '0000:e8:00.5', type: 'nvidia-562',
-        run: { group: 211, files: { 'nvidia/vgpu_params': '' } } },
-      { uuid: '13549dc8-daa2-4af9-9d73-41eacd82a474', parent: '0000:e8:01.0', type: 'nvidia-562',
-        def: { start: 'manual' } },
+      {
+        uuid: '7a22cddb-a0ed-4d93-830a-6064ce8b29c6',
+        parent: '0000:e8:00.4',
+        type: 'nvidia-562',
+        run: { group: 210, files: { 'nvidia/vgpu_params': '' } },
+        def: { start: 'auto' },
+      },
+      { uuid: 'f562ab0a-0542-4764-bcb8-64c718ea0688', parent: '0000:e8:00.5', type: 'nvidia-562', run: { group: 211, files: { 'nvidia/vgpu_params': '' } } },
+      { uuid: '13549dc8-daa2-4af9-9d73-41eacd82a474', parent: '0000:e8:01.0', type: 'nvidia-562', def: { start: 'manual' } },
     ],
     extra(tree) {
       const virtfn: Record<string, string> = {};
@@ -383,26 +412,40 @@ const TEMPLATES: Record<string, Template> = {
   mtty: {
     parents: [mttyParent()],
     devices: [
-      { uuid: '92d520f0-448a-4137-a327-380a8f353b4c', parent: 'mtty', type: 'mtty-2',
-        run: { group: 0, files: mttyFiles('92d520f0-448a-4137-a327-380a8f353b4c'), readOnly: MTTY_READ_ONLY } },
+      {
+        uuid: '92d520f0-448a-4137-a327-380a8f353b4c',
+        parent: 'mtty',
+        type: 'mtty-2',
+        run: { group: 0, files: mttyFiles('92d520f0-448a-4137-a327-380a8f353b4c'), readOnly: MTTY_READ_ONLY },
+      },
     ],
   },
 
   demo: {
     parents: [gvtParent(), matrixParent(), mttyParent()],
     devices: [
-      { uuid: 'cfbe06ff-56e5-4910-8a44-689c0a5834b2', parent: '0000:00:02.0', type: 'i915-GVTg_V5_4',
-        run: { group: 16, files: { 'intel_vgpu/vgpu_id': '1\n' } }, def: { start: 'auto' } },
-      { uuid: '6fd1b050-8957-4750-82e2-cf9f3ff5068f', parent: '0000:00:02.0', type: 'i915-GVTg_V5_8',
-        def: { start: 'manual' } },
-      { uuid: 'a3c7d699-ed49-4d97-b34c-d02cea661386', parent: 'matrix', type: 'vfio_ap-passthrough',
+      {
+        uuid: 'cfbe06ff-56e5-4910-8a44-689c0a5834b2',
+        parent: '0000:00:02.0',
+        type: 'i915-GVTg_V5_4',
+        run: { group: 16, files: { 'intel_vgpu/vgpu_id': '1\n' } },
+        def: { start: 'auto' },
+      },
+      { uuid: '6fd1b050-8957-4750-82e2-cf9f3ff5068f', parent: '0000:00:02.0', type: 'i915-GVTg_V5_8', def: { start: 'manual' } },
+      {
+        uuid: 'a3c7d699-ed49-4d97-b34c-d02cea661386',
+        parent: 'matrix',
+        type: 'vfio_ap-passthrough',
         run: { group: 17, files: apFiles(['05.00ab', '06.00ab'], ['00ab']) },
-        def: { start: 'manual', attrs: [{ assign_adapter: '5' }, { assign_adapter: '6' }, { assign_domain: '0xab' },
-          { assign_control_domain: '0xab' }] } },
-      { uuid: '0f88138a-0fa9-49b4-bde9-3376dcb017a8', parent: 'mtty', type: 'mtty-1',
-        run: { group: 18, files: mttyFiles('0f88138a-0fa9-49b4-bde9-3376dcb017a8'), readOnly: MTTY_READ_ONLY } },
-      { uuid: '406deb96-c9c9-4f73-8f0a-0b97a42ecb0b', parent: 'mtty', type: 'mtty-2',
-        def: { start: 'auto' } },
+        def: { start: 'manual', attrs: [{ assign_adapter: '5' }, { assign_adapter: '6' }, { assign_domain: '0xab' }, { assign_control_domain: '0xab' }] },
+      },
+      {
+        uuid: '0f88138a-0fa9-49b4-bde9-3376dcb017a8',
+        parent: 'mtty',
+        type: 'mtty-1',
+        run: { group: 18, files: mttyFiles('0f88138a-0fa9-49b4-bde9-3376dcb017a8'), readOnly: MTTY_READ_ONLY },
+      },
+      { uuid: '406deb96-c9c9-4f73-8f0a-0b97a42ecb0b', parent: 'mtty', type: 'mtty-2', def: { start: 'auto' } },
     ],
   },
 
@@ -562,8 +605,7 @@ export function makeFixture(name: string, dest: string): string {
       else if (e.kind === 'file') {
         fse.outputFileSync(abs, e.content);
         if (e.mode !== undefined) fs.chmodSync(abs, e.mode);
-      }
-      else {
+      } else {
         // links may point at what is made later, or nowhere (as in sysfs): no existence check
         fse.ensureDirSync(path.dirname(abs));
         fs.symlinkSync(e.target, abs);

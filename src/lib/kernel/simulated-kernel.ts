@@ -15,6 +15,13 @@
  * listed there, a running device of the same type serves as the model (its regular files, empty).
  * Writing an attribute stores the value written in its file, so a test can read back what was
  * written.
+ *
+ * Late arrivals (a vendor daemon that registers its parent or types some time after boot): an
+ * entry under sys/ named `NAME.after-N` (N seconds, fractions allowed) is renamed to NAME once N
+ * seconds have passed since the first tick() of this process (start-all ticks before each look
+ * at the tree while it waits). So `mdev_supported_types.after-2` in a parent's directory makes the
+ * parent register 2 s into the wait, `TYPE.after-2` a type, `sys/class/mdev_bus/PARENT.after-2`
+ * the class link; a large N (`.after-99999`) stands for something that never comes.
  */
 import fs = require('node:fs');
 import path = require('node:path');
@@ -224,9 +231,65 @@ export function checkSimulatable(root: Root): void {
   }
 }
 
+/** Name of an entry that appears late (see the file's comment): NAME.after-SECONDS. */
+const LATE = /^(.+)\.after-(\d+(?:\.\d+)?)$/;
+
+interface LateEntry {
+  from: string;
+  to: string;
+  dueMs: number;
+}
+
+/** Every late entry under DIR (symlinks are not followed), at most DEPTH levels down. */
+function findLate(dir: string, depth: number, out: LateEntry[]): LateEntry[] {
+  let ents: fs.Dirent[];
+  try {
+    ents = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of ents) {
+    const p = path.join(dir, e.name);
+    const m = LATE.exec(e.name);
+    if (m) out.push({ from: p, to: path.join(dir, m[1]), dueMs: Number(m[2]) * 1000 });
+    else if (e.isDirectory() && depth > 0) findLate(p, depth - 1, out);
+  }
+  return out;
+}
+
+/**
+ * Writes one of the kernel's own read-only files (available_instances is 0444, as on a real
+ * kernel): the kernel changes it whatever its mode, and so does the simulation, for root and for a
+ * user who owns the fixture (made with `mdevctl fixture`) alike; its mode stays as it was.
+ */
+function updateOwnFile(file: string, text: string): void {
+  const mode = fs.statSync(file).mode & 0o7777;
+  if (mode & 0o200) return fs.writeFileSync(file, text);
+  fs.chmodSync(file, mode | 0o200);
+  try {
+    fs.writeFileSync(file, text);
+  } finally {
+    fs.chmodSync(file, mode);
+  }
+}
+
 export class SimulatedKernel implements KernelWriter {
+  /** Late entries not yet renamed, and when the clock started (first tick). */
+  private late?: { start: number; entries: LateEntry[] };
+
   constructor(readonly root: Root) {
     checkSimulatable(root);
+  }
+
+  /** Rename the late entries that are due (the first call starts the clock). */
+  tick(): void {
+    if (!this.late) this.late = { start: Date.now(), entries: findLate(this.root.join('sys'), 12, []) };
+    const elapsed = Date.now() - this.late.start;
+    this.late.entries = this.late.entries.filter((e) => {
+      if (e.dueMs > elapsed) return true;
+      fs.renameSync(e.from, e.to);
+      return false;
+    });
   }
 
   create(typeDir: string, uuid: string): void {
@@ -266,7 +329,7 @@ export class SimulatedKernel implements KernelWriter {
       }
       relLink(devDir, path.join(realType, 'devices', id));
       relLink(devDir, busLink);
-      fs.writeFileSync(availFile, `${available - 1}\n`);
+      updateOwnFile(availFile, `${available - 1}\n`);
     } catch (e) {
       this.undo(id, devDir, realType);
       throw e;
@@ -281,7 +344,7 @@ export class SimulatedKernel implements KernelWriter {
     const availFile = path.join(realType, 'available_instances');
     const available = readCount(availFile);
     this.undo(uuid, devDir, realType);
-    fs.writeFileSync(availFile, `${available + 1}\n`);
+    updateOwnFile(availFile, `${available + 1}\n`);
   }
 
   writeAttribute(deviceDir: string, name: string, value: string): void {

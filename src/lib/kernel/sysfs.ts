@@ -7,7 +7,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { Root } from '../util/root';
 import { Log } from '../util/log';
-import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
+import { KernelError, MdevctlError, describeSystemError, errnoCode } from '../util/errors';
 import { parseUuid } from '../model/uuid';
 import { Batch, DT, exists, isDirectory, listDirs, readFiles, readLinks, readText, ReadResult } from '../util/fastfs';
 import { checkAttributeName, checkParentName, checkTypeName, shown } from '../model/validate';
@@ -40,6 +40,11 @@ export interface KernelWriter {
   attributeExists?(deviceDir: string, name: string): boolean | undefined;
   /** Dry run: devices of the type at TYPE_DIR planned so far (not yet counted by sysfs). */
   pendingCreates?(typeDir: string): number;
+  /**
+   * Called by waits (start-all) before each look at the tree: the simulated kernel makes its
+   * delayed entries appear then (src/lib/simulated-kernel.ts). The real kernel needs no call.
+   */
+  tick?(): void;
 }
 
 /** What a failed write into sysfs means, per errno, for the message shown to the user. */
@@ -94,7 +99,8 @@ export const directKernelWriter: KernelWriter = {
  * Whitespace as Rust's `str::trim` (upstream) sees it: Unicode White_Space. Unlike JavaScript's
  * trim it includes U+0085 and leaves U+FEFF alone.
  */
-const EDGE_SPACE = /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const EDGE_SPACE =
+  /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 export function trimLikeUpstream(text: string): string {
   return text.replace(EDGE_SPACE, '');
@@ -235,7 +241,7 @@ export class Sysfs {
         continue;
       }
       if ('fail' in step) throw step.fail;
-      const out: MdevType[] = new Array(step.types.length);
+      const out = new Array<MdevType>(step.types.length);
       for (let i = 0; i < step.types.length; i++) {
         const at = step.first + 4 * i;
         // typesDir is normalized, names have no slash
@@ -337,7 +343,7 @@ export class Sysfs {
     const links = new Batch().dir(base);
     for (const { entry } of found) links.add(entry).add(`${entry}/mdev_type`);
     const both = readLinks(links);
-    const named: Array<LinkNames | undefined> = new Array(found.length);
+    const named = new Array<LinkNames | undefined>(found.length);
     const pending = new Map<string, string>();
     for (let i = 0; i < found.length; i++) {
       const n = linkNames(both[2 * i], both[2 * i + 1]);
@@ -351,7 +357,7 @@ export class Sysfs {
       let i = 0;
       for (const key of pending.keys()) this.typeDirExists.set(key, there[i++]);
     }
-    const out: Array<ActiveDevice | null> = new Array(found.length);
+    const out = new Array<ActiveDevice | null>(found.length);
     for (let i = 0; i < found.length; i++) {
       const link = `${base}/${found[i].entry}`;
       const dev = this.byLinks(found[i].uuid, link, both[2 * i], named[i]);
@@ -431,8 +437,9 @@ export class Sysfs {
       this.writer.create(typeDir, uuid);
     } catch (e) {
       if (e instanceof MdevctlError) throw e;
-      throw new MdevctlError(
+      throw new KernelError(
         `Failed to create mdev ${uuid}, type ${type} on ${parent}: ${explainKernelError('create', e)} (${path.join(typeDir, 'create')})`,
+        errnoCode(e),
       );
     }
   }

@@ -23,6 +23,12 @@ export class MDev {
   active = false;
   /** A definition file exists for (parent, uuid). */
   defined = false;
+  /**
+   * The definition's `after` key as stored (any JSON value; undefined when absent): the UUIDs
+   * `start-all` starts first (src/lib/ops/start-all.ts). A key of ours that upstream ignores; it is
+   * kept when the definition is rewritten, and never shown by list or given to scripts.
+   */
+  after?: unknown;
 
   constructor(uuid: string, parent?: string, type?: string) {
     this.uuid = uuid;
@@ -36,6 +42,7 @@ export class MDev {
     d.attrs = this.attrs.map(([k, v]) => [k, v] as Attr);
     d.active = this.active;
     d.defined = this.defined;
+    d.after = this.after;
     return d;
   }
 
@@ -54,6 +61,7 @@ export class MDev {
     this.type = cfg.type;
     this.autostart = cfg.autostart;
     this.attrs = cfg.attrs.map(([k, v]) => [k, v] as Attr);
+    this.after = cfg.after;
   }
 
   toConfig(): DeviceConfig {
@@ -66,7 +74,8 @@ export class MDev {
 
   /** The definition file's bytes: pretty JSON, 2 spaces, no trailing newline (as upstream). */
   toDefinitionText(): string {
-    return JSON.stringify(this.toConfig(), null, 2);
+    if (this.after === undefined) return JSON.stringify(this.toConfig(), null, 2);
+    return JSON.stringify({ ...this.toConfig(), after: this.after }, null, 2);
   }
 
   addAttribute(name: string, value: string, index?: number): void {
@@ -111,6 +120,8 @@ export interface ParsedConfig {
   type: string;
   autostart: boolean;
   attrs: Attr[];
+  /** The `after` key as given (not checked here: upstream ignores it, so must listing). */
+  after?: unknown;
 }
 
 /**
@@ -142,7 +153,9 @@ export function parseConfigValue(value: unknown, source?: string): ParsedConfig 
   if (typeof t !== 'string') {
     throw new MdevctlError(`invalid json${where}: "mdev_type" must be a string`);
   }
-  return { type: t, autostart: s === 'auto', attrs: parseAttrs(obj.attrs, where) };
+  const cfg: ParsedConfig = { type: t, autostart: s === 'auto', attrs: parseAttrs(obj.attrs, where) };
+  if (obj.after !== undefined) cfg.after = obj.after;
+  return cfg;
 }
 
 /** Validate an attribute list: an array (or null/absent) of one-key objects with string values. */
@@ -150,7 +163,7 @@ export function parseAttrs(value: unknown, where = ''): Attr[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new MdevctlError(`attributes field is not an array${where}`);
   const out: Attr[] = [];
-  for (const a of value) {
+  for (const a of value as unknown[]) {
     if (a === null || typeof a !== 'object' || Array.isArray(a)) {
       throw new MdevctlError(`invalid JSON format for attribute: not an object${where}`);
     }
@@ -161,9 +174,7 @@ export function parseAttrs(value: unknown, where = ''): Attr[] {
     const k = keys[0];
     const v = (a as Record<string, unknown>)[k];
     if (typeof v !== 'string') {
-      throw new MdevctlError(
-        `invalid JSON format for attribute {${JSON.stringify(k)}, ${JSON.stringify(v)}}: value must be of type str${where}`,
-      );
+      throw new MdevctlError(`invalid JSON format for attribute {${JSON.stringify(k)}, ${JSON.stringify(v)}}: value must be of type str${where}`);
     }
     out.push([k, v]);
   }

@@ -35,7 +35,10 @@ export function uuidProblem(text: string): string {
     return `invalid character '${c}' at position ${bad + 1 + skip}`;
   }
   if (inner.includes('-')) {
-    return `invalid group lengths ${inner.split('-').map((g) => g.length).join('-')}: expected 8-4-4-4-12`;
+    return `invalid group lengths ${inner
+      .split('-')
+      .map((g) => g.length)
+      .join('-')}: expected 8-4-4-4-12`;
   }
   return `invalid length ${text.length}: expected 32 hex digits, optionally hyphenated as 8-4-4-4-12`;
 }

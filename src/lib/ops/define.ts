@@ -39,7 +39,7 @@ export function resolveDefine(ctx: Context, o: DefineOptions): MDev {
     }
     refuseExisting(ctx, o, o.parent, uuid);
     const dev = new MDev(uuid, o.parent);
-    dev.applyConfig(readConfigFile(o.jsonfile));
+    dev.applyConfig(readConfigFile(o.jsonfile, 'jsonfile'));
     checkTypeName(dev.requireType());
     checkAttributeNames(dev.attrs);
     return dev;

@@ -34,11 +34,7 @@ export function definedDevices(ctx: Context, filter: { uuid?: string; parent?: s
 }
 
 /** Running devices matching the filter, with autostart from their definitions. */
-export function activeDevices(
-  ctx: Context,
-  filter: { uuid?: string; parent?: string } = {},
-  opts: { attributes?: boolean } = {},
-): DeviceMap {
+export function activeDevices(ctx: Context, filter: { uuid?: string; parent?: string } = {}, opts: { attributes?: boolean } = {}): DeviceMap {
   const map: DeviceMap = new Map();
   const active = ctx.sysfs.activeDevices(filter.uuid).filter((a) => filter.parent === undefined || filter.parent === a.parent);
   // all definitions first, read together (see Store.readAll)
@@ -74,9 +70,7 @@ export function getDefinedDevice(ctx: Context, uuid: string, parent?: string): M
   const where = parent !== undefined ? `${parent}/${uuid}` : uuid;
   if (map.size === 0) throw new MdevctlError(`Mediated device ${where} is not defined`);
   if (map.size > 1) {
-    throw new MdevctlError(
-      parent === undefined ? `Multiple definitions found for ${uuid}, specify a parent` : `Multiple definitions found for ${where}`,
-    );
+    throw new MdevctlError(parent === undefined ? `Multiple definitions found for ${uuid}, specify a parent` : `Multiple definitions found for ${where}`);
   }
   const [p, devs] = [...map.entries()][0];
   if (devs.length > 1) throw new MdevctlError(`Multiple definitions found for ${p}/${uuid}`);

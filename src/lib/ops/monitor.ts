@@ -121,7 +121,7 @@ export interface MonitorOptions {
   interval?: number;
   onEvent(event: MonitorEvent): void;
   /** A scan failed (it is tried again at the next interval). Default: a warning on the context's log. */
-  onError?(err: Error): void;
+  onError?: (err: Error) => void;
 }
 
 export interface Monitor {
@@ -214,6 +214,6 @@ export function eventText(e: MonitorEvent): string {
     case 'modified':
       return e.config
         ? `${e.event} ${e.uuid} ${e.parent} ${e.config.mdev_type} ${e.config.start}`
-        : `${e.event} ${e.uuid} ${e.parent} (malformed: ${(e.error ?? "").replace(/\n/g, " ")})`;
+        : `${e.event} ${e.uuid} ${e.parent} (malformed: ${(e.error ?? '').replace(/\n/g, ' ')})`;
   }
 }

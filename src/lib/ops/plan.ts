@@ -18,7 +18,7 @@ import { StoreFiles } from '../store/store';
 import { Action as CalloutAction, CalloutError, CalloutItem, CalloutPlan, Callouts, Event } from '../callouts';
 import { Log } from '../util/log';
 import { Attr, MDev } from '../model/device';
-import { MdevctlError, describeSystemError } from '../util/errors';
+import { LIVE_UNSUPPORTED, MdevctlError, describeSystemError } from '../util/errors';
 import { DeviceFile, declaredDeviceFiles } from '../kernel/simulated-kernel';
 import { JsonValue, Ordered, pretty } from '../model/json';
 import { isDirectory } from '../util/fastfs';
@@ -310,7 +310,7 @@ class PlanCallouts implements Callouts {
   modifyLive(dev: MDev): void {
     const p = this.runner().plan(dev, 'modify');
     const v = p.versioned;
-    if (!v) throw new CalloutError('No callout script with version support found that supports live modify');
+    if (!v) throw new CalloutError(LIVE_UNSUPPORTED);
     if (!v.actions.includes('modify')) throw new CalloutError(`Callout script '${v.path}' does not support action 'modify'`);
     if (!v.events.includes('live')) throw new CalloutError(`Callout script '${v.path}' does not support event 'live'`);
     this.record([v.path], dev, 'live', 'modify', 'none', JSON.stringify(dev.toConfig()));

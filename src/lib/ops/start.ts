@@ -26,7 +26,7 @@ export interface StartResult {
 export function resolveStart(ctx: Context, o: StartOptions): MDev {
   if (o.parent !== undefined) checkParentName(o.parent);
   if (o.jsonfile !== undefined) {
-    const cfg = readConfigFile(o.jsonfile);
+    const cfg = readConfigFile(o.jsonfile, 'jsonfile');
     if (o.type !== undefined) throw new MdevctlError('Device type cannot be specified separately from json file');
     if (o.parent === undefined) throw new MdevctlError('Parent device required to start device via json file');
     const dev = new MDev(o.uuid ?? generateUuid(), o.parent);

@@ -10,7 +10,7 @@ export interface StopOptions {
 
 export function stopDevice(ctx: Context, o: StopOptions): MDev {
   const dev = loadFromSysfs(ctx, new MDev(o.uuid));
-  if (!dev.active) throw new MdevctlError(`Mediated device ${o.uuid} is not active`);
+  if (!dev.active) throw new MdevctlError(`Device ${o.uuid} is not an active mdev`);
   ctx.callouts.invoke(dev, 'stop', o.force ?? false, () => {
     ctx.sysfs.remove(dev.uuid);
     dev.active = false;

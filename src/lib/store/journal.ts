@@ -29,7 +29,7 @@ import { Log } from '../util/log';
 import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
 import { parseUuid } from '../model/uuid';
 import { checkParentName } from '../model/validate';
-import { currentOwner, ownerAlive } from './lock';
+import { currentOwner, ownerAlive, ownerOfOtherBoot } from './lock';
 import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file';
 import { isDirectory } from '../util/fastfs';
 
@@ -43,6 +43,8 @@ export interface JournalEntry {
 interface JournalData {
   pid: number;
   start: string;
+  /** The writer's boot (see Owner.boot in src/lib/store/lock.ts); absent in journals of older versions. */
+  boot?: string;
   entries: JournalEntry[];
   /** Parent directories under etc/mdevctl.d that the run creates (removed again on rollback). */
   dirs: string[];
@@ -55,6 +57,7 @@ function serialize(d: JournalData): string {
     format: FORMAT,
     pid: d.pid,
     start: d.start,
+    ...(d.boot ? { boot: d.boot } : {}),
     dirs: d.dirs,
     entries: d.entries.map((e) => ({ parent: e.parent, uuid: e.uuid, old: e.old === null ? null : e.old.toString('base64') })),
   });
@@ -62,13 +65,11 @@ function serialize(d: JournalData): string {
 
 function parse(text: string, file: string): JournalData {
   const bad = (why: string): never => {
-    throw new MdevctlError(
-      `Unusable apply journal ${file} (${why}); check the definitions under etc/mdevctl.d, then remove it`,
-    );
+    throw new MdevctlError(`Unusable apply journal ${file} (${why}); check the definitions under etc/mdevctl.d, then remove it`);
   };
   let v: Record<string, unknown>;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return bad('not JSON');
   }
@@ -84,7 +85,8 @@ function parse(text: string, file: string): JournalData {
     entries.push({ parent: e.parent as string, uuid: uuid!, old: e.old === null ? null : Buffer.from(e.old as string, 'base64') });
   }
   const dirs = (v.dirs as unknown[]).map((d) => (typeof d === 'string' ? checkParentName(d) : bad('wrong directory')));
-  return { pid: v.pid as number, start: String(v.start), entries, dirs };
+  const boot = typeof v.boot === 'string' && /^[0-9a-f]{32}$/.test(v.boot) ? v.boot : undefined;
+  return { pid: v.pid as number, start: String(v.start), ...(boot ? { boot } : {}), entries, dirs };
 }
 
 function readOld(file: string): Buffer | null {
@@ -112,7 +114,7 @@ export class Journal {
     const owner = currentOwner();
     const entries = targets.map((t) => ({ parent: t.parent, uuid: t.uuid, old: readOld(root.definitionPath(t.parent, t.uuid)) }));
     const dirs = [...new Set(targets.map((t) => t.parent))].filter((p) => !isDirectory(root.parentConfigDir(p)));
-    const data: JournalData = { pid: owner.pid, start: owner.start, entries, dirs };
+    const data: JournalData = { pid: owner.pid, start: owner.start, ...(owner.boot ? { boot: owner.boot } : {}), entries, dirs };
     const dir = path.dirname(root.journalPath);
     try {
       fs.mkdirSync(dir, { recursive: true });
@@ -201,12 +203,12 @@ export function recoverJournal(root: Root, log: Log): boolean {
   }
   if (data === null) return false;
   const me = currentOwner();
-  const mine = data.pid === me.pid && data.start === me.start;
-  if (mine || (data.pid !== me.pid && ownerAlive({ pid: data.pid, start: data.start }))) return false;
+  const writer = { pid: data.pid, start: data.start, ...(data.boot ? { boot: data.boot } : {}) };
+  // a journal of an earlier boot is never this process's, whatever its PID and start time
+  const mine = !ownerOfOtherBoot(writer) && data.pid === me.pid && data.start === me.start;
+  if (mine || (data.pid !== me.pid && ownerAlive(writer))) return false;
   restore(root, data);
-  log.warn(
-    `Rolled back an interrupted 'mdevctl apply' (process ${data.pid}): ${data.entries.length} definition(s) restored from ${root.journalPath}`,
-  );
+  log.warn(`Rolled back an interrupted 'mdevctl apply' (process ${data.pid}): ${data.entries.length} definition(s) restored from ${root.journalPath}`);
   return true;
 }
 
@@ -226,7 +228,7 @@ export function journalOverlay(root: Root): Map<string, Map<string, string | nul
   const out = new Map<string, Map<string, string | null>>();
   for (const e of data.entries) {
     let m = out.get(e.parent);
-    if (!m) out.set(e.parent, (m = new Map()));
+    if (!m) out.set(e.parent, (m = new Map<string, string | null>()));
     m.set(e.uuid, e.old === null ? null : e.old.toString('utf8'));
   }
   return out;

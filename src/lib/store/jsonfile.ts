@@ -38,13 +38,13 @@ function readFd(fd: number, file: string, maxBytes: number): string {
 }
 
 /** The text of a --jsonfile. `/dev/stdin` and `-` read the standard input. */
-export function readJsonFile(file: string, maxBytes = MAX_JSONFILE_BYTES): string {
+export function readJsonFile(file: string, maxBytes = MAX_JSONFILE_BYTES, label = 'file'): string {
   if (file === '/dev/stdin' || file === '-') return readFd(0, file, maxBytes);
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new MdevctlError(`Unable to read file "${file}": ${describeSystemError(e)}`);
+    throw new MdevctlError(`Unable to read ${label} "${file}": ${describeSystemError(e)}`);
   }
   try {
     return readFd(fd, file, maxBytes);
@@ -63,6 +63,7 @@ export function checkReadable(file: string): void {
   }
 }
 
-export function readConfigFile(file: string): ParsedConfig {
-  return parseConfigText(readJsonFile(file), file);
+/** LABEL: upstream's word in its message (`Unable to read jsonfile` for start and define's read). */
+export function readConfigFile(file: string, label = 'file'): ParsedConfig {
+  return parseConfigText(readJsonFile(file, MAX_JSONFILE_BYTES, label), file);
 }

@@ -10,7 +10,9 @@
  * without its owner's name in it.
  *
  * A holder killed with SIGKILL leaves its marker behind. A waiter that finds a marker whose
- * process is gone (no such PID, a zombie, or a PID reused by a process started later) deletes
+ * process is gone (no such PID, a zombie, a PID reused by a process started later, or a process
+ * of an earlier boot: the marker names the kernel's boot_id, for a lock dir that outlives a power
+ * cut; markers without it, of older versions, are judged by PID and start time alone) deletes
  * that marker: the lock is then an empty directory, free for the next rename. Deleting a named
  * dead marker can never remove a live owner's marker, so breaking a stale lock needs no second
  * lock and has no race. A lock that stays held past the timeout (default 10 s,
@@ -50,17 +52,37 @@ export function lockTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 export interface Owner {
   pid: number;
   start: string;
+  /**
+   * The boot the process ran in (the kernel's boot_id, hex without dashes), when known: PIDs and
+   * start times begin again at every boot, so a lock or journal left by a power cut could
+   * otherwise name a process of the next boot that merely has the same PID and start time.
+   */
+  boot?: string;
 }
 
 const MARKER_PREFIX = 'owner-';
 
 function markerName(o: Owner, tag: string): string {
-  return `${MARKER_PREFIX}${o.pid}-${o.start}-${tag}`;
+  return `${MARKER_PREFIX}${o.pid}-${o.start}-${tag}${o.boot ? `-${o.boot}` : ''}`;
 }
 
 function parseMarker(name: string): Owner | null {
-  const m = /^owner-(\d+)-(\d+|x)-[0-9a-f]+$/.exec(name);
-  return m ? { pid: Number(m[1]), start: m[2] } : null;
+  const m = /^owner-(\d+)-(\d+|x)-[0-9a-f]+(?:-([0-9a-f]{32}))?$/.exec(name);
+  return m ? { pid: Number(m[1]), start: m[2], ...(m[3] ? { boot: m[3] } : {}) } : null;
+}
+
+let thisBoot: string | null | undefined;
+/** This boot's id (/proc/sys/kernel/random/boot_id, dashes dropped), or null where there is none. */
+export function bootId(): string | null {
+  if (thisBoot === undefined) {
+    try {
+      const id = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replace(/-/g, '');
+      thisBoot = /^[0-9a-f]{32}$/.test(id) ? id : null;
+    } catch {
+      thisBoot = null;
+    }
+  }
+  return thisBoot;
 }
 
 /** Start time (clock ticks since boot), state and parent of a process from /proc, or null. */
@@ -80,12 +102,23 @@ function procStat(pid: number | 'self'): { start: string; state: string; ppid: n
 let self: Owner | undefined;
 /** This process, as named in lock markers (and in the apply journal). */
 export function currentOwner(): Owner {
-  self ??= { pid: process.pid, start: procStat('self')?.start ?? 'x' };
+  if (!self) {
+    const boot = bootId();
+    self = { pid: process.pid, start: procStat('self')?.start ?? 'x', ...(boot ? { boot } : {}) };
+  }
   return self;
+}
+
+/** Was O's process one of an earlier boot (its lock or journal left by a power cut or a reset)? */
+export function ownerOfOtherBoot(o: Owner): boolean {
+  const boot = bootId();
+  return o.boot !== undefined && boot !== null && o.boot !== boot;
 }
 
 /** Is the process that wrote this marker still running? */
 export function ownerAlive(o: Owner): boolean {
+  // whoever has that PID in this boot is not it
+  if (ownerOfOtherBoot(o)) return false;
   try {
     process.kill(o.pid, 0);
   } catch (e) {
@@ -242,8 +275,7 @@ function acquire(lockDir: string, timeoutMs: number): { marker: string; recovere
       removeDir(mineDir, marker);
       const who = holder ? `held by process ${holder.pid}` : 'held by another process';
       throw new MdevctlError(
-        `Timed out after ${timeoutMs / 1000} s waiting for the lock ${lockDir} (${who}); ` +
-          `another mdevctl command is still changing the configuration`,
+        `Timed out after ${timeoutMs / 1000} s waiting for the lock ${lockDir} (${who}); ` + `another mdevctl command is still changing the configuration`,
       );
     }
     sleep(Math.min(pause + Math.random() * pause, Math.max(1, deadline - Date.now())));

@@ -12,7 +12,7 @@ import { MdevctlError, describeSystemError, errnoCode } from '../util/errors';
 import { parseUuid } from '../model/uuid';
 import { checkParentName } from '../model/validate';
 import { withLock } from './lock';
-import { fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file';
+import { OUTSIDE_TEMP_NAME, fsyncDir, removeStaleTemps, writeFileAtomic } from './atomic-file';
 import { Batch, DT, listDirs, readFiles, readFilesAt, readRegularText, ReadResult } from '../util/fastfs';
 import { byteOrder } from '../model/order';
 import { journalOverlay, recoverJournal } from './journal';
@@ -31,21 +31,22 @@ export interface StoreFiles {
   /** True when nothing is really written (a dry run): take no lock, create nothing. */
   readonly dryRun: boolean;
   /** Write FILE atomically, creating its directory first; WHAT starts the error message. */
-  writeFile(file: string, content: string, what: string): void;
+  /** With TMPDIR, the temp file is made there (on FILE's file system) rather than beside FILE. */
+  writeFile(file: string, content: string, what: string, tmpDir?: string): void;
   /** Remove FILE. */
   removeFile(file: string): void;
 }
 
 export const realStoreFiles: StoreFiles = {
   dryRun: false,
-  writeFile(file, content, what) {
+  writeFile(file, content, what, tmpDir) {
     const dir = path.dirname(file);
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
       throw new MdevctlError(`Unable to create directory ${dir}: ${describeSystemError(e)}`);
     }
-    writeFileAtomic(file, content, what);
+    writeFileAtomic(file, content, what, tmpDir);
   },
   removeFile(file) {
     try {
@@ -220,7 +221,7 @@ export class ConfigStore {
    * running device. Each result is what read() would return, or the error it would throw.
    */
   readAll(keys: ReadonlyArray<{ parent: string; uuid: string }>): Array<MDev | null | MdevctlError> {
-    const out: Array<MDev | null | MdevctlError> = new Array(keys.length);
+    const out = new Array<MDev | null | MdevctlError>(keys.length);
     const names: string[] = [];
     const index: number[] = [];
     for (let i = 0; i < keys.length; i++) {
@@ -309,18 +310,21 @@ export class ConfigStore {
     // every parent's directory listed together (see fastfs.listDirs): on a big host this is most
     // of the cost of define/undefine/modify, and almost never finds anything
     const dirs = parents.map((p) => this.root.parentConfigDir(p));
-    const listed = listDirs(dirs);
+    const tmpDir = definitionTempDir(this.root);
+    const listed = listDirs([...dirs, tmpDir]);
     for (let k = 0; k < dirs.length; k++) {
       const entries = listed[k];
       if ('names' in entries) removeStaleTemps(dirs[k], entries.names);
     }
+    const outside = listed[dirs.length];
+    if ('names' in outside) removeStaleTemps(tmpDir, outside.names, OUTSIDE_TEMP_NAME);
   }
 
   /** Store the device's definition atomically: temp file, fsync, rename, fsync the directory. */
   write(dev: MDev): void {
     const parent = checkParentName(dev.requireParent());
     const file = this.root.definitionPath(parent, dev.uuid);
-    this.files.writeFile(file, dev.toDefinitionText(), `Failed to write config for device ${dev.uuid}`);
+    this.files.writeFile(file, dev.toDefinitionText(), `Failed to write config for device ${dev.uuid}`, definitionTempDir(this.root));
   }
 
   /** Remove the definition of (parent, uuid). */
@@ -328,4 +332,17 @@ export class ConfigStore {
     checkParentName(parent);
     this.files.removeFile(this.root.definitionPath(parent, uuid));
   }
+}
+
+/**
+ * Where a definition's temp file is written: the directory holding etc/mdevctl.d (ROOT/etc), on
+ * the same file system as a rule, so that rename(2) still replaces the definition atomically.
+ * libvirt watches etc/mdevctl.d and every directory below it (GLib file monitors, inotify) and
+ * re-reads every definition at each CHANGES_DONE_HINT: a temp file beside the definition raises
+ * one for its close and another for the rename (2 re-syncs per change); renamed in from outside,
+ * the definition raises one (a MOVED_TO: CREATED and CHANGES_DONE_HINT), as 1.4.0's plain write
+ * (CREATE or MODIFY, then CLOSE_WRITE) does.
+ */
+export function definitionTempDir(root: Root): string {
+  return path.dirname(root.configBase);
 }

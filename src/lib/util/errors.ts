@@ -8,6 +8,17 @@ export class MdevctlError extends Error {
   }
 }
 
+/** A write into sysfs failed: CODE is the errno name the kernel gave (EBUSY, ENOSPC, ...). */
+export class KernelError extends MdevctlError {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'KernelError';
+  }
+}
+
 /** The command line was wrong: printed with usage, exit status 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -58,9 +69,7 @@ export function errnoCode(err: unknown): string | undefined {
  */
 export function escapeControls(text: string, keepNewlines = false): string {
   // JSON.stringify escapes the C0 range but leaves DEL as it is
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) =>
-    keepNewlines && c === '\n' ? c : c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1),
-  );
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => (keepNewlines && c === '\n' ? c : c === '\x7f' ? '\\u007f' : JSON.stringify(c).slice(1, -1)));
 }
 
 /**
@@ -73,3 +82,7 @@ export function jsonSyntaxMessage(e: unknown): string {
   const message = (e as Error).message;
   return message === 'JSON Parse error: Unexpected EOF' ? 'Unexpected end of JSON input' : message;
 }
+
+/** 1.4.0's words when no callout script can modify a running device (`modify --live`). */
+export const LIVE_UNSUPPORTED =
+  'Live modification is not supported for this device type. Changing the device configuration requires stopping and restarting the device.';

@@ -11,6 +11,7 @@
  * and read up to MAX_BYTES (a character device such as /dev/zero never ends).
  */
 import fs = require('node:fs');
+import os = require('node:os');
 import path = require('node:path');
 import util = require('node:util');
 import { fastIo, nativeThreads } from './native';
@@ -193,7 +194,10 @@ export function readLinks(batch: Batch): ReadResult[] {
   if (batch.names.length === 0) return [];
   const io = fastIo();
   if (io) return fromNative(io.readLinksAt(...nativeArgs(batch)), batch, 'readlink');
-  return eachName(batch, caught((at) => fs.readlinkSync(at)));
+  return eachName(
+    batch,
+    caught((at) => fs.readlinkSync(at)),
+  );
 }
 
 /** Does each name of BATCH exist, links followed? See readFiles. */
@@ -262,7 +266,7 @@ const DT_OTHER = 1;
 
 /** FN on every name of BATCH, given as a path to open (relative inside withDir), in order. */
 function eachName<T>(batch: Batch, fn: (at: string) => T): T[] {
-  const out: T[] = new Array(batch.names.length);
+  const out = new Array<T>(batch.names.length);
   quietly(() => {
     let i = 0;
     while (i < batch.names.length) {
@@ -297,9 +301,27 @@ function fromNative(out: Array<string | number>, batch: Batch, syscall: string):
   return out as ReadResult[];
 }
 
+/** The errnos a listing meets in the normal course (optional files, odd entries), by number. */
+let common: Map<number, string> | undefined;
+
+/**
+ * ERRNO's name, as util.getSystemErrorName gives it. The common ones from os.constants (the same
+ * names): on Node 18 the first require('node:util') costs about 2 ms (its lazy exports are all
+ * loaded), and os, which a listing of any host with a missing optional file needs, is cheap.
+ */
+function errnoName(errno: number): string {
+  common ??= new Map(
+    ['ENOENT', 'ENOTDIR', 'EACCES', 'EISDIR', 'ELOOP', 'EPERM', 'EINVAL', 'EIO', 'ENXIO', 'ENAMETOOLONG', 'EFBIG'].map((n) => [
+      os.constants.errno[n as keyof typeof os.constants.errno],
+      n,
+    ]),
+  );
+  return common.get(errno) ?? util.getSystemErrorName(-errno);
+}
+
 function errnoError(errno: number, syscall: string, file: string): NodeJS.ErrnoException {
   if (errno === -1) return new Error('not a regular file');
-  const code = util.getSystemErrorName(-errno);
+  const code = errnoName(errno);
   if (code === 'EFBIG') return fileTooLarge();
   return Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, errno: -errno, syscall, path: file });
 }

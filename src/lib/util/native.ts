@@ -49,13 +49,13 @@ export function setAddonDir(dir: string): void {
 }
 
 /**
- * Where the addon is: the executable's directory (setAddonDir), else beside the bundle (dist/, also in the installed package); run from the
- * sources (src/lib, the tests), the build's dist/. One place only, so that nothing outside the
- * package can be loaded in its stead.
+ * Where the addon is: the executable's directory (setAddonDir), else beside the bundle (dist/,
+ * also in the installed package); run from the sources (src/lib/util, the tests), the build's
+ * dist/. One place only, so that nothing outside the package can be loaded in its stead.
  */
 export function addonPath(): string {
   if (addonDir !== undefined) return path.join(addonDir, 'fastio.node');
-  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', 'dist', 'fastio.node');
+  return path.basename(__dirname) === 'dist' ? path.join(__dirname, 'fastio.node') : path.join(__dirname, '..', '..', '..', 'dist', 'fastio.node');
 }
 
 let loaded: { io: FastIo; failure?: undefined } | { io: null; failure: string } | undefined;

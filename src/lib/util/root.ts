@@ -41,6 +41,11 @@ export class Root {
   readonly vgpuConfigBase: string;
   /** proc: process fds, to see who holds a VF's VFIO device open. */
   readonly procBase: string;
+  /**
+   * run/mdevctl/autostart.json: what the last `start-all` did for each auto definition (runtime
+   * state, read by `status`; a tmpfs on a real system, so it starts empty at every boot).
+   */
+  readonly autostartStatusPath: string;
 
   /** Every base is joined once here: listings use them once per device. */
   constructor(dir: string) {
@@ -56,6 +61,7 @@ export class Root {
     this.journalPath = this.under('var/lib/mdevctl/apply.journal');
     this.vgpuConfigBase = this.under('etc/mdevctl-vgpu.d');
     this.procBase = this.under('proc');
+    this.autostartStatusPath = this.under('run/mdevctl/autostart.json');
   }
 
   /** Root chosen by the usual rule: the --root flag wins, then MDEVCTL_ENV_ROOT, then "/". */

@@ -18,8 +18,8 @@ export function register(vgpu: Command, env: Env): void {
     .action((flags: { vf?: string; type?: string; auto?: boolean; manual?: boolean; dumpjson?: boolean }) => {
       planOptions(env, flags);
       const vf = requireVf(flags);
-      requireOne(flags as Record<string, unknown>, ['type']);
-      conflicts(flags as Record<string, unknown>, [['auto', 'manual']]);
+      requireOne(flags, ['type']);
+      conflicts(flags, [['auto', 'manual']]);
       defineVgpu({ context: env.changeContext(), vf, type: flags.type!, auto: flags.auto });
       env.changed({ dumpjson: flags.dumpjson });
     });

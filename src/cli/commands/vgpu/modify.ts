@@ -19,7 +19,7 @@ export function register(vgpu: Command, env: Env): void {
     .action((flags: { vf?: string; type?: string; auto?: boolean; manual?: boolean; force?: boolean; dumpjson?: boolean }) => {
       planOptions(env, flags);
       const vf = requireVf(flags);
-      conflicts(flags as Record<string, unknown>, [['auto', 'manual']]);
+      conflicts(flags, [['auto', 'manual']]);
       modifyVgpu({ context: env.changeContext(), vf, type: flags.type, auto: flags.auto, manual: flags.manual, force: flags.force });
       env.changed({ dumpjson: flags.dumpjson });
     });

@@ -15,7 +15,7 @@ export function register(vgpu: Command, env: Env): void {
     .addOption(vgpuOpt.vf('Only this VF'))
     .addOption(opt.dumpjson('Print the types as JSON'))
     .action((flags: { pf?: string; vf?: string; dumpjson?: boolean }) => {
-      conflicts(flags as Record<string, unknown>, [['pf', 'vf']]);
+      conflicts(flags, [['pf', 'vf']]);
       const t = listVgpuTypes({ context: env.context(), pf: flags.pf, vf: flags.vf });
       env.output.raw(flags.dumpjson ? vgpuJson(t) : vgpuTypesText(t));
     });

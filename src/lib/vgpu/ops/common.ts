@@ -25,9 +25,7 @@ export { checkBdf };
 export function usableVf(v: VgpuContext, vf: string): VirtualFunction & { current: number } {
   const info = v.sysfs.read(vf);
   if (!info) {
-    throw new MdevctlError(
-      `VF ${vf} not found (no ${v.sysfs.dir(vf)}): are the GPU's virtual functions enabled (/usr/lib/nvidia/sriov-manage -e)?`,
-    );
+    throw new MdevctlError(`VF ${vf} not found (no ${v.sysfs.dir(vf)}): are the GPU's virtual functions enabled (/usr/lib/nvidia/sriov-manage -e)?`);
   }
   if (info.driver !== 'nvidia') {
     throw new MdevctlError(
@@ -62,7 +60,7 @@ export function parseTypeSpec(spec: string): { id: number } | { name: string } {
     if (!Number.isSafeInteger(id) || id <= 0) throw new MdevctlError(`Invalid vGPU type '${shown(spec)}': a type id is a positive number`);
     return { id };
   }
-  if (spec.trim() === '') throw new MdevctlError('Invalid vGPU type \'\': give a type id or name');
+  if (spec.trim() === '') throw new MdevctlError("Invalid vGPU type '': give a type id or name");
   return { name: spec.trim() };
 }
 

@@ -67,9 +67,7 @@ export function startVgpu(v: VgpuContext, o: VgpuStartOptions): VgpuStartResult 
   if (info.current !== 0) {
     const name = info.creatable.find((t) => t.id === info.current)?.name;
     if (!force) {
-      throw new MdevctlError(
-        `VF ${vf} already has vGPU type ${info.current}${name ? ` (${name})` : ''}: stop it first, or use --force to replace it`,
-      );
+      throw new MdevctlError(`VF ${vf} already has vGPU type ${info.current}${name ? ` (${name})` : ''}: stop it first, or use --force to replace it`);
     }
     const holders = v.sysfs.holders(vf);
     if (holders.length > 0) v.ctx.log.warn(`Replacing the vGPU type of VF ${vf} although ${describeHolders(holders)}`);

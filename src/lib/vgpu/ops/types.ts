@@ -41,7 +41,9 @@ export function vgpuTypes(v: VgpuContext, o: VgpuTypesOptions = {}): PfTypes[] |
       if (info.driver === 'nvidia') {
         throw new MdevctlError(`VF ${vf} has no ${v.sysfs.typeFile(vf)}: not an NVIDIA vendor-specific VFIO vGPU (vGPU 17 or later)`);
       }
-      throw new MdevctlError(`VF ${vf} has no vGPU types: it is ${info.driver === null ? 'not bound to any driver' : `bound to ${info.driver}`}, not to nvidia`);
+      throw new MdevctlError(
+        `VF ${vf} has no vGPU types: it is ${info.driver === null ? 'not bound to any driver' : `bound to ${info.driver}`}, not to nvidia`,
+      );
     }
     return { vf, pf: info.pf, current_type: info.current, creatable_now: info.creatable };
   }
