@@ -119,8 +119,8 @@ describe('a failed attribute write stops the device again: nothing is left half-
     const err = thrown(() => startDevice(ctx, { uuid: U }));
     const dev = t.p('sys/bus/mdev/devices', U);
     expect(err.message).toBe(
-      `Failed to write v to attribute bad: No space left on device (ENOSPC): no resources left for this value (${dev}/bad); ` +
-        `stopping the device again also failed: Error removing device ${U}: No space left on device (ENOSPC) (${dev}/remove)`,
+      `Error removing device ${U}: No space left on device (ENOSPC) (${dev}/remove); it was being stopped again because setting an attribute failed: ` +
+        `Failed to write v to attribute bad: No space left on device (ENOSPC): no resources left for this value (${dev}/bad)`,
     );
   });
 

@@ -82,7 +82,9 @@ export function createDevice(ctx: Context, dev: MDev): void {
         ctx.sysfs.remove(dev.uuid);
         dev.active = false;
       } catch (e2) {
-        throw new MdevctlError(`${(e as Error).message}; stopping the device again also failed: ${(e2 as Error).message}`);
+        // 1.4.0 reports only the failed clean-up ("Error removing device U"); ours begins with
+        // those words (libvirt quotes them) and names the cause after them.
+        throw new MdevctlError(`${(e2 as Error).message}; it was being stopped again because setting an attribute failed: ${(e as Error).message}`);
       }
       throw e;
     }
