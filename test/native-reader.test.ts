@@ -634,11 +634,13 @@ const DAMAGES: Damage[] = [
     make: (t) => {
       const file = path.join(realTypeDir(t, P1, T2), 'description');
       fs.rmSync(file);
-      // killed, not exited: Node 18 removes a listening server's socket file at exit
-      const r = spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", file], {
+      // bound by its name in its directory: the whole path is longer than a socket address holds
+      // (108 bytes), which Node 20 works around and Node 18 does not
+      const r = spawnSync(process.execPath, ['-e', "require('net').createServer().listen('description', () => process.exit(0))"], {
         encoding: 'utf8',
+        cwd: path.dirname(file),
       });
-      expect({ signal: r.signal, stderr: r.stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
+      expect(r.stderr).toBe('');
       expect(fs.lstatSync(file).isSocket()).toBe(true);
     },
     want: (t) => ({ types: error(`Unable to read ${typeDir(t, P1, T2)}/description: No such device or address (ENXIO)`) }),
