@@ -29,18 +29,8 @@ TMP="$CACHE/$SUITE.tmp"
 
 die() { echo "libvirt-root: $*" >&2; exit 125; }
 
-mirror() {
-  if [ -n "${MDEVCTL_DEB_MIRROR:-}" ]; then echo "$MDEVCTL_DEB_MIRROR"; return; fi
-  local m
-  m="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '$1 == "deb" && $0 ~ / (bookworm|trixie)( |$)/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }')"
-  if [ -z "$m" ]; then
-    m="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-      awk 'BEGIN { RS = "" } /Suites:[^\n]* (bookworm|trixie)( |\n|$)/ && /URIs:/ { match($0, /URIs:[ \t]*[^ \t\n]+/); u = substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", u); print u; exit }')"
-  fi
-  case "$m" in *debian-security*|"") m=http://deb.debian.org/debian ;; esac
-  echo "$m"
-}
+# mirror: the Debian mirror (MDEVCTL_DEB_MIRROR, else this machine's apt sources)
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/debian-mirror.sh"
 
 [ -f "$DIR/READY" ] && { echo "$DIR/root"; exit 0; }
 [ "$(id -u)" = 0 ] || die "not root (debootstrap and apt in a chroot need root)"

@@ -48,20 +48,8 @@ INCLUDE=man-db,bash-completion,mdevctl
 
 die() { echo "deb-test-root: $*" >&2; exit 125; }
 
-mirror() {
-  if [ -n "${MDEVCTL_DEB_MIRROR:-}" ]; then echo "$MDEVCTL_DEB_MIRROR"; return; fi
-  local m
-  # one-line (deb URI SUITE ...) and deb822 (URIs:/Suites:) sources; the security archive is not
-  # a mirror of the main one
-  m="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '$1 == "deb" && $0 ~ / bookworm( |$)/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }')"
-  if [ -z "$m" ]; then
-    m="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-      awk 'BEGIN { RS = "" } /Suites:[^\n]* bookworm( |\n|$)/ && /URIs:/ { match($0, /URIs:[ \t]*[^ \t\n]+/); u = substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", u); print u; exit }')"
-  fi
-  case "$m" in *debian-security*|"") m=http://deb.debian.org/debian ;; esac
-  echo "$m"
-}
+# mirror: the Debian mirror (MDEVCTL_DEB_MIRROR, else this machine's apt sources)
+. "$(dirname "${BASH_SOURCE[0]}")/lib/debian-mirror.sh"
 
 # the stamp is written last; the base also keeps Debian's mdevctl .deb, to install it again
 ready() { [ -f "$CACHE/READY" ] && compgen -G "$CACHE/root/debian-mdevctl/mdevctl_*.deb" >/dev/null; }

@@ -86,15 +86,21 @@ function stamps(t: FakeTree): Record<string, string> {
 const text = (c: Cfg) => JSON.stringify(c, null, 2);
 const listed = (t: FakeTree) => run(['list', '-d', '--dumpjson'], { root: t.root }).stdout;
 
-/** Run FN while watching etc/mdevctl.d (inotify); the events seen, after the queue is drained. */
+/**
+ * Run FN while watching etc/mdevctl.d and each parent's directory in it (inotify, one watch a
+ * directory as libvirt's: Node 18 has no recursive watch on Linux); the events seen, after the
+ * queue is drained.
+ */
 async function watchDuring(t: FakeTree, fn: () => Promise<unknown>): Promise<string[]> {
   const events: string[] = [];
-  const w = fs.watch(t.p('etc/mdevctl.d'), { recursive: true }, (ev, name) => events.push(`${ev} ${name}`));
+  const top = t.p('etc/mdevctl.d');
+  const dirs = ['', ...fs.readdirSync(top).filter((n) => fs.statSync(path.join(top, n)).isDirectory())];
+  const ws = dirs.map((d) => fs.watch(path.join(top, d), (ev, name) => events.push(`${ev} ${d ? `${d}/` : ''}${String(name)}`)));
   try {
     await fn();
     await new Promise((r) => setTimeout(r, 300));
   } finally {
-    w.close();
+    for (const w of ws) w.close();
   }
   return events;
 }

@@ -9,35 +9,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliShellCommand, REPO, run } from './support/cli';
 import { freshFixture, removeFixture } from './support/fixture';
+import { parseUnit } from './support/systemd-unit';
 
 const UNIT_FILE = path.join(REPO, 'systemd', 'mdevctl-autostart.service');
 const UNIT = fs.readFileSync(UNIT_FILE, 'utf8');
 const A = '11111111-0000-4000-8000-00000000000a';
 const B = '11111111-0000-4000-8000-00000000000b';
 
-/** Section -> key -> values (repeated keys and space-separated lists joined). */
-function parse(text: string): Record<string, Record<string, string[]>> {
-  const out: Record<string, Record<string, string[]>> = {};
-  let section = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const s = /^\[(\w+)\]$/.exec(line);
-    if (s) {
-      section = s[1];
-      out[section] = {};
-      continue;
-    }
-    const eq = line.indexOf('=');
-    const key = line.slice(0, eq);
-    const value = line.slice(eq + 1);
-    const list = ['After', 'Before', 'Wants'].includes(key) ? value.split(/\s+/) : [value];
-    (out[section][key] ??= []).push(...list);
-  }
-  return out;
-}
-
-const unit = parse(UNIT);
+const unit = parseUnit(UNIT);
 
 test('a oneshot after the modules and the NVIDIA daemons, before libvirt and the guests; the drop-in example documented', () => {
   expect(unit.Service.Type).toEqual(['oneshot']);

@@ -234,7 +234,9 @@ describe('start-all', () => {
   test('usage: --wait and MDEVCTL_AUTOSTART_WAIT take seconds; --dumpjson needs --dry-run', () => {
     for (const [args, env, msg] of [
       [['start-all', '--wait', 'soon'], {}, "invalid value 'soon' for '--wait <SECONDS>': a number of seconds from 0 to 86400"],
-      [['start-all', '--wait', '-1'], {}, "invalid value '-1' for '--wait <SECONDS>'"],
+      // clap reads a separate word that begins with '-' as an argument of its own, not a value
+      [['start-all', '--wait', '-1'], {}, "error: unexpected argument '-1' found\n\nUsage: mdevctl start-all [OPTIONS]\n"],
+      [['start-all', '--wait=-1'], {}, "invalid value '-1' for '--wait <SECONDS>': a number of seconds from 0 to 86400"],
       [['start-all'], { MDEVCTL_AUTOSTART_WAIT: 'x' }, "invalid value 'x' for MDEVCTL_AUTOSTART_WAIT"],
       [['start-all', '--dumpjson'], {}, 'the following required arguments were not provided:\n  --dry-run'],
     ] as Array<[string[], NodeJS.ProcessEnv, string]>) {

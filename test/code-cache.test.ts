@@ -182,14 +182,16 @@ describe('the fast path loads dist/cli.cjs alone; every other line (the full par
     expect(loaded(args)).toEqual(both);
   });
 
-  test("a usage error of a fast-path verb is the full parser's, with its usage line", () => {
-    for (const args of [
-      ['list', '--bogus'],
-      ['list', '--uuid', 'nope'],
-    ]) {
+  test("a usage error of a fast-path verb is the full parser's, in clap's words as 1.4.0's", () => {
+    for (const [args, usage] of [
+      [['list', '--bogus'], 'Usage: mdevctl list [OPTIONS]\n\n'],
+      // clap prints no usage line after a value its parser refused
+      [['list', '--uuid', 'nope'], ''],
+    ] as Array<[string[], string]>) {
       const r = cli(['--root', DEMO, ...args], { NODE_COMPILE_CACHE: tmp });
       expect(r).toMatchObject({ status: 2, stdout: '' });
-      expect(r.stderr).toMatch(/^error: .*\n\nUsage: mdevctl list \[options\]\n\nFor more information, try '--help'\.\n$/);
+      expect(r.stderr).toMatch(/^error: [^\n]*\n\n/);
+      expect(r.stderr.replace(/^error: [^\n]*\n\n/, '')).toBe(`${usage}For more information, try '--help'.\n`);
     }
   });
 

@@ -212,3 +212,12 @@ describe('names a command line cannot carry (NUL), through the library', () => {
     expect(t.snapshot()).toEqual(before);
   });
 });
+
+test('DEL and the C1 controls in a refused name are escaped in the message, as the C0 ones are', () => {
+  const t = tree();
+  const ctx = createContext({ root: t.root, log: new MemoryLog() });
+  // found by the property test (seed 2124420774): JSON.stringify leaves DEL as it is
+  expect(thrown(() => defineDevice(ctx, { parent: '/\x7f\x9b', type: TYPE })).message).toBe(
+    "Invalid parent device name '/\\u007f\\u009b': it contains a control character",
+  );
+});

@@ -12,33 +12,12 @@ import { cliShellCommand, REPO, run } from './support/cli';
 import { makeFixture } from '../src/lib/kernel/fixtures';
 import { simulateVgpuReboot } from '../src/lib/kernel/nvidia-vgpu-model';
 import { Root } from '../src/lib/util/root';
+import { parseUnit } from './support/systemd-unit';
 
 const UNIT_FILE = path.join(REPO, 'systemd', 'mdevctl-vgpu.service');
 const UNIT = fs.readFileSync(UNIT_FILE, 'utf8');
 
-/** Section -> key -> values (repeated keys and space-separated lists joined). */
-function parse(text: string): Record<string, Record<string, string[]>> {
-  const out: Record<string, Record<string, string[]>> = {};
-  let section = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const s = /^\[(\w+)\]$/.exec(line);
-    if (s) {
-      section = s[1];
-      out[section] = {};
-      continue;
-    }
-    const eq = line.indexOf('=');
-    const key = line.slice(0, eq);
-    const value = line.slice(eq + 1);
-    const list = ['After', 'Before', 'Wants'].includes(key) ? value.split(/\s+/) : [value];
-    (out[section][key] ??= []).push(...list);
-  }
-  return out;
-}
-
-const unit = parse(UNIT);
+const unit = parseUnit(UNIT);
 
 test('a oneshot after the vGPU manager and VF set-up, before libvirt and the guests', () => {
   expect(unit.Service.Type).toEqual(['oneshot']);

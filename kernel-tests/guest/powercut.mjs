@@ -30,66 +30,18 @@ const u = (n) => `c0ffee00-0000-4000-8000-${String(n).padStart(12, '0')}`;
 // Each writer owns its UUIDs (so what it acknowledged is what must be there); two writers share
 // mtty, two share mdpy. At most 3 auto definitions on mdpy (it has 4 instances in all), few
 // enough ports on mtty, so start-parent-mdevs can start every auto definition at the next boot.
+const MTTY_DMU = { name: 'mtty-dmu', kind: 'dmu', uuids: [u(1), u(2), u(3)].map((x) => [x, MTTY]) };
+const MDPY_DMU = { name: 'mdpy-dmu', kind: 'dmu', uuids: [u(11), u(12)].map((x) => [x, MDPY]) };
+const THIRD = [
+  [u(21), MTTY],
+  [u(22), MTTY],
+  [u(23), MDPY],
+];
 const WRITERS = {
-  ours: [
-    {
-      name: 'mtty-dmu',
-      kind: 'dmu',
-      uuids: [
-        [u(1), MTTY],
-        [u(2), MTTY],
-        [u(3), MTTY],
-      ],
-    },
-    {
-      name: 'mdpy-dmu',
-      kind: 'dmu',
-      uuids: [
-        [u(11), MDPY],
-        [u(12), MDPY],
-      ],
-    },
-    {
-      name: 'apply',
-      kind: 'apply',
-      uuids: [
-        [u(21), MTTY],
-        [u(22), MTTY],
-        [u(23), MDPY],
-      ],
-    },
-    { name: 'startstop', kind: 'startstop', uuids: [[u(31), MTTY]] },
-  ],
+  ours: [MTTY_DMU, MDPY_DMU, { name: 'apply', kind: 'apply', uuids: THIRD }, { name: 'startstop', kind: 'startstop', uuids: [[u(31), MTTY]] }],
   // 1.4.0 has no apply; its third writer defines, modifies and undefines the same UUIDs instead;
   // start/stop is left to ours (the kernel's devices are shared)
-  ref: [
-    {
-      name: 'mtty-dmu',
-      kind: 'dmu',
-      uuids: [
-        [u(1), MTTY],
-        [u(2), MTTY],
-        [u(3), MTTY],
-      ],
-    },
-    {
-      name: 'mdpy-dmu',
-      kind: 'dmu',
-      uuids: [
-        [u(11), MDPY],
-        [u(12), MDPY],
-      ],
-    },
-    {
-      name: 'mix-dmu',
-      kind: 'dmu',
-      uuids: [
-        [u(21), MTTY],
-        [u(22), MTTY],
-        [u(23), MDPY],
-      ],
-    },
-  ],
+  ref: [MTTY_DMU, MDPY_DMU, { name: 'mix-dmu', kind: 'dmu', uuids: THIRD }],
 };
 const STORES = { ours: '/', ref: '/mnt/ref' };
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

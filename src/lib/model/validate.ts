@@ -19,7 +19,8 @@ function pathComponentProblem(name: string): string | null {
 /** Printable form of a name for an error message (control characters escaped, length capped). */
 export function shown(name: string): string {
   const s = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name);
-  return s.slice(1, -1);
+  // JSON escapes the C0 controls; DEL and the C1 controls a terminal acts on too are escaped alike
+  return s.slice(1, -1).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function checkParentName(parent: string): string {

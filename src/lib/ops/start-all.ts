@@ -73,11 +73,9 @@ export function parseAfter(raw: unknown): string[] | string {
 
 /**
  * Items in dependency order: each after those it names among ITEMS (by UUID, any parent), ties
- * by parent then UUID. Items on a cycle are failed here.
+ * by parent then UUID (BYUUID: the items of each UUID). Items on a cycle are failed here.
  */
-function inOrder(items: Item[], fail: (it: Item, reason: string) => void): Item[] {
-  const byUuid = new Map<string, Item[]>();
-  for (const it of items) byUuid.set(it.dev.uuid, [...(byUuid.get(it.dev.uuid) ?? []), it]);
+function inOrder(items: Item[], byUuid: Map<string, Item[]>, fail: (it: Item, reason: string) => void): Item[] {
   const deps = (it: Item) => (typeof it.after === 'string' ? [] : it.after.flatMap((u) => byUuid.get(u) ?? []));
   const out: Item[] = [];
   const done = new Set<Item>();
@@ -146,9 +144,9 @@ export function startAll(ctx: Context, o: StartAllOptions = {}): StartAllResult 
       if (unknown !== undefined && !ctx.sysfs.activeDevice(unknown)) fail(it, `it starts after ${unknown}, which is neither defined nor running`);
     }
   }
-  const order = inOrder(items, fail);
   const byUuid = new Map<string, Item[]>();
   for (const it of items) byUuid.set(it.dev.uuid, [...(byUuid.get(it.dev.uuid) ?? []), it]);
+  const order = inOrder(items, byUuid, fail);
   const upIn = (state: AutostartState) => state === 'started' || state === 'running' || state === 'planned';
   const pending = () => order.filter((it) => it.rec.state === 'waiting');
 

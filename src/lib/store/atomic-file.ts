@@ -41,6 +41,30 @@ export function writeFileAtomic(file: string, content: string | Buffer, what: st
     return;
   }
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    writeThenRename(tmp, file, content);
+  } catch (e) {
+    throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
+  }
+  fsyncDir(dir);
+}
+
+/**
+ * writeFileAtomic through a temp file in TMPDIR: true once FILE holds CONTENT, false (nothing
+ * left behind) when that cannot be done there (another file system, TMPDIR not writable, ...), for
+ * the caller to write beside FILE instead.
+ */
+function writeViaOutsideTemp(file: string, content: string | Buffer, tmpDir: string): boolean {
+  try {
+    writeThenRename(path.join(tmpDir, `.mdevctl.d-${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`), file, content);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CONTENT into the new file TMP (made, written, fsynced, closed), then TMP renamed to FILE; on a failure TMP is gone and the error thrown. */
+function writeThenRename(tmp: string, file: string, content: string | Buffer): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
@@ -62,41 +86,7 @@ export function writeFileAtomic(file: string, content: string | Buffer, what: st
     } catch {
       /* may not exist */
     }
-    throw new MdevctlError(`${what}: ${describeSystemError(e)} (${file})`);
-  }
-  fsyncDir(dir);
-}
-
-/**
- * writeFileAtomic through a temp file in TMPDIR: true once FILE holds CONTENT, false (nothing
- * left behind) when that cannot be done there (another file system, TMPDIR not writable, ...), for
- * the caller to write beside FILE instead.
- */
-function writeViaOutsideTemp(file: string, content: string | Buffer, tmpDir: string): boolean {
-  const tmp = path.join(tmpDir, `.mdevctl.d-${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-    return true;
-  } catch {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* may not exist */
-    }
-    return false;
+    throw e;
   }
 }
 
