@@ -4,7 +4,8 @@
 # chroot (with a policy-rc.d that stops any service from starting: nothing runs in the cache).
 #
 #   libvirt-tests/root.sh trixie     libvirt 11.3 (libvirt-daemon-driver-nodedev, libvirt-clients),
-#                                    Debian's mdevctl 1.4.0 and nodejs 20 (our package's dependency)
+#                                    Debian's mdevctl 1.4.0 and nodejs 20 (the dependency of our
+#                                    package's Node variant, MDEVCTL_LIBVIRT_RUNTIME=node)
 #   libvirt-tests/root.sh bookworm   libvirt 9.0 (libvirt-daemon, libvirt-clients); no mdevctl, no
 #                                    nodejs (bookworm's is 18: run.sh installs a nodejs package
 #                                    carrying this machine's node binary, as scripts/deb-test-root.sh

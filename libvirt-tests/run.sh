@@ -15,6 +15,8 @@
 #   MDEVCTL_LIBVIRT_ONLY=trixie|bookworm   one libvirt only
 #   MDEVCTL_LIBVIRT_TIMEOUT=SECS  bound on one run of the scenario (default 600); killed after it
 #   MDEVCTL_LIBVIRT_KEEP=DIR      keep every run's results (steps, calls, trees, libvirtd log) in DIR
+#   MDEVCTL_LIBVIRT_RUNTIME=exe|node   which of our packages (default exe: the one-file executable,
+#                                 no nodejs; node: the variant that depends on nodejs >= 20)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
@@ -44,9 +46,11 @@ unshare --mount --pid --fork --propagation private true 2>/dev/null ||
 WORK="$(mktemp -d /tmp/mdevctl-libvirt.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
-# our package, built from this tree now: the Node variant (the roots have nodejs; the executable's
-# package, build-deb.mjs's default, is not yet run under libvirt here)
-if ! deb="$(node scripts/build-deb.mjs --runtime node --out "$WORK/deb" 2>"$WORK/deb.log" | tail -n 1)" || [ ! -f "$deb" ]; then
+# our package, built from this tree now: the executable's (build-deb.mjs's default, what `apt install`
+# of our .deb gives a host), or with MDEVCTL_LIBVIRT_RUNTIME=node the Node variant
+RUNTIME="${MDEVCTL_LIBVIRT_RUNTIME:-exe}"
+case "$RUNTIME" in exe|node) ;; *) echo "test:libvirt: MDEVCTL_LIBVIRT_RUNTIME must be exe or node, not '$RUNTIME'" >&2; exit 2 ;; esac
+if ! deb="$(node scripts/build-deb.mjs --runtime "$RUNTIME" --out "$WORK/deb" 2>"$WORK/deb.log" | tail -n 1)" || [ ! -f "$deb" ]; then
   echo "test:libvirt: building the Debian package failed:" >&2; tail -n 5 "$WORK/deb.log" >&2; exit 1
 fi
 export MDEVCTL_LIBVIRT_DEB="$deb"

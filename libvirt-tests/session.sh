@@ -11,8 +11,9 @@
 #                     root, trixie's binary with trixie's loader, libc and libgcc_s beside it
 #                     (/opt/mdevctl-1.4.0, run through that loader: 1.4.0 needs glibc 2.39)
 #             ours    dist/mdevctl-ts_*.deb installed with apt in the root, in place of Debian's
-#                     mdevctl (the bookworm root first gets a nodejs package carrying this
-#                     machine's node, since bookworm's nodejs is 18 and ours depends on >= 20)
+#                     mdevctl (for the Node variant, the bookworm root first gets a nodejs package
+#                     carrying this machine's node, since bookworm's nodejs is 18 and that variant
+#                     depends on >= 20; the executable's package needs no Node)
 #   WORK      a scratch directory: upper/ and ovl/ of the overlay, root/ (the merged root),
 #             results/ (what the scenario writes; run.sh compares it)
 set -euo pipefail
@@ -42,8 +43,8 @@ case "$MDEVCTL" in
   ours)
     deb="${MDEVCTL_LIBVIRT_DEB:?run.sh sets it}"
     cp "$deb" "$R/tmp/"
-    if [ "$suite" = bookworm ]; then
-      # bookworm's nodejs is 18; our package depends on nodejs (>= 20): a nodejs package carrying
+    if [ "$suite" = bookworm ] && dpkg-deb -f "$deb" Depends | grep -qw nodejs; then
+      # bookworm's nodejs is 18; the Node variant depends on nodejs (>= 20): a nodejs package carrying
       # this machine's node binary (as scripts/deb-test-root.sh does), registered with dpkg
       "$HERE/node-deb.sh" "$R/tmp/nodejs.deb"
       in_root dpkg -i /tmp/nodejs.deb >"$WORK/results/install.log" 2>&1

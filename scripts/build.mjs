@@ -2,15 +2,14 @@
 // the library's type declarations to dist/types (tsc, declarations only).
 // The CLI is split so start-up compiles only what the command line needs (buildCli below); the
 // bundles are minified to cut parse time and carry their dependencies, so the installed package
-// needs nothing else at run time. Built-in modules that only some commands use (child_process:
-// commander's executable sub-commands and the callout scripts; crypto: UUID generation; tty and
-// os: chalk, loaded only for colour) are bound lazily: each import gets a stand-in whose
-// properties load the real module on first use, so `list` and `--version` never pay for them
-// (tty alone loads net and streams: 3-4 ms). An ES module's imports are hoisted into its bundle's
+// needs nothing else at run time. Built-in modules that only some commands use are bound lazily
+// (scripts/lib/esbuild-common.mjs, shared with the executable's build), so `list` and `--version`
+// never pay for them. An ES module's imports are hoisted into its bundle's
 // first lines even when the module itself is initialised on demand, so the build refuses a CLI
 // file that requires any other built-in there (eagerBuiltins). Profile with
 // `node --cpu-prof bin/mdevctl ...`; measure with `npm run bench` (docs/performance.md).
 import { build } from 'esbuild';
+import { common, lazyBuiltins } from './lib/esbuild-common.mjs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,41 +17,6 @@ import { basename, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const LAZY_BUILTINS = ['child_process', 'crypto', 'tty', 'os', 'util'];
-
-const lazyBuiltins = {
-  name: 'lazy-builtins',
-  setup(b) {
-    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
-    b.onResolve({ filter }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      // the stand-in's own require is the real module
-      if (args.namespace === 'lazy-builtin') return { path: `node:${name}`, external: true };
-      return { path: name, namespace: 'lazy-builtin' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
-      const keys = Object.keys(require(`node:${args.path}`));
-      return {
-        loader: 'js',
-        contents:
-          `let real;\nconst load = () => (real ??= require('node:${args.path}'));\n` +
-          `for (const k of ${JSON.stringify(keys)}) Object.defineProperty(exports, k, { enumerable: true, get: () => load()[k] });\n`,
-      };
-    });
-  },
-};
-
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node18',
-  format: 'cjs',
-  minify: process.env.MDEVCTL_BUILD_MINIFY !== '0', // MDEVCTL_BUILD_MINIFY=0: readable names for --cpu-prof
-  sourcemap: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-  plugins: [lazyBuiltins],
-};
 
 function declarations() {
   rmSync('dist/types', { recursive: true, force: true });
