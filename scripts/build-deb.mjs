@@ -90,6 +90,22 @@ function changelogTop(upstream) {
   return { version, epoch: Math.floor(when / 1000), text };
 }
 
+/**
+ * packaging/debian/copyright, and for the executable's package copyright.exe merged into it (Bun's
+ * runtime and what it links): its Files paragraphs after the others, its License paragraphs last.
+ */
+function copyright(exe) {
+  const text = fs.readFileSync(path.join(PKG, 'copyright'), 'utf8').trimEnd();
+  if (!exe) return `${text}\n`;
+  const paras = (t) => t.trim().split(/\n\n+/);
+  const base = paras(text);
+  const extra = paras(fs.readFileSync(path.join(PKG, 'copyright.exe'), 'utf8'));
+  const isFiles = (p) => p.startsWith('Files: ');
+  const lastFiles = base.findLastIndex(isFiles);
+  const merged = [...base.slice(0, lastFiles + 1), ...extra.filter(isFiles), ...base.slice(lastFiles + 1), ...extra.filter((p) => !isFiles(p))];
+  return `${merged.join('\n\n')}\n`;
+}
+
 /** npm packages the CLI bundle carries, each of which packaging/debian/copyright must name. */
 async function checkCopyright() {
   const { build } = await import('esbuild');
@@ -292,7 +308,7 @@ async function main() {
           .sort()
       : [];
     for (const u of units) s.copy(path.join(unitDir, u), `usr/lib/systemd/system/${u}`);
-    s.copy(path.join(PKG, 'copyright'), `usr/share/doc/${NAME}/copyright`);
+    s.write(`usr/share/doc/${NAME}/copyright`, copyright(exe));
     s.write(`usr/share/doc/${NAME}/changelog.Debian.gz`, gz(Buffer.from(changelog)));
     // the executable's own overrides (lintian-overrides.exe) after the common ones
     const overrides = [

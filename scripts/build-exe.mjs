@@ -8,7 +8,8 @@
 // (src/lib/native.ts, setAddonDir); without it the executable reads with JavaScript alone.
 //
 // Bun: the npm registry's @oven/bun-linux-x64-baseline, pinned in package-lock.json as an optional
-// dependency (npm skips it on other systems; `npm run build:exe` then says so), or MDEVCTL_BUN=PATH.
+// dependency of the workspace packaging/exe (not of the package: its users would get Bun too;
+// npm skips it on other systems, and `npm run build:exe` then says so), or MDEVCTL_BUN=PATH.
 // The baseline build (x86-64 without AVX2) is what the executable embeds: it runs on every amd64
 // host Debian supports (a modern-only build stops with "Illegal instruction" on CPUs and virtual
 // CPU models without AVX2), and measured as fast here (README, Performance).
@@ -26,7 +27,10 @@ function bun() {
   try {
     return require.resolve(`${BUN_PACKAGE}/bin/bun`);
   } catch {
-    process.stderr.write(`build-exe: no Bun: ${BUN_PACKAGE} is not installed (npm installs it only on Linux x86-64; ` + 'or set MDEVCTL_BUN=/path/to/bun)\n');
+    process.stderr.write(
+      `build-exe: no Bun: ${BUN_PACKAGE} is not installed (npm installs it, as packaging/exe's optional dependency, only on Linux x86-64; ` +
+        'or set MDEVCTL_BUN=/path/to/bun)\n',
+    );
     process.exit(1);
   }
 }

@@ -231,6 +231,24 @@ describe.each(VARIANTS)('the $runtime package in $suite', (v) => {
       expect(fs.readFileSync(path.join(unpacked, 'usr/lib/mdevctl-ts/mdevctl')).equals(fs.readFileSync(EXE))).toBe(true);
     });
 
+    test("copyright: the executable's package names Bun's runtime and what it links (copyright.exe), the Node variant does not", () => {
+      const text = ok(spawnSync('sh', ['-c', `dpkg-deb --fsys-tarfile "$0" | tar -xO ./usr/share/doc/mdevctl-ts/copyright`, deb], { encoding: 'utf8' }));
+      const paras = text.trimEnd().split('\n\n');
+      const heads = paras.map((p) => p.split('\n')[0]);
+      const bun = heads.indexOf('Files: usr/lib/mdevctl-ts/mdevctl');
+      if (exe) {
+        // the header paragraph, the other Files paragraphs, this one, then the standalone licences
+        expect(heads[0]).toMatch(/^Format: /);
+        expect(bun).toBe(heads.filter((h) => h.startsWith('Files: ')).length);
+        expect(heads.slice(bun + 1).every((h) => h.startsWith('License: '))).toBe(true);
+        expect(heads).toContain('License: LGPL-2+');
+        expect(paras[bun]).toMatch(/^License: Expat and LGPL-2\+$/m);
+      } else {
+        expect(bun).toBe(-1);
+        expect(text).toBe(fs.readFileSync(path.join(REPO, 'packaging/debian/copyright'), 'utf8'));
+      }
+    });
+
     (exe ? test.skip : test)(
       "the bundle's files: the CLI's two files, their code caches, and the native reader when the build made one (0644, stripped)",
       () => {

@@ -2,7 +2,7 @@
  * Where Bun, the one-file executable's runtime (`npm run build:exe`, src/cli/exe.ts), differs from
  * Node in what the CLI relies on, shown with both runtimes on the same input: what the executable
  * works around, and what it leaves in the engine's words. The Bun used is the one the build uses
- * (the optional dependency @oven/bun-linux-x64-baseline, installed by npm on Linux x86-64).
+ * (@oven/bun-linux-x64-baseline, packaging/exe's optional dependency, installed by npm on Linux x86-64).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,7 +12,7 @@ import { prerequisites } from './support/prerequisites';
 import { REPO } from './support/cli';
 
 const BUN = path.join(REPO, 'node_modules', '@oven', 'bun-linux-x64-baseline', 'bin', 'bun');
-const skip = prerequisites('exe.test.ts', { files: [BUN] }, 'npm install on Linux x86-64 installs it (optional dependency)');
+const skip = prerequisites('exe.test.ts', { files: [BUN] }, "npm install on Linux x86-64 installs it (packaging/exe's optional dependency)");
 
 /** CODE run by Node and by Bun: what each printed. */
 function both(code: string): { node: string; bun: string } {

@@ -64,6 +64,15 @@ describe('the tarball', () => {
     expect(packedFiles.filter((f) => /^(src|test|scripts|fixtures)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
   });
 
+  test("holds neither the one-file executable nor its link (npm run build:exe's, 107 MiB), nor Bun as a dependency", () => {
+    // in CI dist/mdevctl is there when this runs (.ci/run builds it first): the pack leaves it out
+    expect(pkg.files).toEqual(expect.arrayContaining(['!dist/mdevctl', '!dist/lsmdev']));
+    expect(packedFiles.filter((f) => /^dist\/(mdevctl|lsmdev)$|^packaging\//.test(f))).toEqual([]);
+    // Bun is the workspace packaging/exe's: npm would install a package's own optional dependencies for its users
+    expect(pkg.optionalDependencies).toBeUndefined();
+    expect(pkg.workspaces).toEqual(['packaging/exe']);
+  });
+
   test('package.json: bin, man, engines, types, exports, licence; nothing needed at run time', () => {
     expect(pkg.bin).toEqual({ mdevctl: 'bin/mdevctl', lsmdev: 'bin/lsmdev' });
     expect(pkg.man).toEqual(['./man/mdevctl.8', './man/lsmdev.8']);
