@@ -179,3 +179,73 @@ withAddon('bench --threads-threshold: the native reader per batch size, one thre
     ).toBe(true);
   }
 });
+
+// --side-by-side (issue 21's comparison): the Node build, the executable and upstream's 1.4.0 and
+// 1.2.0 on the small host and trees A and B; the full form needs the executable and root (the
+// references run under chroot or trixie's loader), the other runs the Node build alone anywhere
+const SMALL = ['list', 'list -d', 'list --dumpjson', 'list -d --dumpjson', 'list -d -v', 'types', 'types --dumpjson'];
+const SIDE_ROWS = [
+  ...SMALL.map((l) => [l, 'small']),
+  ...['list', 'list -d', 'list --dumpjson', 'list -d --dumpjson'].map((l) => [l, 'A']),
+  ['types', 'B'],
+  ['types --dumpjson', 'B'],
+];
+const noSideBySide = prerequisites(
+  'bench.test.ts (--side-by-side with the executable and 1.4.0)',
+  { root: true, files: [path.join(REPO, 'dist', 'mdevctl')] },
+  'npm run build:exe, then npm test as root (1.4.0 and 1.2.0 are set up by scripts/reference-mdevctl.sh)',
+);
+
+function sideBySide(extra: string[]) {
+  const r = spawnSync(NODE, [path.join(REPO, 'scripts', 'bench.mjs'), '--side-by-side', '--quick', '--scale', '1', ...extra], {
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
+  expect(r.status).toBe(0);
+  const lines = r.stdout.split('\n');
+  expect(lines[0]).toMatch(
+    /^mdevctl-ts bench --side-by-side: node v\d+\.\d+\.\d+ \(.+\), exe .+, \d+ cores, load [\d. ]+ before, [\d. ]+ after; median of 1 run\(s\) after 0 warm-up/,
+  );
+  expect(lines[1]).toBe(
+    'trees: small: 4 parents x 4 types, 8 defined, 2 running; A (x1): 2 parents x 2 types, 6 defined, 2 running; B (x1): 2 parents x 3 types',
+  );
+  const header = lines.findIndex((l) => l.startsWith('| command '));
+  const cols = lines[header]
+    .split('|')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const rows = lines.slice(header + 2, header + 2 + SIDE_ROWS.length).map((l) =>
+    l
+      .split('|')
+      .map((c) => c.trim())
+      .slice(1, -1),
+  );
+  expect(rows.map((c) => [c[0], c[1]])).toEqual(SIDE_ROWS);
+  expect(lines[header + 2 + SIDE_ROWS.length]).toBe('');
+  return { lines, cols, rows, stdout: r.stdout };
+}
+
+test('bench --side-by-side --reference no: the Node build (and the executable when built) on the three trees, outputs compared', () => {
+  const { cols, rows, stdout, lines } = sideBySide(['--reference', 'no']);
+  const exe = cols.includes('exe ms');
+  expect(cols).toEqual(['command', 'tree', 'node ms', ...(exe ? ['exe ms'] : []), 'exe/1.4.0', 'node/1.4.0', 'exe/node', 'target']);
+  for (const c of rows) expect(c[2]).toMatch(/^\d+\.\d$/);
+  expect(lines).toContain('1.4.0: none (not asked for (--reference no))');
+  expect(stdout).not.toContain('\ntargets: ');
+  expect(stdout).toContain(`\noutputs: identical for every command (node${exe ? ', exe' : ''})\n`);
+});
+
+(noSideBySide ? test.skip : test)(
+  'bench --side-by-side: the executable against 1.4.0 and 1.2.0, every output the same, each target met or MISSED (never a timing here)',
+  () => {
+    const { cols, rows, stdout } = sideBySide([]);
+    expect(cols).toEqual(['command', 'tree', 'node ms', 'exe ms', '1.4.0 ms', '1.2.0 ms', 'exe/1.4.0', 'node/1.4.0', 'exe/node', 'target']);
+    for (const c of rows) {
+      expect(c.slice(2, 6)).toEqual(Array(4).fill(expect.stringMatching(/^\d+\.\d$/)));
+      expect(c.slice(6, 9)).toEqual(Array(3).fill(expect.stringMatching(/^\d+\.\d\d$/)));
+      expect(c[9]).toMatch(c[1] === 'small' ? /^exe <= 4x 1\.4\.0: (met|MISSED)$/ : /^exe <= 0\.5x 1\.4\.0, <= node: (met|MISSED)$/);
+    }
+    expect(stdout).toMatch(/\ntargets: \d+ of 13 met\n/);
+    expect(stdout).toContain('\noutputs: identical for every command (node, exe, 1.4.0, 1.2.0)\n');
+  },
+);

@@ -46,8 +46,12 @@ function both(code: string): { node: string; bun: string } {
     const code = `for (const t of ['', 'mdev_type:\\n x\\n', '{"mdev_type": "x",\\n']) try { JSON.parse(t) } catch (e) { console.log(e.message.split('\\n').join('\\\\n')) }`;
     const { node, bun } = both(code);
     const lines = node.split('\n');
-    expect(lines.slice(0, 2)).toEqual(['Unexpected end of JSON input', `Unexpected token 'm', "mdev_type:\\n x\\n" is not valid JSON`]);
-    expect(lines[2]).toMatch(/position 19/);
+    // V8's words: the same for input that ends too soon on every Node line we run on (18, 20, 24);
+    // the others changed with Node 20 (V8 10.9): Node 18 says "Unexpected token m in JSON at
+    // position 0" and, for the open object, that the input ended; Node 24 adds the line and column
+    expect(lines[0]).toBe('Unexpected end of JSON input');
+    expect(lines[1]).toMatch(/^Unexpected token (m in JSON at position 0|'m', "mdev_type:\\n x\\n" is not valid JSON)$/);
+    expect(lines[2]).toMatch(/^(Unexpected end of JSON input|Expected double-quoted property name in JSON at position 19( \(line 2 column 1\))?)$/);
     expect(bun).toBe(
       'JSON Parse error: Unexpected EOF\nJSON Parse error: Unexpected identifier "mdev_type"\nJSON Parse error: Property name must be a string literal\n',
     );
