@@ -79,9 +79,10 @@ esac
 mkdir -p "$R/usr/local/sbin"
 cat >"$R/usr/local/sbin/mdevctl" <<WRAP
 #!/bin/bash
-printf 'call %s' "\$\$" >>/var/log/mdevctl-calls.log
-printf ' %q' "\$@" >>/var/log/mdevctl-calls.log
-printf '\n' >>/var/log/mdevctl-calls.log
+# each line in one write(2) to the O_APPEND log: libvirt runs calls side by side (an inotify-driven
+# list while a define is still ending), and lines written in pieces interleave
+line="call \$\$\$(printf ' %q' "\$@")"
+printf '%s\n' "\$line" >>/var/log/mdevctl-calls.log
 MDEVCTL_ENV_ROOT=/fixture $real "\$@"
 rc=\$?
 printf 'exit %s %s\n' "\$\$" "\$rc" >>/var/log/mdevctl-calls.log
