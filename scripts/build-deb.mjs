@@ -256,11 +256,6 @@ async function main() {
       s.copy(path.join(dist, 'mdevctl'), `${LIB}/mdevctl`, 0o755);
       elf.push(`${LIB}/mdevctl`);
       for (const b of ['mdevctl', 'lsmdev']) s.link(`../lib/${NAME}/mdevctl`, `usr/bin/${b}`);
-      if (native) {
-        s.copy(addon, `${LIB}/${ADDON}`);
-        run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/${ADDON}`)]);
-        elf.push(`${LIB}/${ADDON}`);
-      }
     } else {
       // the bundle: the launchers, the loader, the CLI's two files and whatever the build left beside
       // them (their V8 code caches dist/cli.cjs.cache and dist/cli-on-demand.cjs.cache, when the
@@ -276,14 +271,15 @@ async function main() {
         .sort()) {
         s.copy(path.join(dist, f), `${LIB}/dist/${f}`);
       }
-      // the native reader, where src/lib/util/native.ts looks first: beside the bundle; a plugin that
-      // Node loads with dlopen, so not executable. The build strips its symbols; the compiler's
-      // .comment and .note sections go here, as dh_strip does for Debian's shared libraries.
-      if (native) {
-        s.copy(addon, `${LIB}/dist/${ADDON}`);
-        run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(`${LIB}/dist/${ADDON}`)]);
-        elf.push(`${LIB}/dist/${ADDON}`);
-      }
+    }
+    // the native reader, where src/lib/util/native.ts looks: beside the executable, or beside the
+    // bundle; a plugin loaded with dlopen, so not executable. The build strips its symbols; the
+    // compiler's .comment and .note sections go here, as dh_strip does for Debian's shared libraries.
+    if (native) {
+      const at = exe ? `${LIB}/${ADDON}` : `${LIB}/dist/${ADDON}`;
+      s.copy(addon, at);
+      run('strip', ['--remove-section=.comment', '--remove-section=.note', s.p(at)]);
+      elf.push(at);
     }
     s.write('usr/lib/udev/rules.d/60-mdevctl.rules', udevRule());
     for (const page of fs

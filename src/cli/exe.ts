@@ -12,26 +12,22 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
+import { byteOrder, utf8Order } from '../lib/model/order';
 import { setAddonDir } from '../lib/util/native';
 import { exitPlainly } from './exit';
 import { run } from './main';
 
-/** Byte order of names, as strcmp gives it (UTF-16 order differs past U+D7FF only). */
-function byteOrder(a: string, b: string): number {
-  if (/^[\x00-\x7f]*$/.test(a + b)) return a < b ? -1 : a > b ? 1 : 0;
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 type Entry = string | Buffer | { name: string | Buffer };
 const nameOf = (e: Entry): string | Buffer => (typeof e === 'string' || Buffer.isBuffer(e) ? e : e.name);
+const ascii = (n: string | Buffer) => typeof n === 'string' && /^[\x00-\x7f]*$/.test(n);
 const readdirSync = fs.readdirSync;
 (fs as { readdirSync: unknown }).readdirSync = function sortedReaddirSync(this: unknown, ...args: Parameters<typeof fs.readdirSync>) {
   const entries = readdirSync.apply(this, args) as unknown as Entry[];
-  return entries.sort((x, y) => {
-    const a = nameOf(x);
-    const b = nameOf(y);
-    return typeof a === 'string' && typeof b === 'string' ? byteOrder(a, b) : Buffer.compare(Buffer.from(a), Buffer.from(b));
-  });
+  // strcmp's order: plain `<` when every name is ASCII (each looked at once, not per comparison),
+  // else by UTF-8 bytes (UTF-16 order differs past U+D7FF; Buffer names, encoding 'buffer')
+  return entries.every((e) => ascii(nameOf(e)))
+    ? entries.sort((x, y) => byteOrder(nameOf(x) as string, nameOf(y) as string))
+    : entries.sort((x, y) => utf8Order(nameOf(x), nameOf(y)));
 };
 
 setAddonDir(path.dirname(process.execPath));

@@ -11,7 +11,7 @@ export function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Exact UTF-8 byte order for any names (script file names, sorted once per run). */
-export function utf8Order(a: string, b: string): number {
+/** Exact UTF-8 byte order for any names (script file names, sorted once per run), or of raw names. */
+export function utf8Order(a: string | Buffer, b: string | Buffer): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
